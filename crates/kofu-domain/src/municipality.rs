@@ -1,0 +1,110 @@
+//! The municipality: its name, certifier and deputies, official seal, kiosk hours and fees.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::certificate::{CertificateKind, Channel};
+use crate::date::{Date, TimeOfDay};
+
+/// The town (registry record `municipality`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Municipality {
+    /// 地方公共団体コード (6 digits).
+    pub code: String,
+    /// The town's name, e.g. 見本市.
+    pub name: String,
+    /// The prefecture, e.g. 見本県.
+    pub prefecture: String,
+    /// The mayor (市区町村長), the certifier on ordinary days.
+    pub mayor: String,
+    /// 職務代理者 and the dates on which each acts.
+    #[serde(default)]
+    pub deputies: Vec<Deputy>,
+    /// The official seal (電子公印) as a PNG, base64.
+    #[serde(default)]
+    pub seal_png_base64: Option<String>,
+    /// The kiosk service hours.
+    pub kiosk_hours: KioskHours,
+    /// The hours in which 戸籍 certificates are issued at kiosks.
+    #[serde(default)]
+    pub koseki_kiosk_hours: KosekiKioskHours,
+    /// Counter fee per kind, in yen.
+    pub fees_yen: BTreeMap<CertificateKind, u32>,
+    /// Kiosk fee per kind where it differs from the counter fee.
+    #[serde(default)]
+    pub kiosk_fees_yen: BTreeMap<CertificateKind, u32>,
+}
+
+/// A deputy (職務代理者) who certifies between two dates, inclusive.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deputy {
+    /// The deputy's name.
+    pub name: String,
+    /// First day of acting.
+    pub from: Date,
+    /// Last day of acting.
+    pub to: Date,
+}
+
+/// Opening and closing time of the kiosk service.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KioskHours {
+    /// First minute of service.
+    pub open: TimeOfDay,
+    /// End of service (exclusive).
+    pub close: TimeOfDay,
+}
+
+/// 戸籍 kiosk hours on weekdays and on weekends/holidays; `None` means not offered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct KosekiKioskHours {
+    /// Hours on weekdays that are not national holidays.
+    #[serde(default)]
+    pub weekday: Option<(TimeOfDay, TimeOfDay)>,
+    /// Hours on Saturdays, Sundays and national holidays.
+    #[serde(default)]
+    pub holiday: Option<(TimeOfDay, TimeOfDay)>,
+}
+
+/// Who signs a certificate on a given day.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Certifier {
+    /// The name printed.
+    pub name: String,
+    /// The title printed before the name: `見本市長`, or `見本市長職務代理者` on the days a deputy acts.
+    pub title: String,
+    /// Whether a deputy acts on this day.
+    pub is_deputy: bool,
+}
+
+impl Municipality {
+    /// The certifier on `date`: the deputy whose period covers it, else the mayor.
+    pub fn certifier_on(&self, date: Date) -> Certifier {
+        match self
+            .deputies
+            .iter()
+            .find(|d| d.from <= date && date <= d.to)
+        {
+            Some(d) => Certifier {
+                name: d.name.clone(),
+                title: format!("{}長職務代理者", self.name),
+                is_deputy: true,
+            },
+            None => Certifier {
+                name: self.mayor.clone(),
+                title: format!("{}長", self.name),
+                is_deputy: false,
+            },
+        }
+    }
+
+    /// The fee for one copy of `kind` on `channel`, if the town issues it at all.
+    pub fn fee(&self, kind: CertificateKind, channel: Channel) -> Option<u32> {
+        let counter = self.fees_yen.get(&kind).copied();
+        match channel {
+            Channel::Counter => counter,
+            Channel::Kiosk => self.kiosk_fees_yen.get(&kind).copied().or(counter),
+        }
+    }
+}

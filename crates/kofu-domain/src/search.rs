@@ -1,0 +1,504 @@
+//! Name search keys: folds what a clerk types (kanji, hiragana, katakana in either
+//! width, romaji in Hepburn or 訓令式, full-width or half-width, with or without
+//! spaces) and what the registry stores into one comparable form.
+//!
+//! The form is: NFKC (which widens half-width ｶﾅ and narrows full-width Ｒｏｍａｊｉ),
+//! variation selectors dropped (a search matches the base character), spaces and
+//! separators removed, katakana turned into hiragana, runs of Latin letters read as
+//! romaji into hiragana, and spelling variants folded (ぢ→じ, づ→ず, を→お, ゐ→い,
+//! ゑ→え, the long-vowel mark dropped, and the long vowels おう/おお/うう written as
+//! passports write them: Ōno, Ohno, Ono and おおの all give the same key).
+
+use unicode_normalization::UnicodeNormalization;
+
+/// The search key of a name or of typed input.
+pub fn search_key(input: &str) -> String {
+    let mut cleaned = String::with_capacity(input.len());
+    for c in input.nfkc() {
+        if is_variation_selector(c) || c.is_whitespace() || is_separator(c) {
+            continue;
+        }
+        cleaned.extend(expand_macron(c.to_ascii_lowercase()));
+    }
+    let mut kana = String::with_capacity(cleaned.len() * 2);
+    let mut chars = cleaned.char_indices().peekable();
+    while let Some((start, c)) = chars.next() {
+        if c.is_ascii_alphabetic() {
+            let mut end = start + c.len_utf8();
+            while let Some(&(i, n)) = chars.peek() {
+                if !n.is_ascii_alphabetic() {
+                    break;
+                }
+                end = i + n.len_utf8();
+                chars.next();
+            }
+            romaji_to_hiragana(&cleaned[start..end], &mut kana);
+        } else if c != '\'' && c != '’' {
+            // An apostrophe only separates romaji runs (Ken'ichi: けんいち, not けにち).
+            kana.push(katakana_to_hiragana(c));
+        }
+    }
+    fold_variants(&kana)
+}
+
+/// A parsed search query: the keys a stored name key or reading key may start with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NameQuery {
+    /// The input as typed, folded.
+    pub key: String,
+    /// For two words, the words swapped (`Taro Mihon` also finds 見本 太郎).
+    pub swapped: Option<String>,
+}
+
+impl NameQuery {
+    /// Reads typed input. Returns `None` when nothing searchable remains.
+    pub fn parse(input: &str) -> Option<Self> {
+        let key = search_key(input);
+        if key.is_empty() {
+            return None;
+        }
+        let normalized: String = input.nfkc().collect();
+        let words: Vec<&str> = normalized.split_whitespace().collect();
+        let swapped = match words.as_slice() {
+            [a, b] => Some(search_key(&format!("{b}{a}"))).filter(|s| *s != key),
+            _ => None,
+        };
+        Some(NameQuery { key, swapped })
+    }
+
+    /// Whether a person with these stored keys is a hit.
+    pub fn matches(&self, name_key: &str, reading_key: &str) -> bool {
+        let hit = |k: &str| name_key.starts_with(k) || reading_key.starts_with(k);
+        hit(&self.key) || self.swapped.as_deref().is_some_and(hit)
+    }
+}
+
+fn is_variation_selector(c: char) -> bool {
+    matches!(c, '\u{FE00}'..='\u{FE0F}' | '\u{E0100}'..='\u{E01EF}')
+}
+
+fn is_separator(c: char) -> bool {
+    matches!(
+        c,
+        '・' | '･' | '-' | '‐' | '−' | '.' | ',' | '、' | '=' | '＝' | '゠'
+    )
+}
+
+fn expand_macron(c: char) -> impl Iterator<Item = char> {
+    let (a, b) = match c {
+        'ā' | 'Ā' | 'â' | 'Â' => ('a', Some('a')),
+        'ī' | 'Ī' | 'î' | 'Î' => ('i', Some('i')),
+        'ū' | 'Ū' | 'û' | 'Û' => ('u', Some('u')),
+        'ē' | 'Ē' | 'ê' | 'Ê' => ('e', Some('e')),
+        'ō' | 'Ō' | 'ô' | 'Ô' => ('o', Some('u')),
+        other => (other, None),
+    };
+    std::iter::once(a).chain(b)
+}
+
+fn katakana_to_hiragana(c: char) -> char {
+    match c {
+        '\u{30A1}'..='\u{30F6}' => char::from_u32(c as u32 - 0x60).unwrap_or(c),
+        'ヽ' => 'ゝ',
+        'ヾ' => 'ゞ',
+        _ => c,
+    }
+}
+
+/// Romaji syllables, longest first within each starting letter. Both Hepburn and
+/// 訓令式 spellings are accepted.
+const SYLLABLES: &[(&str, &str)] = &[
+    ("shi", "し"),
+    ("sha", "しゃ"),
+    ("shu", "しゅ"),
+    ("she", "しぇ"),
+    ("sho", "しょ"),
+    ("chi", "ち"),
+    ("cha", "ちゃ"),
+    ("chu", "ちゅ"),
+    ("che", "ちぇ"),
+    ("cho", "ちょ"),
+    ("tsu", "つ"),
+    ("kya", "きゃ"),
+    ("kyu", "きゅ"),
+    ("kyo", "きょ"),
+    ("sya", "しゃ"),
+    ("syu", "しゅ"),
+    ("syo", "しょ"),
+    ("tya", "ちゃ"),
+    ("tyu", "ちゅ"),
+    ("tyo", "ちょ"),
+    ("cya", "ちゃ"),
+    ("cyu", "ちゅ"),
+    ("cyo", "ちょ"),
+    ("nya", "にゃ"),
+    ("nyu", "にゅ"),
+    ("nyo", "にょ"),
+    ("hya", "ひゃ"),
+    ("hyu", "ひゅ"),
+    ("hyo", "ひょ"),
+    ("mya", "みゃ"),
+    ("myu", "みゅ"),
+    ("myo", "みょ"),
+    ("rya", "りゃ"),
+    ("ryu", "りゅ"),
+    ("ryo", "りょ"),
+    ("gya", "ぎゃ"),
+    ("gyu", "ぎゅ"),
+    ("gyo", "ぎょ"),
+    ("jya", "じゃ"),
+    ("jyu", "じゅ"),
+    ("jyo", "じょ"),
+    ("zya", "じゃ"),
+    ("zyu", "じゅ"),
+    ("zyo", "じょ"),
+    ("dya", "ぢゃ"),
+    ("dyu", "ぢゅ"),
+    ("dyo", "ぢょ"),
+    ("bya", "びゃ"),
+    ("byu", "びゅ"),
+    ("byo", "びょ"),
+    ("pya", "ぴゃ"),
+    ("pyu", "ぴゅ"),
+    ("pyo", "ぴょ"),
+    ("ka", "か"),
+    ("ki", "き"),
+    ("ku", "く"),
+    ("ke", "け"),
+    ("ko", "こ"),
+    ("sa", "さ"),
+    ("si", "し"),
+    ("su", "す"),
+    ("se", "せ"),
+    ("so", "そ"),
+    ("ta", "た"),
+    ("ti", "ち"),
+    ("tu", "つ"),
+    ("te", "て"),
+    ("to", "と"),
+    ("na", "な"),
+    ("ni", "に"),
+    ("nu", "ぬ"),
+    ("ne", "ね"),
+    ("no", "の"),
+    ("ha", "は"),
+    ("hi", "ひ"),
+    ("fu", "ふ"),
+    ("hu", "ふ"),
+    ("he", "へ"),
+    ("ho", "ほ"),
+    ("fa", "ふぁ"),
+    ("fi", "ふぃ"),
+    ("fe", "ふぇ"),
+    ("fo", "ふぉ"),
+    ("ma", "ま"),
+    ("mi", "み"),
+    ("mu", "む"),
+    ("me", "め"),
+    ("mo", "も"),
+    ("ya", "や"),
+    ("yu", "ゆ"),
+    ("yo", "よ"),
+    ("ra", "ら"),
+    ("ri", "り"),
+    ("ru", "る"),
+    ("re", "れ"),
+    ("ro", "ろ"),
+    ("wa", "わ"),
+    ("wi", "ゐ"),
+    ("we", "ゑ"),
+    ("wo", "を"),
+    ("ga", "が"),
+    ("gi", "ぎ"),
+    ("gu", "ぐ"),
+    ("ge", "げ"),
+    ("go", "ご"),
+    ("za", "ざ"),
+    ("ji", "じ"),
+    ("zi", "じ"),
+    ("zu", "ず"),
+    ("ze", "ぜ"),
+    ("zo", "ぞ"),
+    ("ja", "じゃ"),
+    ("ju", "じゅ"),
+    ("je", "じぇ"),
+    ("jo", "じょ"),
+    ("da", "だ"),
+    ("di", "ぢ"),
+    ("du", "づ"),
+    ("de", "で"),
+    ("do", "ど"),
+    ("ba", "ば"),
+    ("bi", "び"),
+    ("bu", "ぶ"),
+    ("be", "べ"),
+    ("bo", "ぼ"),
+    ("pa", "ぱ"),
+    ("pi", "ぴ"),
+    ("pu", "ぷ"),
+    ("pe", "ぺ"),
+    ("po", "ぽ"),
+    ("va", "ゔぁ"),
+    ("vi", "ゔぃ"),
+    ("vu", "ゔ"),
+    ("ve", "ゔぇ"),
+    ("vo", "ゔぉ"),
+    ("a", "あ"),
+    ("i", "い"),
+    ("u", "う"),
+    ("e", "え"),
+    ("o", "お"),
+];
+
+fn is_vowel(c: u8) -> bool {
+    matches!(c, b'a' | b'i' | b'u' | b'e' | b'o')
+}
+
+/// Reads one run of lowercase ASCII letters as romaji. Letters that form no syllable
+/// are kept as they are, so the result is still comparable.
+fn romaji_to_hiragana(run: &str, out: &mut String) {
+    let b = run.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let rest = &run[i..];
+        let c = b[i];
+        let next = b.get(i + 1).copied();
+        // ん: "nn", n before a consonant other
+        // than y, n at the end; Hepburn's m before b, m, p.
+        if c == b'n' && next.is_none_or(|n| !is_vowel(n) && n != b'y') {
+            out.push('ん');
+            i += if next == Some(b'n') && b.get(i + 2).is_none_or(|n| !is_vowel(*n) && *n != b'y') {
+                2
+            } else {
+                1
+            };
+            continue;
+        }
+        if c == b'm' && matches!(next, Some(b'b' | b'm' | b'p')) {
+            out.push('ん');
+            i += 1;
+            continue;
+        }
+        // Passport spelling "oh" before a consonant or at the end is a long o (Ohno).
+        if c == b'h' && i > 0 && b[i - 1] == b'o' && next.is_none_or(|n| !is_vowel(n) && n != b'y')
+        {
+            out.push('お');
+            i += 1;
+            continue;
+        }
+        // Doubled consonant (kk, tt, tch) is っ.
+        if !is_vowel(c) && c != b'n' && (next == Some(c) || (c == b't' && next == Some(b'c'))) {
+            out.push('っ');
+            i += 1;
+            continue;
+        }
+        match SYLLABLES.iter().find(|(r, _)| rest.starts_with(r)) {
+            Some((r, k)) => {
+                out.push_str(k);
+                i += r.len();
+            }
+            None => {
+                out.push(char::from(c));
+                i += 1;
+            }
+        }
+    }
+}
+
+/// The vowel a hiragana ends in, for the long-vowel fold.
+fn vowel_of(c: char) -> Option<char> {
+    const ROWS: [(&str, char); 5] = [
+        ("あかさたなはまやらわがざだばぱぁゃゎ", 'a'),
+        ("いきしちにひみりゐぎじぢびぴぃ", 'i'),
+        ("うくすつぬふむゆるぐずづぶぷゔぅゅ", 'u'),
+        ("えけせてねへめれゑげぜでべぺぇ", 'e'),
+        ("おこそとのほもよろをごぞどぼぽぉょ", 'o'),
+    ];
+    ROWS.iter()
+        .find(|(row, _)| row.contains(c))
+        .map(|(_, v)| *v)
+}
+
+fn fold_variants(kana: &str) -> String {
+    let mut out = String::with_capacity(kana.len());
+    let mut prev: Option<char> = None;
+    for c in kana.chars() {
+        let c = match c {
+            'ぢ' => 'じ',
+            'づ' => 'ず',
+            'を' => 'お',
+            'ゐ' => 'い',
+            'ゑ' => 'え',
+            'ー' | '〜' | '～' => continue,
+            other => other,
+        };
+        let long = match prev.and_then(vowel_of) {
+            Some('o') => c == 'う' || c == 'お',
+            Some('u') => c == 'う',
+            _ => false,
+        };
+        if long {
+            continue;
+        }
+        out.push(c);
+        prev = Some(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn check(input: &str, expected: &str) {
+        assert_eq!(search_key(input), expected, "{input:?}");
+    }
+
+    #[test]
+    fn folds_scripts_and_widths() {
+        check("見本 太郎", "見本太郎");
+        check("見本　太郎", "見本太郎");
+        check("ミホン タロウ", "みほんたろ");
+        check("ﾐﾎﾝ ﾀﾛｳ", "みほんたろ");
+        check("mihon tarou", "みほんたろ");
+        check("Mihon Taro", "みほんたろ");
+        check("ＭＩＨＯＮ　ＴＡＲＯ", "みほんたろ");
+        check("ﾐﾎﾝﾀﾛｰ", "みほんたろ");
+        check("Ōno", "おの");
+        check("Ohno", "おの");
+        check("オオノ", "おの");
+        check("Ono", "おの");
+        check("ｶﾞｸ", "がく");
+        check("Shinbashi", "しんばし");
+        check("Shimbashi", "しんばし");
+        check("Kyouko", "きょこ");
+        check("Kyoko", "きょこ");
+        check("Yuuki", "ゆき");
+        check("Hattori", "はっとり");
+        check("Ken'ichi", "けんいち");
+        check("Kenichi", "けにち");
+        check("Tsuzuki", "つずき");
+        check("ツヅキ", "つずき");
+        check("葛󠄂西 辻󠄀", "葛西辻");
+    }
+
+    #[test]
+    fn queries_match_either_order() {
+        let q = NameQuery::parse("Taro Mihon").unwrap();
+        assert!(q.matches("見本太郎", &search_key("ミホン タロウ")));
+        let q = NameQuery::parse("みほん").unwrap();
+        assert!(q.matches("見本太郎", &search_key("ミホン タロウ")));
+        assert!(!q.matches("山田花子", &search_key("ヤマダ ハナコ")));
+        let q = NameQuery::parse("見本").unwrap();
+        assert!(q.matches("見本太郎", "みほんたろ"));
+        assert!(NameQuery::parse("  　").is_none());
+    }
+
+    const HALF: &[(char, &str)] = &[
+        ('ア', "ｱ"),
+        ('イ', "ｲ"),
+        ('ウ', "ｳ"),
+        ('カ', "ｶ"),
+        ('ガ', "ｶﾞ"),
+        ('キ', "ｷ"),
+        ('シ', "ｼ"),
+        ('ジ', "ｼﾞ"),
+        ('タ', "ﾀ"),
+        ('ツ', "ﾂ"),
+        ('ナ', "ﾅ"),
+        ('ハ', "ﾊ"),
+        ('パ', "ﾊﾟ"),
+        ('マ', "ﾏ"),
+        ('ヤ', "ﾔ"),
+        ('ラ', "ﾗ"),
+        ('ワ', "ﾜ"),
+        ('ン', "ﾝ"),
+        ('ッ', "ｯ"),
+        ('ョ', "ｮ"),
+        ('オ', "ｵ"),
+        ('ー', "ｰ"),
+    ];
+
+    fn to_half_width(s: &str) -> String {
+        s.chars()
+            .map(|c| {
+                HALF.iter()
+                    .find(|(k, _)| *k == c)
+                    .map_or_else(|| c.to_string(), |(_, h)| (*h).to_string())
+            })
+            .collect()
+    }
+
+    fn to_full_width(s: &str) -> String {
+        s.chars()
+            .map(|c| match c {
+                '!'..='~' => char::from_u32(c as u32 + 0xFEE0).unwrap_or(c),
+                ' ' => '\u{3000}',
+                other => other,
+            })
+            .collect()
+    }
+
+    fn name_strategy() -> impl Strategy<Value = String> {
+        let pieces = prop::sample::select(vec![
+            "a",
+            "ka",
+            "shi",
+            "tsu",
+            "n",
+            "kyo",
+            "tt",
+            "Oh",
+            "ou",
+            "uu",
+            " ",
+            "ア",
+            "ガ",
+            "シ",
+            "ジ",
+            "ツ",
+            "ッ",
+            "ョ",
+            "ン",
+            "ー",
+            "オ",
+            "見",
+            "本",
+            "葛\u{E0102}",
+            "辻\u{E0100}",
+            "ゆ",
+            "う",
+            "を",
+            "ぢ",
+            "X",
+            "q",
+            "m",
+            "b",
+        ]);
+        prop::collection::vec(pieces, 0..12).prop_map(|v| v.concat())
+    }
+
+    proptest! {
+        #[test]
+        fn idempotent(s in name_strategy()) {
+            let k = search_key(&s);
+            prop_assert_eq!(search_key(&k), k);
+        }
+
+        #[test]
+        fn width_insensitive(s in name_strategy()) {
+            let k = search_key(&s);
+            prop_assert_eq!(search_key(&to_full_width(&s)), k.clone());
+            prop_assert_eq!(search_key(&to_half_width(&s)), k);
+        }
+
+        #[test]
+        fn spaces_do_not_matter(s in name_strategy(), at in 0usize..20) {
+            let chars: Vec<char> = s.chars().collect();
+            let at = at.min(chars.len());
+            let spaced: String = chars[..at].iter().chain(['　'].iter()).chain(chars[at..].iter()).collect();
+            prop_assert_eq!(search_key(&spaced), search_key(&s));
+        }
+    }
+}
