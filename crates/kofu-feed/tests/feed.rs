@@ -1,4 +1,5 @@
 //! The feed format, line by line: what is accepted and how each mistake is reported.
+#![allow(clippy::unwrap_used)] // a failed unwrap in a test is a failed test
 
 use kofu_domain::RecordKey;
 use kofu_feed::{ChangeOp, FeedLine, SeqCheck, parse_line};
