@@ -1,0 +1,10 @@
+//! kofu-app: the use cases of certificate issuance, one function each, over the
+//! domain rules, the store and the renderer. Every transport (the `kofu` command
+//! line, the LGWAN and counter HTTP APIs, the Tauri app) calls these and nothing
+//! below them.
+
+mod error;
+pub mod import;
+
+pub use error::AppError;
+pub use import::{ImportReport, import_feed};

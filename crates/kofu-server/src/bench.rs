@@ -1,0 +1,74 @@
+//! `kofu bench …`: benchmarks that print their figures (never timed tests).
+
+use std::io::BufReader;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Context as _;
+use clap::Subcommand;
+
+/// The benchmarks.
+#[derive(Subcommand)]
+pub enum BenchCommand {
+    /// Generate a demo town, then time its import into a fresh SQLite database and
+    /// into each `--database` given (which must be empty).
+    Import {
+        /// Residents in the generated town.
+        #[arg(long, default_value_t = 1_000_000)]
+        residents: u64,
+        /// Generator seed.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Further (empty) databases to import into, e.g. a PostgreSQL URL.
+        #[arg(long)]
+        database: Vec<String>,
+    },
+}
+
+/// Runs a benchmark and prints one JSON line per measurement.
+pub async fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        BenchCommand::Import { residents, seed, database } => {
+            let dir = tempfile::tempdir()?;
+            let feed = dir.path().join("town.jsonl");
+            let started = Instant::now();
+            let summary = {
+                let file = std::fs::File::create(&feed)?;
+                let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+                kofu_demo::write_town(&kofu_demo::TownConfig::new(residents, seed), &mut out)?
+            };
+            let generated = started.elapsed().as_secs_f64();
+            let bytes = std::fs::metadata(&feed)?.len();
+            println!(
+                "{}",
+                serde_json::json!({"bench": "demo_town", "residents": residents, "seconds": round(generated), "bytes": bytes, "records": format!("{summary:?}")})
+            );
+            let mut targets = vec![format!("sqlite:{}", dir.path().join("bench.sqlite").display())];
+            targets.extend(database);
+            for url in targets {
+                let store = kofu_store::Store::open(&url).await.with_context(|| format!("cannot open {}", crate::database::redact(&url)))?;
+                let input = BufReader::with_capacity(1 << 20, std::fs::File::open(&feed)?);
+                let started = Instant::now();
+                let report = kofu_app::import_feed(&store, input).await?;
+                let seconds = started.elapsed().as_secs_f64();
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "bench": "import",
+                        "backend": format!("{:?}", store.backend()),
+                        "residents": residents,
+                        "lines": report.lines,
+                        "seconds": round(seconds),
+                        "residents_per_second": (residents as f64 / seconds).round(),
+                        "lines_per_second": (report.lines as f64 / seconds).round(),
+                    })
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn round(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}

@@ -1,0 +1,124 @@
+//! `kofu`: the town's issuance server and its command line.
+//!
+//! Each subcommand is a thin edge over kofu-app: it parses flags, opens the store,
+//! calls one use case and prints the result. Errors become one clear message on
+//! stderr and a non-zero exit status; no panic reaches the user.
+
+mod bench;
+mod database;
+
+use std::fs::File;
+use std::io::BufReader;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+
+/// kofu (交付): certificate issuance for a Japanese town hall.
+#[derive(Parser)]
+#[command(name = "kofu", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Import a registry feed file (full records and change events), all or nothing.
+    Import {
+        /// The JSON Lines feed file.
+        file: PathBuf,
+        /// Database URL (`sqlite:PATH` or `postgres://…`); defaults to the embedded
+        /// SQLite file under the user's data directory, or $KOFU_DATABASE.
+        #[arg(long)]
+        database: Option<String>,
+    },
+    /// Print counts per record type as JSON.
+    Stats {
+        /// Database URL (see `import`).
+        #[arg(long)]
+        database: Option<String>,
+    },
+    /// Write a deterministic demo town in the registry feed format.
+    DemoTown {
+        /// Number of residents.
+        #[arg(long, default_value_t = 1000)]
+        residents: u64,
+        /// Seed of the generator: the same seed gives the same town.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Output file (`-` for standard output).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Benchmarks that print figures.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("KOFU_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("kofu: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("kofu: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Import { file, database } => import(&file, database).await,
+        Command::Stats { database } => {
+            let store = database::open(database).await?;
+            let stats = store.stats().await?;
+            println!("{}", serde_json::to_string(&stats)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::DemoTown { residents, seed, out } => {
+            let config = kofu_demo::TownConfig::new(residents, seed);
+            let summary = if out.as_os_str() == "-" {
+                let stdout = std::io::stdout();
+                kofu_demo::write_town(&config, &mut std::io::BufWriter::new(stdout.lock()))?
+            } else {
+                let file = File::create(&out).with_context(|| format!("cannot create {}", out.display()))?;
+                kofu_demo::write_town(&config, &mut std::io::BufWriter::with_capacity(1 << 20, file))?
+            };
+            eprintln!("{summary:?}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench(b) => bench::run(b).await,
+    }
+}
+
+async fn import(file: &std::path::Path, database: Option<String>) -> anyhow::Result<ExitCode> {
+    let input = File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
+    let store = database::open(database).await?;
+    match kofu_app::import_feed(&store, BufReader::with_capacity(1 << 20, input)).await {
+        Ok(report) => {
+            println!("{}", serde_json::to_string(&report)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(kofu_app::AppError::FeedRejected(errors)) => {
+            for e in &errors {
+                eprintln!("{}:{e}", file.display());
+            }
+            eprintln!("kofu: {} rejected: {} bad line(s); nothing was imported", file.display(), errors.len());
+            Ok(ExitCode::FAILURE)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
