@@ -41,7 +41,7 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
             let bytes = std::fs::metadata(&feed)?.len();
             println!(
                 "{}",
-                serde_json::json!({"bench": "demo_town", "residents": residents, "seconds": round(generated), "bytes": bytes, "records": format!("{summary:?}")})
+                serde_json::json!({"bench": "demo_town", "residents": residents, "seconds": round(generated), "bytes": bytes, "records": summary})
             );
             let mut targets = vec![format!("sqlite:{}", dir.path().join("bench.sqlite").display())];
             targets.extend(database);

@@ -97,7 +97,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 let file = File::create(&out).with_context(|| format!("cannot create {}", out.display()))?;
                 kofu_demo::write_town(&config, &mut std::io::BufWriter::with_capacity(1 << 20, file))?
             };
-            eprintln!("{summary:?}");
+            eprintln!("{}", serde_json::to_string(&summary)?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench(b) => bench::run(b).await,
