@@ -14,6 +14,18 @@ pub enum AppError {
     /// Reading the input failed.
     #[error("cannot read the input: {0}")]
     Io(#[from] std::io::Error),
+    /// The eligibility rules refuse the request.
+    #[error("refused: {} ({})", .0.reason.code(), .0.detail)]
+    Refused(kofu_domain::eligibility::Refusal),
+    /// The options do not fit the kind, channel or applicant.
+    #[error("invalid options: {0}")]
+    InvalidOptions(kofu_domain::certificate::OptionError),
+    /// A record the request names does not exist.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// Rendering failed (a missing glyph, an overflow, a bad image…).
+    #[error(transparent)]
+    Render(#[from] kofu_render::RenderError),
 }
 
 impl AppError {
@@ -23,6 +35,10 @@ impl AppError {
             AppError::Store(_) => "store_error",
             AppError::FeedRejected(_) => "feed_rejected",
             AppError::Io(_) => "io_error",
+            AppError::Refused(r) => r.reason.code(),
+            AppError::InvalidOptions(_) => "invalid_options",
+            AppError::NotFound(_) => "not_found",
+            AppError::Render(_) => "render_error",
         }
     }
 }

@@ -3,8 +3,10 @@
 //! line, the LGWAN and counter HTTP APIs, the Tauri app) calls these and nothing
 //! below them.
 
+pub mod certificate;
 mod error;
 pub mod import;
 
 pub use error::AppError;
+pub use certificate::{Certificate, CertificateRequest, SubjectRef, render_certificate};
 pub use import::{ImportReport, import_feed};

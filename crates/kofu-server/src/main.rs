@@ -6,6 +6,7 @@
 
 mod bench;
 mod database;
+mod render;
 
 use std::fs::File;
 use std::io::BufReader;
@@ -52,6 +53,8 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Render one certificate to a PDF file (refusals exit with status 3 and the reason).
+    Render(Box<render::RenderArgs>),
     /// Benchmarks that print figures.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -100,6 +103,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             eprintln!("{}", serde_json::to_string(&summary)?);
             Ok(ExitCode::SUCCESS)
         }
+        Command::Render(args) => render::run(*args).await,
         Command::Bench(b) => bench::run(b).await,
     }
 }

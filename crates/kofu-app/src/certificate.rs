@@ -1,0 +1,215 @@
+//! Rendering one certificate for a subject: load what the rules need, decide
+//! eligibility, compose the certificate of the kind, render it, and check that
+//! every page is bound to this request and this subject before anyone sees it.
+
+use kofu_domain::eligibility::{EligibilityRequest, Refusal, SubjectData, Warning, decide};
+use kofu_domain::{
+    Applicant, CertificateKind, CertificateOptions, Channel, Decision, Fuhyo, Household, IssueNumber, Koseki,
+    Resident, date::local_date_time,
+};
+use kofu_render::cert::{self, IssueContext, RenderOptions, RenderedPdf};
+use kofu_render::{FontBook, check_bindings};
+use kofu_store::Store;
+use time::OffsetDateTime;
+
+use crate::AppError;
+
+/// Whom a certificate is about.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SubjectRef {
+    /// A resident, by resident ID (every kind; 戸籍 kinds use the resident's 戸籍).
+    Resident(String),
+    /// A 戸籍 by ID (戸籍 kinds at the counter), optionally one member.
+    Koseki {
+        /// The 戸籍.
+        koseki_id: String,
+        /// One member (個人事項証明書, one person's 附票), or all.
+        member_no: Option<u32>,
+    },
+}
+
+/// One certificate to render.
+#[derive(Clone, Debug)]
+pub struct CertificateRequest {
+    /// The request's ID, bound into every page.
+    pub request_id: String,
+    /// The certificate.
+    pub kind: CertificateKind,
+    /// Whom it is about.
+    pub subject: SubjectRef,
+    /// Options chosen.
+    pub options: CertificateOptions,
+    /// Counter or kiosk.
+    pub channel: Channel,
+    /// Who asks (counter); `None` at a kiosk, where the card holder asks.
+    pub applicant: Option<Applicant>,
+    /// When it is issued.
+    pub at: OffsetDateTime,
+    /// The copy's 発行番号.
+    pub number: IssueNumber,
+}
+
+/// A rendered, checked certificate.
+#[derive(Clone, Debug)]
+pub struct Certificate {
+    /// The PDF and its page bindings.
+    pub pdf: RenderedPdf,
+    /// The subject ID bound into every page.
+    pub subject_id: String,
+    /// What a clerk must read before handing it over.
+    pub warnings: Vec<Warning>,
+}
+
+/// Everything loaded about a subject.
+struct Loaded {
+    town: kofu_domain::Municipality,
+    resident: Option<Resident>,
+    household: Vec<Resident>,
+    koseki: Option<Koseki>,
+    seal: Option<kofu_domain::Seal>,
+    tax: Option<kofu_domain::TaxRecord>,
+    support_measures: Vec<kofu_domain::SupportMeasure>,
+    suppressions: Vec<kofu_domain::Suppression>,
+}
+
+async fn load(store: &Store, req: &CertificateRequest) -> Result<Loaded, AppError> {
+    let town = store.municipality().await?.ok_or(AppError::NotFound("municipality (import the registry feed first)".into()))?;
+    let (resident, koseki) = match &req.subject {
+        SubjectRef::Resident(id) => {
+            let resident = store.resident(id).await?;
+            let koseki = match (&resident, req.kind.is_koseki()) {
+                (Some(r), true) => store.koseki_for(r).await?,
+                _ => None,
+            };
+            (resident, koseki)
+        }
+        SubjectRef::Koseki { koseki_id, member_no } => {
+            let koseki = store.koseki(koseki_id).await?.ok_or_else(|| AppError::NotFound(format!("戸籍 {koseki_id}")))?;
+            let linked = member_no
+                .and_then(|n| koseki.member(n))
+                .and_then(|m| m.resident_id.clone());
+            let resident = match linked {
+                Some(id) => store.resident(&id).await?,
+                None => None,
+            };
+            (resident, Some(koseki))
+        }
+    };
+    let household = match &resident {
+        Some(r) => store.household(&r.household_id).await?,
+        None => Vec::new(),
+    };
+    let (seal, tax, suppressions) = match &resident {
+        Some(r) => (
+            store.seal(&r.resident_id).await?,
+            match req.options.tax_year {
+                Some(year) => store.tax(&r.resident_id, year).await?,
+                None => None,
+            },
+            store.suppressions(&r.resident_id, &r.household_id).await?,
+        ),
+        None => (None, None, Vec::new()),
+    };
+    let ids: Vec<String> = household.iter().map(|m| m.resident_id.clone()).chain(resident.iter().map(|r| r.resident_id.clone())).collect();
+    let support_measures = store.support_measures(&ids).await?;
+    Ok(Loaded { town, resident, household, koseki, seal, tax, support_measures, suppressions })
+}
+
+/// Renders one certificate, or says why it may not be issued.
+pub async fn render_certificate(store: &Store, fonts: &FontBook, req: &CertificateRequest) -> Result<Certificate, AppError> {
+    req.options.check(req.kind, req.channel, req.applicant.as_ref()).map_err(AppError::InvalidOptions)?;
+    let data = load(store, req).await?;
+    let decision = decide(
+        &EligibilityRequest { kind: req.kind, channel: req.channel, at: req.at, tax_year: req.options.tax_year },
+        &SubjectData {
+            municipality: &data.town,
+            card: None,
+            resident: data.resident.as_ref(),
+            household: &data.household,
+            seal: data.seal.as_ref(),
+            koseki: data.koseki.as_ref(),
+            tax: data.tax.as_ref(),
+            support_measures: &data.support_measures,
+            suppressions: &data.suppressions,
+        },
+    );
+    let warnings = match decision {
+        Decision::Refused(refusal) => return Err(AppError::Refused(refusal)),
+        Decision::Issuable { warnings } => warnings,
+    };
+
+    let (issue_date, time_of_day) = local_date_time(req.at);
+    let ctx = IssueContext {
+        municipality: &data.town,
+        issue_date,
+        issue_number: req.number.clone(),
+        request_id: req.request_id.clone(),
+        official_seal: cert::official_seal(&data.town)?,
+        omit_seal: req.options.omit_seal,
+    };
+    let missing = |what: &str| AppError::NotFound(what.to_owned());
+    let doc = match req.kind {
+        CertificateKind::Juminhyo | CertificateKind::KisaiJiko => {
+            let r = data.resident.as_ref().ok_or_else(|| missing("resident"))?;
+            let household = Household::new(r.household_id.clone(), data.household.clone());
+            if req.kind == CertificateKind::Juminhyo {
+                cert::juminhyo::compose(&household, r, &req.options, &ctx)?
+            } else {
+                cert::kisai_jiko::compose(&household, r, &req.options, &ctx)?
+            }
+        }
+        CertificateKind::Inkan => {
+            let r = data.resident.as_ref().ok_or_else(|| missing("resident"))?;
+            let seal = data.seal.as_ref().ok_or_else(|| missing("seal registration"))?;
+            cert::inkan::compose(r, seal, &req.options, &ctx)?
+        }
+        CertificateKind::ShotokuKazei => {
+            let r = data.resident.as_ref().ok_or_else(|| missing("resident"))?;
+            let tax = data.tax.as_ref().ok_or_else(|| missing("tax record"))?;
+            cert::shotoku_kazei::compose(r, tax, &req.options, &ctx)?
+        }
+        CertificateKind::KosekiZenbu => {
+            let koseki = data.koseki.as_ref().ok_or_else(|| missing("戸籍"))?;
+            cert::koseki::compose_zenbu(koseki, &ctx)?
+        }
+        CertificateKind::KosekiKojin | CertificateKind::Fuhyo => {
+            let koseki = data.koseki.as_ref().ok_or_else(|| missing("戸籍"))?;
+            let member_no = member_of(req, koseki, data.resident.as_ref())?;
+            if req.kind == CertificateKind::KosekiKojin {
+                let no = member_no.ok_or_else(|| missing("the member of the 戸籍 (give --member)"))?;
+                cert::koseki::compose_kojin(koseki, no, &ctx)?
+            } else {
+                let mut fuhyo: Vec<Fuhyo> = Vec::new();
+                for m in &koseki.members {
+                    if member_no.is_none_or(|n| n == m.member_no)
+                        && let Some(f) = store.fuhyo(&koseki.koseki_id, m.member_no).await?
+                    {
+                        fuhyo.push(f);
+                    }
+                }
+                cert::fuhyo::compose(koseki, &fuhyo, &ctx)?
+            }
+        }
+    };
+    let pdf = cert::render(&doc, fonts, &RenderOptions { issued_at: (issue_date, time_of_day) })?;
+    // The binding check reads the bytes that will be released, not the model.
+    check_bindings(&pdf.bytes, &req.request_id, &doc.subject.id)?;
+    Ok(Certificate { pdf, subject_id: doc.subject.id.clone(), warnings })
+}
+
+/// The member a 戸籍 certificate is about: the one named, else the resident's own
+/// entry, else (for a 附票 by 戸籍 ID) everyone.
+fn member_of(req: &CertificateRequest, koseki: &Koseki, resident: Option<&Resident>) -> Result<Option<u32>, AppError> {
+    match &req.subject {
+        SubjectRef::Koseki { member_no: Some(n), .. } => {
+            koseki.member(*n).map(|m| Some(m.member_no)).ok_or_else(|| AppError::NotFound(format!("member {n} of 戸籍 {}", koseki.koseki_id)))
+        }
+        SubjectRef::Koseki { member_no: None, .. } => Ok(None),
+        SubjectRef::Resident(_) => Ok(resident.and_then(|r| koseki.member_for(r)).map(|m| m.member_no)),
+    }
+}
+
+/// Makes a refusal readable for a clerk or an operator.
+pub fn describe_refusal(r: &Refusal) -> String {
+    format!("{}: {} ({})", r.reason.code(), r.reason.kiosk_message(), r.detail)
+}
