@@ -4,7 +4,11 @@ use kofu_e2e::{databases, feed, kofu};
 
 fn stats(url: &str) -> serde_json::Value {
     let out = kofu(&["stats", "--database", url]);
-    assert!(out.status.success(), "stats failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "stats failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -16,7 +20,15 @@ fn stderr(out: &std::process::Output) -> String {
 fn demo_town_imports_on_both_backends() {
     let dir = tempfile::tempdir().unwrap();
     let town = dir.path().join("town.jsonl");
-    let out = kofu(&["demo-town", "--residents", "500", "--seed", "7", "--out", town.to_str().unwrap()]);
+    let out = kofu(&[
+        "demo-town",
+        "--residents",
+        "500",
+        "--seed",
+        "7",
+        "--out",
+        town.to_str().unwrap(),
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     for url in databases(dir.path(), "demo") {
         let out = kofu(&["import", town.to_str().unwrap(), "--database", &url]);
@@ -32,24 +44,51 @@ fn demo_town_imports_on_both_backends() {
 fn hand_made_feed_and_its_changes() {
     let dir = tempfile::tempdir().unwrap();
     for url in databases(dir.path(), "edge") {
-        let import = |name: &str| kofu(&["import", feed(name).to_str().unwrap(), "--database", &url]);
+        let import =
+            |name: &str| kofu(&["import", feed(name).to_str().unwrap(), "--database", &url]);
         let out = import("edge-cases.jsonl");
         assert!(out.status.success(), "{url}: {}", stderr(&out));
         let s = stats(&url);
-        assert_eq!((s["residents"].as_u64(), s["seals"].as_u64(), s["support_measures"].as_u64(), s["last_seq"].as_i64()), (Some(5), Some(2), Some(0), Some(1044)), "{url}: {s}");
+        assert_eq!(
+            (
+                s["residents"].as_u64(),
+                s["seals"].as_u64(),
+                s["support_measures"].as_u64(),
+                s["last_seq"].as_i64()
+            ),
+            (Some(5), Some(2), Some(0), Some(1044)),
+            "{url}: {s}"
+        );
 
         // A gap and a repeat are refused and change nothing.
-        for (name, reason) in [("changes-gap.jsonl", "1047 leaves a gap: expected 1045 after 1044"), ("changes-repeat.jsonl", "1044 repeats an event already applied (last is 1044)")] {
+        for (name, reason) in [
+            (
+                "changes-gap.jsonl",
+                "1047 leaves a gap: expected 1045 after 1044",
+            ),
+            (
+                "changes-repeat.jsonl",
+                "1044 repeats an event already applied (last is 1044)",
+            ),
+        ] {
             let out = import(name);
             assert!(!out.status.success(), "{url}: {name} was accepted");
-            assert!(stderr(&out).contains(&format!("{name}:1: seq: {reason}")), "{url}: {}", stderr(&out));
+            assert!(
+                stderr(&out).contains(&format!("{name}:1: seq: {reason}")),
+                "{url}: {}",
+                stderr(&out)
+            );
             assert_eq!(stats(&url), s, "{url}: {name} changed something");
         }
         // The next event in sequence is applied.
         let out = import("changes-1045.jsonl");
         assert!(out.status.success(), "{url}: {}", stderr(&out));
         let after = stats(&url);
-        assert_eq!((after["cards"].as_u64(), after["last_seq"].as_i64()), (Some(0), Some(1045)), "{url}: {after}");
+        assert_eq!(
+            (after["cards"].as_u64(), after["last_seq"].as_i64()),
+            (Some(0), Some(1045)),
+            "{url}: {after}"
+        );
     }
 }
 

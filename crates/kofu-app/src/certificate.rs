@@ -4,8 +4,8 @@
 
 use kofu_domain::eligibility::{EligibilityRequest, Refusal, SubjectData, Warning, decide};
 use kofu_domain::{
-    Applicant, CertificateKind, CertificateOptions, Channel, Decision, Fuhyo, Household, IssueNumber, Koseki,
-    Resident, date::local_date_time,
+    Applicant, CertificateKind, CertificateOptions, Channel, Decision, Fuhyo, Household,
+    IssueNumber, Koseki, Resident, date::local_date_time,
 };
 use kofu_render::cert::{self, IssueContext, RenderOptions, RenderedPdf};
 use kofu_render::{FontBook, check_bindings};
@@ -73,7 +73,9 @@ struct Loaded {
 }
 
 async fn load(store: &Store, req: &CertificateRequest) -> Result<Loaded, AppError> {
-    let town = store.municipality().await?.ok_or(AppError::NotFound("municipality (import the registry feed first)".into()))?;
+    let town = store.municipality().await?.ok_or(AppError::NotFound(
+        "municipality (import the registry feed first)".into(),
+    ))?;
     let (resident, koseki) = match &req.subject {
         SubjectRef::Resident(id) => {
             let resident = store.resident(id).await?;
@@ -83,8 +85,14 @@ async fn load(store: &Store, req: &CertificateRequest) -> Result<Loaded, AppErro
             };
             (resident, koseki)
         }
-        SubjectRef::Koseki { koseki_id, member_no } => {
-            let koseki = store.koseki(koseki_id).await?.ok_or_else(|| AppError::NotFound(format!("戸籍 {koseki_id}")))?;
+        SubjectRef::Koseki {
+            koseki_id,
+            member_no,
+        } => {
+            let koseki = store
+                .koseki(koseki_id)
+                .await?
+                .ok_or_else(|| AppError::NotFound(format!("戸籍 {koseki_id}")))?;
             let linked = member_no
                 .and_then(|n| koseki.member(n))
                 .and_then(|m| m.resident_id.clone());
@@ -110,17 +118,41 @@ async fn load(store: &Store, req: &CertificateRequest) -> Result<Loaded, AppErro
         ),
         None => (None, None, Vec::new()),
     };
-    let ids: Vec<String> = household.iter().map(|m| m.resident_id.clone()).chain(resident.iter().map(|r| r.resident_id.clone())).collect();
+    let ids: Vec<String> = household
+        .iter()
+        .map(|m| m.resident_id.clone())
+        .chain(resident.iter().map(|r| r.resident_id.clone()))
+        .collect();
     let support_measures = store.support_measures(&ids).await?;
-    Ok(Loaded { town, resident, household, koseki, seal, tax, support_measures, suppressions })
+    Ok(Loaded {
+        town,
+        resident,
+        household,
+        koseki,
+        seal,
+        tax,
+        support_measures,
+        suppressions,
+    })
 }
 
 /// Renders one certificate, or says why it may not be issued.
-pub async fn render_certificate(store: &Store, fonts: &FontBook, req: &CertificateRequest) -> Result<Certificate, AppError> {
-    req.options.check(req.kind, req.channel, req.applicant.as_ref()).map_err(AppError::InvalidOptions)?;
+pub async fn render_certificate(
+    store: &Store,
+    fonts: &FontBook,
+    req: &CertificateRequest,
+) -> Result<Certificate, AppError> {
+    req.options
+        .check(req.kind, req.channel, req.applicant.as_ref())
+        .map_err(AppError::InvalidOptions)?;
     let data = load(store, req).await?;
     let decision = decide(
-        &EligibilityRequest { kind: req.kind, channel: req.channel, at: req.at, tax_year: req.options.tax_year },
+        &EligibilityRequest {
+            kind: req.kind,
+            channel: req.channel,
+            at: req.at,
+            tax_year: req.options.tax_year,
+        },
         &SubjectData {
             municipality: &data.town,
             card: None,
@@ -160,7 +192,10 @@ pub async fn render_certificate(store: &Store, fonts: &FontBook, req: &Certifica
         }
         CertificateKind::Inkan => {
             let r = data.resident.as_ref().ok_or_else(|| missing("resident"))?;
-            let seal = data.seal.as_ref().ok_or_else(|| missing("seal registration"))?;
+            let seal = data
+                .seal
+                .as_ref()
+                .ok_or_else(|| missing("seal registration"))?;
             cert::inkan::compose(r, seal, &req.options, &ctx)?
         }
         CertificateKind::ShotokuKazei => {
@@ -176,7 +211,8 @@ pub async fn render_certificate(store: &Store, fonts: &FontBook, req: &Certifica
             let koseki = data.koseki.as_ref().ok_or_else(|| missing("戸籍"))?;
             let member_no = member_of(req, koseki, data.resident.as_ref())?;
             if req.kind == CertificateKind::KosekiKojin {
-                let no = member_no.ok_or_else(|| missing("the member of the 戸籍 (give --member)"))?;
+                let no =
+                    member_no.ok_or_else(|| missing("the member of the 戸籍 (give --member)"))?;
                 cert::koseki::compose_kojin(koseki, no, &ctx)?
             } else {
                 let mut fuhyo: Vec<Fuhyo> = Vec::new();
@@ -191,25 +227,51 @@ pub async fn render_certificate(store: &Store, fonts: &FontBook, req: &Certifica
             }
         }
     };
-    let pdf = cert::render(&doc, fonts, &RenderOptions { issued_at: (issue_date, time_of_day) })?;
+    let pdf = cert::render(
+        &doc,
+        fonts,
+        &RenderOptions {
+            issued_at: (issue_date, time_of_day),
+        },
+    )?;
     // The binding check reads the bytes that will be released, not the model.
     check_bindings(&pdf.bytes, &req.request_id, &doc.subject.id)?;
-    Ok(Certificate { pdf, subject_id: doc.subject.id.clone(), warnings })
+    Ok(Certificate {
+        pdf,
+        subject_id: doc.subject.id.clone(),
+        warnings,
+    })
 }
 
 /// The member a 戸籍 certificate is about: the one named, else the resident's own
 /// entry, else (for a 附票 by 戸籍 ID) everyone.
-fn member_of(req: &CertificateRequest, koseki: &Koseki, resident: Option<&Resident>) -> Result<Option<u32>, AppError> {
+fn member_of(
+    req: &CertificateRequest,
+    koseki: &Koseki,
+    resident: Option<&Resident>,
+) -> Result<Option<u32>, AppError> {
     match &req.subject {
-        SubjectRef::Koseki { member_no: Some(n), .. } => {
-            koseki.member(*n).map(|m| Some(m.member_no)).ok_or_else(|| AppError::NotFound(format!("member {n} of 戸籍 {}", koseki.koseki_id)))
-        }
-        SubjectRef::Koseki { member_no: None, .. } => Ok(None),
-        SubjectRef::Resident(_) => Ok(resident.and_then(|r| koseki.member_for(r)).map(|m| m.member_no)),
+        SubjectRef::Koseki {
+            member_no: Some(n), ..
+        } => koseki
+            .member(*n)
+            .map(|m| Some(m.member_no))
+            .ok_or_else(|| AppError::NotFound(format!("member {n} of 戸籍 {}", koseki.koseki_id))),
+        SubjectRef::Koseki {
+            member_no: None, ..
+        } => Ok(None),
+        SubjectRef::Resident(_) => Ok(resident
+            .and_then(|r| koseki.member_for(r))
+            .map(|m| m.member_no)),
     }
 }
 
 /// Makes a refusal readable for a clerk or an operator.
 pub fn describe_refusal(r: &Refusal) -> String {
-    format!("{}: {} ({})", r.reason.code(), r.reason.kiosk_message(), r.detail)
+    format!(
+        "{}: {} ({})",
+        r.reason.code(),
+        r.reason.kiosk_message(),
+        r.detail
+    )
 }

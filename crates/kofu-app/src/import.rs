@@ -48,10 +48,18 @@ fn parse_all(mut input: impl BufRead, out: mpsc::Sender<Vec<Parsed>>) -> std::io
         let parsed = match std::str::from_utf8(&buf) {
             Ok(text) if text.trim().is_empty() => continue,
             Ok(text) => parse_line(line_no, text.trim_end_matches(['\n', '\r'])),
-            Err(e) => Err(vec![LineError { line: line_no, field: "(line)".into(), reason: format!("not valid UTF-8: {e}") }]),
+            Err(e) => Err(vec![LineError {
+                line: line_no,
+                field: "(line)".into(),
+                reason: format!("not valid UTF-8: {e}"),
+            }]),
         };
         batch.push((line_no, parsed));
-        if batch.len() == BATCH && out.blocking_send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))).is_err() {
+        if batch.len() == BATCH
+            && out
+                .blocking_send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))
+                .is_err()
+        {
             // The writer stopped (a store error); it reports why.
             return Ok(line_no as u64);
         }
@@ -115,7 +123,9 @@ where
             last_change = Some((change.seq, change.at));
         }
     }
-    report.lines = parser.await.map_err(|e| std::io::Error::other(e.to_string()))??;
+    report.lines = parser
+        .await
+        .map_err(|e| std::io::Error::other(e.to_string()))??;
 
     if !errors.is_empty() {
         db.rollback().await?;
@@ -126,6 +136,10 @@ where
     }
     report.last_seq = seq.last();
     db.commit().await?;
-    tracing::info!(lines = report.lines, changes = report.changes, "feed imported");
+    tracing::info!(
+        lines = report.lines,
+        changes = report.changes,
+        "feed imported"
+    );
     Ok(report)
 }

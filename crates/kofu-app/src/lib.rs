@@ -7,6 +7,6 @@ pub mod certificate;
 mod error;
 pub mod import;
 
-pub use error::AppError;
 pub use certificate::{Certificate, CertificateRequest, SubjectRef, render_certificate};
+pub use error::AppError;
 pub use import::{ImportReport, import_feed};

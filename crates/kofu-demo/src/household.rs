@@ -1662,6 +1662,7 @@ impl Builder<'_> {
         let mut p = self.person(family, male, birth, rel);
         p.given = given.0;
         p.given_kana = given.1;
+        let permanent = matches!(status, "永住者" | "特別永住者");
         let (period, days): (&str, i32) = match status {
             "永住者" | "特別永住者" => ("無期限", years(7.0)),
             "技能実習" => *self.rng.pick(&[("1年", 365), ("2年", 730)]),
@@ -1703,8 +1704,9 @@ impl Builder<'_> {
             nationality: nat.name.to_owned(),
             alias,
             residence_status: status.to_owned(),
-            period: period.to_owned(),
-            period_end: dates::date(end),
+            // Permanent residents have no period of stay.
+            period: (!permanent).then(|| period.to_owned()),
+            period_end: (!permanent).then(|| dates::date(end)),
             card_number,
             category: if status == "特別永住者" {
                 "特別永住者".to_owned()

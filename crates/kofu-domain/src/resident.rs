@@ -108,10 +108,12 @@ pub struct ForeignDetails {
     pub alias: Option<String>,
     /// 在留資格.
     pub residence_status: String,
-    /// 在留期間, e.g. `3年`.
-    pub period: String,
-    /// 在留期間の満了の日 (printed in 西暦).
-    pub period_end: Date,
+    /// 在留期間, e.g. `3年`; `None` for 永住者 and 特別永住者, who have none.
+    #[serde(default)]
+    pub period: Option<String>,
+    /// 在留期間の満了の日 (printed in 西暦); `None` when there is no period.
+    #[serde(default)]
+    pub period_end: Option<Date>,
     /// 在留カード等の番号 (two letters, eight digits, two letters).
     pub card_number: String,
     /// 外国人住民となった区分, e.g. 中長期在留者, 特別永住者.

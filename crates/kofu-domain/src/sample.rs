@@ -151,8 +151,8 @@ pub fn foreign_resident() -> Resident {
             nationality: "アメリカ合衆国".into(),
             alias: None,
             residence_status: "技術・人文知識・国際業務".into(),
-            period: "3年".into(),
-            period_end: date("2027-05-01"),
+            period: Some("3年".into()),
+            period_end: Some(date("2027-05-01")),
             card_number: "AB12345678CD".into(),
             category: "中長期在留者".into(),
         }),
@@ -181,6 +181,14 @@ pub fn card() -> Card {
     }
 }
 
+fn parents(member_no: u32) -> (&'static str, &'static str) {
+    match member_no {
+        2 => ("葛\u{E0102}西 三郎", "葛\u{E0102}西 秋子"),
+        3 => ("見本 太郎", "見本 花子"),
+        _ => ("見本 一郎", "見本 春子"),
+    }
+}
+
 /// The household's 戸籍 (K0001): 太郎 and 花子 married in 2008, 一郎 born 2016.
 pub fn koseki() -> Koseki {
     let ev = |kind: &str, d: &str, details: &[(&str, &str)]| KosekiEvent {
@@ -199,22 +207,9 @@ pub fn koseki() -> Koseki {
         given: given.into(),
         birth_date: date(birth),
         sex,
-        father: Some(
-            if no == 3 {
-                "見本 太郎"
-            } else {
-                "見本 一郎"
-            }
-            .into(),
-        ),
-        mother: Some(
-            if no == 3 {
-                "見本 花子"
-            } else {
-                "見本 春子"
-            }
-            .into(),
-        ),
+        // 花子 (2) came from the 葛󠄂西 family; 一郎 (3) is 太郎 and 花子's son.
+        father: Some(parents(no).0.into()),
+        mother: Some(parents(no).1.into()),
         parent_relationship: Some(rel.into()),
         adoptive_father: None,
         adoptive_mother: None,

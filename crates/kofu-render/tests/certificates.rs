@@ -5,6 +5,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+#[path = "certificates/references.rs"]
+mod references;
 
 use common::*;
 use kofu_domain::koseki::FuhyoEntry;
@@ -392,10 +394,9 @@ fn koseki_kojin_shows_one_person() {
     );
 }
 
-#[test]
-fn fuhyo_address_history() {
-    let k = sample::koseki();
-    let fu = vec![Fuhyo {
+/// The 附票 of 筆頭者 1 of `sample::koseki()`: two addresses.
+fn fuhyo_records() -> Vec<Fuhyo> {
+    vec![Fuhyo {
         koseki_id: "K0001".into(),
         member_no: 1,
         entries: vec![
@@ -408,8 +409,12 @@ fn fuhyo_address_history() {
                 from: d("2010-04-01"),
             },
         ],
-    }];
-    let doc = fuhyo::compose(&k, &fu, &ctx("2026-05-02")).unwrap();
+    }]
+}
+
+#[test]
+fn fuhyo_address_history() {
+    let doc = fuhyo::compose(&sample::koseki(), &fuhyo_records(), &ctx("2026-05-02")).unwrap();
     check(
         &doc,
         &[
@@ -532,8 +537,8 @@ fn member(i: usize) -> Resident {
     r
 }
 
-#[test]
-fn nine_person_household_spans_pages_with_one_subject() {
+/// 住民票 of a nine-person household, every member, 続柄 and 本籍: several pages.
+fn nine_person_juminhyo() -> CertificateDocument {
     let h = Household::new("H0001", (0..9).map(member).collect());
     let o = CertificateOptions {
         household: HouseholdSelection::All,
@@ -541,7 +546,12 @@ fn nine_person_household_spans_pages_with_one_subject() {
         show_honseki: true,
         ..Default::default()
     };
-    let doc = juminhyo::compose(&h, &h.members[0], &o, &ctx("2026-05-02")).unwrap();
+    juminhyo::compose(&h, &h.members[0], &o, &ctx("2026-05-02")).unwrap()
+}
+
+#[test]
+fn nine_person_household_spans_pages_with_one_subject() {
+    let doc = nine_person_juminhyo();
     let names: Vec<String> = (0..9)
         .map(|i| format!("見本 {}", member(i).given))
         .collect();

@@ -28,7 +28,11 @@ pub enum BenchCommand {
 /// Runs a benchmark and prints one JSON line per measurement.
 pub async fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
     match command {
-        BenchCommand::Import { residents, seed, database } => {
+        BenchCommand::Import {
+            residents,
+            seed,
+            database,
+        } => {
             let dir = tempfile::tempdir()?;
             let feed = dir.path().join("town.jsonl");
             let started = Instant::now();
@@ -43,10 +47,15 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
                 "{}",
                 serde_json::json!({"bench": "demo_town", "residents": residents, "seconds": round(generated), "bytes": bytes, "records": summary})
             );
-            let mut targets = vec![format!("sqlite:{}", dir.path().join("bench.sqlite").display())];
+            let mut targets = vec![format!(
+                "sqlite:{}",
+                dir.path().join("bench.sqlite").display()
+            )];
             targets.extend(database);
             for url in targets {
-                let store = kofu_store::Store::open(&url).await.with_context(|| format!("cannot open {}", crate::database::redact(&url)))?;
+                let store = kofu_store::Store::open(&url)
+                    .await
+                    .with_context(|| format!("cannot open {}", crate::database::redact(&url)))?;
                 let input = BufReader::with_capacity(1 << 20, std::fs::File::open(&feed)?);
                 let started = Instant::now();
                 let report = kofu_app::import_feed(&store, input).await?;

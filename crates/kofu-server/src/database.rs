@@ -14,7 +14,11 @@ pub fn default_url() -> anyhow::Result<String> {
 
 /// Resolves the database URL for a command.
 pub fn url(flag: Option<String>) -> anyhow::Result<String> {
-    match flag.or_else(|| std::env::var("KOFU_DATABASE").ok().filter(|s| !s.is_empty())) {
+    match flag.or_else(|| {
+        std::env::var("KOFU_DATABASE")
+            .ok()
+            .filter(|s| !s.is_empty())
+    }) {
         Some(url) => Ok(url),
         None => default_url(),
     }
@@ -23,7 +27,9 @@ pub fn url(flag: Option<String>) -> anyhow::Result<String> {
 /// Opens (and migrates) the store a command uses.
 pub async fn open(flag: Option<String>) -> anyhow::Result<kofu_store::Store> {
     let url = url(flag)?;
-    kofu_store::Store::open(&url).await.with_context(|| format!("cannot open database {}", redact(&url)))
+    kofu_store::Store::open(&url)
+        .await
+        .with_context(|| format!("cannot open database {}", redact(&url)))
 }
 
 /// A URL without its password, for messages.

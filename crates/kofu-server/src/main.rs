@@ -62,11 +62,17 @@ enum Command {
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("KOFU_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("KOFU_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("kofu: cannot start the runtime: {e}");
@@ -91,14 +97,22 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             println!("{}", serde_json::to_string(&stats)?);
             Ok(ExitCode::SUCCESS)
         }
-        Command::DemoTown { residents, seed, out } => {
+        Command::DemoTown {
+            residents,
+            seed,
+            out,
+        } => {
             let config = kofu_demo::TownConfig::new(residents, seed);
             let summary = if out.as_os_str() == "-" {
                 let stdout = std::io::stdout();
                 kofu_demo::write_town(&config, &mut std::io::BufWriter::new(stdout.lock()))?
             } else {
-                let file = File::create(&out).with_context(|| format!("cannot create {}", out.display()))?;
-                kofu_demo::write_town(&config, &mut std::io::BufWriter::with_capacity(1 << 20, file))?
+                let file = File::create(&out)
+                    .with_context(|| format!("cannot create {}", out.display()))?;
+                kofu_demo::write_town(
+                    &config,
+                    &mut std::io::BufWriter::with_capacity(1 << 20, file),
+                )?
             };
             eprintln!("{}", serde_json::to_string(&summary)?);
             Ok(ExitCode::SUCCESS)
@@ -120,7 +134,11 @@ async fn import(file: &std::path::Path, database: Option<String>) -> anyhow::Res
             for e in &errors {
                 eprintln!("{}:{e}", file.display());
             }
-            eprintln!("kofu: {} rejected: {} bad line(s); nothing was imported", file.display(), errors.len());
+            eprintln!(
+                "kofu: {} rejected: {} bad line(s); nothing was imported",
+                file.display(),
+                errors.len()
+            );
             Ok(ExitCode::FAILURE)
         }
         Err(e) => Err(e.into()),

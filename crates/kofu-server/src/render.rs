@@ -7,7 +7,10 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::Args;
 use kofu_app::{AppError, CertificateRequest, SubjectRef};
-use kofu_domain::{Applicant, CertificateKind, CertificateOptions, Channel, Date, HouseholdSelection, IssueNumber, IssuePoint};
+use kofu_domain::{
+    Applicant, CertificateKind, CertificateOptions, Channel, Date, HouseholdSelection, IssueNumber,
+    IssuePoint,
+};
 
 /// Flags of `kofu render`.
 #[derive(Args)]
@@ -65,23 +68,47 @@ pub struct RenderArgs {
 /// Renders the certificate; a refusal exits non-zero with the reason.
 pub async fn run(args: RenderArgs) -> anyhow::Result<ExitCode> {
     let store = crate::database::open(args.database.clone()).await?;
-    let fonts = kofu_render::FontBook::load(&kofu_render::SystemFonts::from_env()).context("cannot load the certificate fonts (Debian: fonts-ipaexfont, fonts-ipamj-mincho)")?;
-    let town = store.municipality().await?.map(|m| m.name).unwrap_or_default();
+    let fonts = kofu_render::FontBook::load(&kofu_render::SystemFonts::from_env()).context(
+        "cannot load the certificate fonts (Debian: fonts-ipaexfont, fonts-ipamj-mincho)",
+    )?;
+    let town = store
+        .municipality()
+        .await?
+        .map(|m| m.name)
+        .unwrap_or_default();
     let household = match args.household.as_str() {
         "all" => HouseholdSelection::All,
         "self" => HouseholdSelection::SelfOnly,
-        ids => HouseholdSelection::Members(ids.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect()),
+        ids => HouseholdSelection::Members(
+            ids.split(',')
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect(),
+        ),
     };
     let subject = match (&args.resident, &args.koseki) {
         (Some(id), _) => SubjectRef::Resident(id.clone()),
-        (None, Some(id)) => SubjectRef::Koseki { koseki_id: id.clone(), member_no: args.member },
+        (None, Some(id)) => SubjectRef::Koseki {
+            koseki_id: id.clone(),
+            member_no: args.member,
+        },
         (None, None) => anyhow::bail!("give --resident or --koseki"),
     };
     // Noon JST: counter rules depend on the day, not the minute.
-    let at = args.date.as_time().with_hms(12, 0, 0)?.assume_offset(kofu_domain::date::JST);
+    let at = args
+        .date
+        .as_time()
+        .with_hms(12, 0, 0)?
+        .assume_offset(kofu_domain::date::JST);
     let request = CertificateRequest {
         // Derived from the inputs, so the same command gives the same bytes.
-        request_id: format!("cli-{}-{}-{}-{}", args.date.compact(), args.terminal, args.printer, args.serial),
+        request_id: format!(
+            "cli-{}-{}-{}-{}",
+            args.date.compact(),
+            args.terminal,
+            args.printer,
+            args.serial
+        ),
         kind: args.kind,
         subject,
         options: CertificateOptions {
@@ -100,21 +127,31 @@ pub async fn run(args: RenderArgs) -> anyhow::Result<ExitCode> {
         number: IssueNumber {
             date: args.date,
             municipality: town,
-            point: IssuePoint::Counter { terminal: args.terminal.clone(), printer: args.printer.clone() },
+            point: IssuePoint::Counter {
+                terminal: args.terminal.clone(),
+                printer: args.printer.clone(),
+            },
             serial: args.serial,
         },
     };
     match kofu_app::render_certificate(&store, &fonts, &request).await {
         Ok(cert) => {
-            std::fs::write(&args.out, &cert.pdf.bytes).with_context(|| format!("cannot write {}", args.out.display()))?;
+            std::fs::write(&args.out, &cert.pdf.bytes)
+                .with_context(|| format!("cannot write {}", args.out.display()))?;
             for w in &cert.warnings {
                 eprintln!("warning: {}: {}", w.code, w.detail);
             }
-            println!("{}", serde_json::json!({"out": args.out, "pages": cert.pdf.pages, "bytes": cert.pdf.bytes.len(), "subject": cert.subject_id}));
+            println!(
+                "{}",
+                serde_json::json!({"out": args.out, "pages": cert.pdf.pages, "bytes": cert.pdf.bytes.len(), "subject": cert.subject_id})
+            );
             Ok(ExitCode::SUCCESS)
         }
         Err(AppError::Refused(r)) => {
-            eprintln!("kofu: refused: {}", kofu_app::certificate::describe_refusal(&r));
+            eprintln!(
+                "kofu: refused: {}",
+                kofu_app::certificate::describe_refusal(&r)
+            );
             Ok(ExitCode::from(3))
         }
         Err(e) => Err(e.into()),

@@ -186,14 +186,17 @@ fn person(i: usize, m: &Resident, o: &CertificateOptions) -> Result<Section, Ren
             "在留資格",
             &x.residence_status,
         )]);
-        rows.push(vec![
-            Item::text(f("period"), "在留期間", &x.period),
-            Item::text(
-                f("period_end"),
-                "満了日",
-                date_in(x.period_end, DateStyle::Seireki, &f("period_end"))?,
-            ),
-        ]);
+        // 永住者 and 特別永住者 have no period of stay: the row is left out, not blanked.
+        if let (Some(period), Some(end)) = (&x.period, x.period_end) {
+            rows.push(vec![
+                Item::text(f("period"), "在留期間", period),
+                Item::text(
+                    f("period_end"),
+                    "満了日",
+                    date_in(end, DateStyle::Seireki, &f("period_end"))?,
+                ),
+            ]);
+        }
         rows.push(vec![Item::text(
             f("card_number"),
             "在留カード番号",

@@ -257,3 +257,39 @@ pub fn pdfimages_list(pdf: &[u8]) -> Vec<ImageLine> {
         .filter(|i| i.kind != "smask")
         .collect()
 }
+
+/// Page `page` (1-based) of the PDF rasterised by poppler: `pdftoppm -r dpi -gray -png`,
+/// returned as PNG bytes.
+pub fn pdftoppm_gray(pdf: &[u8], page: usize, dpi: u32) -> Vec<u8> {
+    let p = temp_pdf(pdf);
+    // `-singlefile` writes `{prefix}.png`.
+    let prefix = p.with_extension("");
+    let (page, dpi) = (page.to_string(), dpi.to_string());
+    let out = run(
+        "pdftoppm",
+        "poppler-utils",
+        &[
+            "-f",
+            &page,
+            "-l",
+            &page,
+            "-singlefile",
+            "-r",
+            &dpi,
+            "-gray",
+            "-png",
+            p.to_str().unwrap(),
+            prefix.to_str().unwrap(),
+        ],
+    );
+    let _ = std::fs::remove_file(&p);
+    assert!(
+        out.status.success(),
+        "pdftoppm failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let png = prefix.with_extension("png");
+    let bytes = std::fs::read(&png).unwrap();
+    let _ = std::fs::remove_file(&png);
+    bytes
+}
