@@ -1,0 +1,432 @@
+//! Writing registry records: one database transaction, fed by buffered batches.
+//!
+//! [`ImportTx`] turns each record into a row (JSON, search keys) and buffers it per
+//! table; a full buffer goes as one statement (see [`crate::schema`]) to a writer task
+//! that owns the transaction. The caller encodes the next batch while the database
+//! writes the previous one. Commands reach the writer in the order they were made:
+//!
+//! - within a buffer a later upsert of the same key replaces the earlier one
+//!   (PostgreSQL refuses to update one row twice in a statement);
+//! - a delete first sends every buffer, so upserts and deletes take effect in order;
+//! - a bulk load into an empty table builds its secondary indexes once, at commit.
+
+use std::collections::HashMap;
+
+use kofu_domain::{RecordKey, RegistryRecord};
+use sqlx::{AssertSqlSafe, PgConnection, Postgres, Sqlite, SqliteConnection, Transaction};
+use time::{OffsetDateTime, UtcOffset};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::error::StoreError;
+use crate::schema::{self, TABLES, Table, Value, bind_values};
+use crate::{Pool, text};
+
+/// The transaction of one backend.
+enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+/// Runs `$body` with `$conn` bound to the transaction's concrete connection.
+macro_rules! on_tx {
+    ($tx:expr, $conn:ident => $body:expr) => {
+        match &mut $tx {
+            Tx::Sqlite(t) => {
+                let $conn: &mut SqliteConnection = &mut **t;
+                $body
+            }
+            Tx::Postgres(t) => {
+                let $conn: &mut PgConnection = &mut **t;
+                $body
+            }
+        }
+    };
+}
+
+/// The rows waiting to be written to one table.
+#[derive(Default)]
+struct Buffer {
+    /// Column values of each row, row after row.
+    values: Vec<Value>,
+    /// The row index of each key in `values`.
+    rows: HashMap<RecordKey, usize>,
+}
+
+type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
+
+/// What the writer task is asked to do, in order.
+enum Command {
+    /// Upsert these rows; an error is reported by the next command that replies.
+    Batch {
+        table: Table,
+        rows: usize,
+        values: Vec<Value>,
+    },
+    Delete(RecordKey, Reply<bool>),
+    LastSeq(Reply<Option<i64>>),
+    SetFeedState(i64, OffsetDateTime, Reply<()>),
+    Commit(Reply<()>),
+    Rollback(Reply<()>),
+}
+
+/// Batches sent but not yet written, at most: bounds memory, keeps the writer busy.
+const QUEUE: usize = 2;
+
+/// An import in progress: one database transaction. Dropping it without
+/// [`commit`](ImportTx::commit) rolls everything back.
+///
+/// Upserts are buffered and written in the background: an error of such a write is
+/// returned by a later call (at the latest by `commit`), after which the transaction is
+/// rolled back and every call fails with [`StoreError::Aborted`].
+pub struct ImportTx {
+    commands: mpsc::Sender<Command>,
+    buffers: Vec<Buffer>,
+}
+
+impl std::fmt::Debug for ImportTx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let buffered: usize = self.buffers.iter().map(|b| b.rows.len()).sum();
+        f.debug_struct("ImportTx")
+            .field("buffered_rows", &buffered)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ImportTx {
+    pub(crate) async fn begin(pool: &Pool) -> Result<ImportTx, StoreError> {
+        let tx = match pool {
+            // Take the write lock now, not at the first write: a second import waits
+            // here instead of failing later.
+            Pool::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Pool::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                sqlx::query("SELECT id FROM feed_state WHERE id = 1 FOR UPDATE")
+                    .execute(&mut *tx)
+                    .await?;
+                Tx::Postgres(tx)
+            }
+        };
+        let (commands, receiver) = mpsc::channel(QUEUE);
+        let writer = Writer {
+            tx,
+            bulk_checked: vec![false; TABLES.len()],
+            dropped: Vec::new(),
+            failed: None,
+        };
+        tokio::spawn(writer.run(receiver));
+        Ok(ImportTx {
+            commands,
+            buffers: TABLES.iter().map(|_| Buffer::default()).collect(),
+        })
+    }
+
+    /// The `seq` of the last change event applied, as this transaction sees it.
+    pub async fn last_seq(&mut self) -> Result<Option<i64>, StoreError> {
+        self.ask(Command::LastSeq).await
+    }
+
+    /// Inserts a record, or replaces the one with the same [`RecordKey`]. The write is
+    /// buffered until its batch is full, a delete, or the commit.
+    pub async fn upsert(&mut self, record: &RegistryRecord) -> Result<(), StoreError> {
+        let (table, values) = schema::row_of(record)?;
+        let buffer = &mut self.buffers[table.index];
+        let width = table.columns.len();
+        let key = record.key();
+        match buffer.rows.get(&key) {
+            Some(&row) => {
+                for (slot, value) in buffer.values[row * width..(row + 1) * width]
+                    .iter_mut()
+                    .zip(values)
+                {
+                    *slot = value;
+                }
+            }
+            None => {
+                if buffer.values.is_empty() {
+                    buffer.values.reserve(table.batch_rows() * width);
+                }
+                buffer.rows.insert(key, buffer.rows.len());
+                buffer.values.extend(values);
+            }
+        }
+        if buffer.rows.len() >= table.batch_rows() {
+            self.send_buffer(table).await?;
+        }
+        Ok(())
+    }
+
+    /// Deletes the record with this key, after every upsert made before. Returns
+    /// whether there was one.
+    pub async fn delete(&mut self, key: &RecordKey) -> Result<bool, StoreError> {
+        self.send_all().await?;
+        let key = key.clone();
+        self.ask(|reply| Command::Delete(key, reply)).await
+    }
+
+    /// Records `seq` (and its `at`) as the last change event applied; it becomes visible
+    /// with the rest of the transaction. The instant is stored in UTC.
+    pub async fn set_feed_state(&mut self, seq: i64, at: OffsetDateTime) -> Result<(), StoreError> {
+        self.ask(|reply| Command::SetFeedState(seq, at, reply))
+            .await
+    }
+
+    /// Writes what is buffered and commits: everything becomes visible at once.
+    pub async fn commit(mut self) -> Result<(), StoreError> {
+        self.send_all().await?;
+        self.ask(Command::Commit).await
+    }
+
+    /// Discards everything this transaction did.
+    pub async fn rollback(mut self) -> Result<(), StoreError> {
+        self.ask(Command::Rollback).await
+    }
+
+    /// Sends a command and waits for its reply.
+    async fn ask<T>(&mut self, command: impl FnOnce(Reply<T>) -> Command) -> Result<T, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.commands
+            .send(command(reply))
+            .await
+            .map_err(|_| StoreError::Aborted)?;
+        answer.await.map_err(|_| StoreError::Aborted)?
+    }
+
+    async fn send_all(&mut self) -> Result<(), StoreError> {
+        for table in TABLES {
+            self.send_buffer(*table).await?;
+        }
+        Ok(())
+    }
+
+    /// Hands one table's buffer to the writer.
+    async fn send_buffer(&mut self, table: Table) -> Result<(), StoreError> {
+        let buffer = &mut self.buffers[table.index];
+        let rows = buffer.rows.len();
+        if rows == 0 {
+            return Ok(());
+        }
+        buffer.rows.clear();
+        let values = std::mem::take(&mut buffer.values);
+        self.commands
+            .send(Command::Batch {
+                table,
+                rows,
+                values,
+            })
+            .await
+            .map_err(|_| StoreError::Aborted)
+    }
+}
+
+/// The task that owns the transaction and runs the commands.
+struct Writer {
+    tx: Tx,
+    /// Per table: whether a bulk load was looked for already.
+    bulk_checked: Vec<bool>,
+    /// Tables whose secondary indexes were dropped, to build at commit.
+    dropped: Vec<Table>,
+    /// The error of a batch, until a command reports it.
+    failed: Option<StoreError>,
+}
+
+impl Writer {
+    /// Runs commands until a commit or rollback; if the [`ImportTx`] is dropped first,
+    /// the transaction is dropped, which rolls it back.
+    async fn run(mut self, mut commands: mpsc::Receiver<Command>) {
+        while let Some(command) = commands.recv().await {
+            match command {
+                Command::Batch {
+                    table,
+                    rows,
+                    values,
+                } => {
+                    if self.failed.is_none()
+                        && let Err(e) = self.write(table, rows, values).await
+                    {
+                        self.failed = Some(e);
+                    }
+                }
+                Command::Delete(key, reply) => {
+                    let result = match self.failed.take() {
+                        Some(e) => Err(e),
+                        None => self.delete(&key).await,
+                    };
+                    if !self.answer(reply, result) {
+                        return;
+                    }
+                }
+                Command::LastSeq(reply) => {
+                    let result = match self.failed.take() {
+                        Some(e) => Err(e),
+                        None => self.last_seq().await,
+                    };
+                    if !self.answer(reply, result) {
+                        return;
+                    }
+                }
+                Command::SetFeedState(seq, at, reply) => {
+                    let result = match self.failed.take() {
+                        Some(e) => Err(e),
+                        None => self.set_feed_state(seq, at).await,
+                    };
+                    if !self.answer(reply, result) {
+                        return;
+                    }
+                }
+                Command::Commit(reply) => {
+                    let result = match self.failed.take() {
+                        Some(e) => Err(e),
+                        None => self.commit().await,
+                    };
+                    let _ = reply.send(result);
+                    return;
+                }
+                Command::Rollback(reply) => {
+                    let result = match self.tx {
+                        Tx::Sqlite(tx) => tx.rollback().await,
+                        Tx::Postgres(tx) => tx.rollback().await,
+                    };
+                    let _ = reply.send(result.map_err(StoreError::from));
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Replies; returns whether to go on (a failed transaction ends here and rolls back).
+    fn answer<T>(&mut self, reply: Reply<T>, result: Result<T, StoreError>) -> bool {
+        let ok = result.is_ok();
+        let _ = reply.send(result);
+        ok
+    }
+
+    async fn last_seq(&mut self) -> Result<Option<i64>, StoreError> {
+        const SQL: &str = "SELECT last_seq FROM feed_state WHERE id = 1";
+        let seq: Option<Option<i64>> = on_tx!(self.tx, conn => {
+            sqlx::query_scalar(SQL).fetch_optional(conn).await?
+        });
+        Ok(seq.flatten())
+    }
+
+    async fn delete(&mut self, key: &RecordKey) -> Result<bool, StoreError> {
+        let (sql, binds): (&'static str, Vec<Value>) = match key {
+            RecordKey::Municipality => ("DELETE FROM municipality", vec![]),
+            RecordKey::Resident(id) => (
+                "DELETE FROM residents WHERE resident_id = $1",
+                vec![text(id)],
+            ),
+            RecordKey::Seal(id) => ("DELETE FROM seals WHERE resident_id = $1", vec![text(id)]),
+            RecordKey::Card(serial) => (
+                "DELETE FROM cards WHERE auth_serial = $1",
+                vec![text(serial)],
+            ),
+            RecordKey::Koseki(id) => ("DELETE FROM koseki WHERE koseki_id = $1", vec![text(id)]),
+            RecordKey::Fuhyo(id, member_no) => (
+                "DELETE FROM fuhyo WHERE koseki_id = $1 AND member_no = $2",
+                vec![text(id), Value::I32(schema::member_no(*member_no)?)],
+            ),
+            RecordKey::Tax(id, year) => (
+                "DELETE FROM tax WHERE resident_id = $1 AND fiscal_year = $2",
+                vec![text(id), Value::I32(*year)],
+            ),
+            RecordKey::SupportMeasure(id) => (
+                "DELETE FROM support_measures WHERE resident_id = $1",
+                vec![text(id)],
+            ),
+            RecordKey::Suppression(scope, id) => (
+                "DELETE FROM suppressions WHERE scope = $1 AND id = $2",
+                vec![text(schema::scope_name(*scope)), text(id)],
+            ),
+        };
+        let affected = on_tx!(self.tx, conn => {
+            bind_values(sqlx::query(sql), binds).execute(conn).await?.rows_affected()
+        });
+        Ok(affected > 0)
+    }
+
+    async fn set_feed_state(&mut self, seq: i64, at: OffsetDateTime) -> Result<(), StoreError> {
+        const SQL: &str = "INSERT INTO feed_state (id, last_seq, last_at) VALUES (1, $1, $2) \
+            ON CONFLICT (id) DO UPDATE SET last_seq = excluded.last_seq, last_at = excluded.last_at";
+        let at = at.to_offset(UtcOffset::UTC);
+        on_tx!(self.tx, conn => {
+            sqlx::query(SQL).bind(seq).bind(at).execute(conn).await?;
+        });
+        Ok(())
+    }
+
+    async fn commit(mut self) -> Result<(), StoreError> {
+        self.rebuild_indexes().await?;
+        match self.tx {
+            Tx::Sqlite(tx) => tx.commit().await?,
+            Tx::Postgres(tx) => tx.commit().await?,
+        }
+        Ok(())
+    }
+
+    /// Writes one batch as one statement.
+    async fn write(
+        &mut self,
+        table: Table,
+        rows: usize,
+        values: Vec<Value>,
+    ) -> Result<(), StoreError> {
+        if rows == table.batch_rows() && !self.bulk_checked[table.index] {
+            self.bulk_checked[table.index] = true;
+            self.drop_indexes_if_empty(table).await?;
+        }
+        match &mut self.tx {
+            Tx::Sqlite(tx) => {
+                let sql = AssertSqlSafe(schema::values_batch_sql(&table, rows));
+                bind_values(sqlx::query(sql), values)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+            Tx::Postgres(tx) => {
+                let columns = schema::into_columns(values, table.columns.len())?;
+                let sql = AssertSqlSafe(schema::unnest_upsert_sql(&table, &columns));
+                schema::bind_columns(sqlx::query(sql), columns)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A bulk load (a full batch) into an empty table: drops its secondary indexes, to
+    /// build them at commit from sorted data instead of row by row (about twice as fast).
+    /// The DDL is part of the transaction on both backends; on PostgreSQL it locks the
+    /// (empty) table against readers until the commit.
+    async fn drop_indexes_if_empty(&mut self, table: Table) -> Result<(), StoreError> {
+        if table.indexes.is_empty() {
+            return Ok(());
+        }
+        let probe = format!("SELECT 1 FROM {} LIMIT 1", table.name);
+        let occupied = on_tx!(self.tx, conn => {
+            sqlx::query(AssertSqlSafe(probe)).fetch_optional(conn).await?.is_some()
+        });
+        if occupied {
+            return Ok(());
+        }
+        for (name, _) in table.indexes {
+            let sql = format!("DROP INDEX {name}");
+            on_tx!(self.tx, conn => {
+                sqlx::query(AssertSqlSafe(sql)).execute(conn).await?;
+            });
+        }
+        self.dropped.push(table);
+        Ok(())
+    }
+
+    /// Builds the indexes that a bulk load dropped.
+    async fn rebuild_indexes(&mut self) -> Result<(), StoreError> {
+        for table in std::mem::take(&mut self.dropped) {
+            for (name, definition) in table.indexes {
+                let sql = format!("CREATE INDEX {name} ON {definition}");
+                on_tx!(self.tx, conn => {
+                    sqlx::query(AssertSqlSafe(sql)).execute(conn).await?;
+                });
+            }
+        }
+        Ok(())
+    }
+}

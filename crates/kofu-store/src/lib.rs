@@ -1,0 +1,505 @@
+//! kofu-store: the storage of kofu.
+//!
+//! The registry data the town hall issues certificates from (the municipality,
+//! residents and households, seals, cards, 戸籍 and 附票, tax records, support
+//! measures, suppressions) and the position of the registry feed, on either
+//!
+//! - **SQLite** (`sqlite:PATH`): embedded, one machine, the default; or
+//! - **PostgreSQL** (`postgres://…`): a town hall with several counters,
+//!
+//! with the same behaviour on both. Each backend has its own migrations
+//! (`migrations/sqlite/`, `migrations/postgres/`), applied by [`Store::open`].
+//!
+//! Every record is stored whole, as the JSON of its domain type (names keep their
+//! variation selectors byte for byte), next to the columns it is found by. Reads return
+//! domain types. Writes go through an [`ImportTx`]: one database transaction that
+//! batches upserts into multi-row statements.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use kofu_domain::records::SuppressionScope;
+use kofu_domain::{
+    Card, Fuhyo, Koseki, Municipality, Resident, Seal, SupportMeasure, Suppression, TaxRecord,
+};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{AssertSqlSafe, Row as _};
+use time::OffsetDateTime;
+
+/// Runs `$body` with `$pool` bound to the concrete pool of the store's backend. The body
+/// is written once and compiled for each driver (sqlx's `Any` driver cannot carry
+/// PostgreSQL's `timestamptz` and friends).
+macro_rules! on_pool {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match &$store.pool {
+            $crate::Pool::Sqlite($pool) => $body,
+            $crate::Pool::Postgres($pool) => $body,
+        }
+    };
+}
+
+mod error;
+mod import;
+mod schema;
+mod search;
+
+pub use error::StoreError;
+pub use import::ImportTx;
+pub use search::ResidentQuery;
+
+use schema::{Value, bind_values};
+
+/// Which database a store runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Backend {
+    /// SQLite, embedded.
+    Sqlite,
+    /// PostgreSQL, shared by several counters.
+    Postgres,
+}
+
+/// The connection pool of one backend.
+#[derive(Clone, Debug)]
+enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// The storage of kofu: a pool of connections to one database. Cloning is cheap and
+/// clones share the pool.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: Pool,
+}
+
+/// How many records of each type the store holds, and the feed position.
+///
+/// Serializes as `{"residents":25,"households":14,…,"last_seq":1042}`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Stats {
+    /// Resident records (any status).
+    pub residents: u64,
+    /// Distinct households among the residents.
+    pub households: u64,
+    /// Seal registrations.
+    pub seals: u64,
+    /// Card serials.
+    pub cards: u64,
+    /// 戸籍.
+    pub koseki: u64,
+    /// 附票 (one per 戸籍 member).
+    pub fuhyo: u64,
+    /// Tax records (one per resident and fiscal year).
+    pub tax: u64,
+    /// Support measures in force.
+    pub support_measures: u64,
+    /// Suppressions in force.
+    pub suppressions: u64,
+    /// 1 once the municipality record is loaded, else 0.
+    pub municipality: u64,
+    /// The last acknowledged change event, if any.
+    pub last_seq: Option<i64>,
+}
+
+/// The last change event of the registry feed that the store has applied.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct FeedState {
+    /// Its `seq`.
+    pub last_seq: i64,
+    /// Its `at`, as the same instant in UTC (PostgreSQL keeps no offset).
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+}
+
+/// Rows per statement when reading by a list of keys.
+const IN_LIST_CHUNK: usize = 500;
+
+impl Store {
+    /// Opens the database at `url` and applies pending migrations.
+    ///
+    /// - `sqlite:PATH` or `sqlite://PATH`: the file is created if missing; WAL journal,
+    ///   `synchronous=NORMAL`, foreign keys on, a 128 MiB page cache per connection.
+    /// - `postgres://…` or `postgresql://…`: the database must exist. Its parameters
+    ///   are sqlx's (e.g. `?options=-c search_path=kofu` to use a schema).
+    pub async fn open(url: &str) -> Result<Store, StoreError> {
+        if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(30))
+                .pragma("cache_size", "-131072")
+                .pragma("temp_store", "memory");
+            let pool = SqlitePoolOptions::new()
+                .max_connections(4)
+                .connect_with(options)
+                .await?;
+            sqlx::migrate!("migrations/sqlite").run(&pool).await?;
+            Ok(Store {
+                pool: Pool::Sqlite(pool),
+            })
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let options = PgConnectOptions::from_str(url)?;
+            let pool = PgPoolOptions::new()
+                .max_connections(8)
+                .connect_with(options)
+                .await?;
+            sqlx::migrate!("migrations/postgres").run(&pool).await?;
+            Ok(Store {
+                pool: Pool::Postgres(pool),
+            })
+        } else {
+            let scheme = url.split_once(':').map_or("", |(scheme, _)| scheme);
+            Err(StoreError::UnsupportedUrl(scheme.to_owned()))
+        }
+    }
+
+    /// The backend this store runs on.
+    pub fn backend(&self) -> Backend {
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Closes every connection of the pool (shared by all clones), waiting for those in use.
+    pub async fn close(&self) {
+        on_pool!(self, pool => pool.close().await);
+    }
+
+    /// Starts an import: one database transaction, serialized against other imports
+    /// (SQLite `BEGIN IMMEDIATE`; PostgreSQL locks the feed-state row), so that checking
+    /// [`ImportTx::last_seq`] and applying the next events cannot race. Its writes run
+    /// in a task spawned on the current tokio runtime.
+    pub async fn begin_import(&self) -> Result<ImportTx, StoreError> {
+        ImportTx::begin(&self.pool).await
+    }
+
+    /// Counts of each record type and the feed position.
+    pub async fn stats(&self) -> Result<Stats, StoreError> {
+        const SQL: &str = "SELECT \
+            (SELECT COUNT(*) FROM residents), \
+            (SELECT COUNT(DISTINCT household_id) FROM residents), \
+            (SELECT COUNT(*) FROM seals), \
+            (SELECT COUNT(*) FROM cards), \
+            (SELECT COUNT(*) FROM koseki), \
+            (SELECT COUNT(*) FROM fuhyo), \
+            (SELECT COUNT(*) FROM tax), \
+            (SELECT COUNT(*) FROM support_measures), \
+            (SELECT COUNT(*) FROM suppressions), \
+            (SELECT COUNT(*) FROM municipality), \
+            (SELECT last_seq FROM feed_state WHERE id = 1)";
+        let (counts, last_seq) = on_pool!(self, pool => {
+            let row = sqlx::query(SQL).fetch_one(pool).await?;
+            let mut counts = [0u64; 10];
+            for (i, count) in counts.iter_mut().enumerate() {
+                // COUNT(*) is never negative.
+                *count = u64::try_from(row.try_get::<i64, _>(i)?).unwrap_or(0);
+            }
+            (counts, row.try_get::<Option<i64>, _>(10)?)
+        });
+        let [
+            residents,
+            households,
+            seals,
+            cards,
+            koseki,
+            fuhyo,
+            tax,
+            support_measures,
+            suppressions,
+            municipality,
+        ] = counts;
+        Ok(Stats {
+            residents,
+            households,
+            seals,
+            cards,
+            koseki,
+            fuhyo,
+            tax,
+            support_measures,
+            suppressions,
+            municipality,
+            last_seq,
+        })
+    }
+
+    /// The last acknowledged change event, or `None` before the first.
+    pub async fn feed_state(&self) -> Result<Option<FeedState>, StoreError> {
+        const SQL: &str = "SELECT last_seq, last_at FROM feed_state WHERE id = 1";
+        let row: Option<(Option<i64>, Option<OffsetDateTime>)> =
+            on_pool!(self, pool => sqlx::query_as(SQL).fetch_optional(pool).await?);
+        Ok(match row {
+            Some((Some(last_seq), Some(at))) => Some(FeedState { last_seq, at }),
+            _ => None,
+        })
+    }
+
+    /// The municipality record, once loaded.
+    pub async fn municipality(&self) -> Result<Option<Municipality>, StoreError> {
+        self.one(
+            "municipality",
+            "",
+            "SELECT doc FROM municipality WHERE id = 1",
+            vec![],
+        )
+        .await
+    }
+
+    /// A resident by resident ID, whatever their status.
+    pub async fn resident(&self, resident_id: &str) -> Result<Option<Resident>, StoreError> {
+        self.one(
+            "resident",
+            resident_id,
+            "SELECT doc FROM residents WHERE resident_id = $1",
+            vec![text(resident_id)],
+        )
+        .await
+    }
+
+    /// The members of a household, head of household (世帯主) first, then by resident ID.
+    /// Empty if no resident has this household ID.
+    pub async fn household(&self, household_id: &str) -> Result<Vec<Resident>, StoreError> {
+        let mut members: Vec<Resident> = self
+            .all(
+                "resident",
+                household_id,
+                "SELECT doc FROM residents WHERE household_id = $1 ORDER BY resident_id",
+                vec![text(household_id)],
+            )
+            .await?;
+        members.sort_by_key(|m| !m.is_head());
+        Ok(members)
+    }
+
+    /// The seal registration of a resident.
+    pub async fn seal(&self, resident_id: &str) -> Result<Option<Seal>, StoreError> {
+        self.one(
+            "seal",
+            resident_id,
+            "SELECT doc FROM seals WHERE resident_id = $1",
+            vec![text(resident_id)],
+        )
+        .await
+    }
+
+    /// A card by the serial of its 利用者証明用電子証明書.
+    pub async fn card(&self, auth_serial: &str) -> Result<Option<Card>, StoreError> {
+        self.one(
+            "card",
+            auth_serial,
+            "SELECT doc FROM cards WHERE auth_serial = $1",
+            vec![text(auth_serial)],
+        )
+        .await
+    }
+
+    /// A 戸籍 by ID.
+    pub async fn koseki(&self, koseki_id: &str) -> Result<Option<Koseki>, StoreError> {
+        self.one(
+            "koseki",
+            koseki_id,
+            "SELECT doc FROM koseki WHERE koseki_id = $1",
+            vec![text(koseki_id)],
+        )
+        .await
+    }
+
+    /// The 戸籍 a resident is in: among the 戸籍 of the resident's 本籍 (by ID order), the
+    /// first of which [`Koseki::member_for`] finds the resident a member. `None` for a
+    /// resident without 本籍 (foreign residents).
+    pub async fn koseki_for(&self, resident: &Resident) -> Result<Option<Koseki>, StoreError> {
+        let Some(honseki) = &resident.honseki else {
+            return Ok(None);
+        };
+        let candidates: Vec<Koseki> = self
+            .all(
+                "koseki",
+                honseki,
+                "SELECT doc FROM koseki WHERE honseki = $1 ORDER BY koseki_id",
+                vec![text(honseki)],
+            )
+            .await?;
+        Ok(candidates
+            .into_iter()
+            .find(|k| k.member_for(resident).is_some()))
+    }
+
+    /// The 附票 of one member of a 戸籍.
+    pub async fn fuhyo(
+        &self,
+        koseki_id: &str,
+        member_no: u32,
+    ) -> Result<Option<Fuhyo>, StoreError> {
+        self.one(
+            "fuhyo",
+            &format!("{koseki_id}/{member_no}"),
+            "SELECT doc FROM fuhyo WHERE koseki_id = $1 AND member_no = $2",
+            vec![text(koseki_id), Value::I32(schema::member_no(member_no)?)],
+        )
+        .await
+    }
+
+    /// A resident's tax record for one fiscal year (年度).
+    pub async fn tax(
+        &self,
+        resident_id: &str,
+        fiscal_year: i32,
+    ) -> Result<Option<TaxRecord>, StoreError> {
+        self.one(
+            "tax",
+            &format!("{resident_id}/{fiscal_year}"),
+            "SELECT doc FROM tax WHERE resident_id = $1 AND fiscal_year = $2",
+            vec![text(resident_id), Value::I32(fiscal_year)],
+        )
+        .await
+    }
+
+    /// The fiscal years for which a resident has a tax record, oldest first.
+    pub async fn tax_years(&self, resident_id: &str) -> Result<Vec<i32>, StoreError> {
+        const SQL: &str = "SELECT fiscal_year FROM tax WHERE resident_id = $1 ORDER BY fiscal_year";
+        Ok(on_pool!(self, pool => {
+            sqlx::query_scalar(SQL).bind(resident_id).fetch_all(pool).await?
+        }))
+    }
+
+    /// The support measures on any of these residents (e.g. a household's members),
+    /// by resident ID.
+    pub async fn support_measures(
+        &self,
+        resident_ids: &[String],
+    ) -> Result<Vec<SupportMeasure>, StoreError> {
+        let mut measures: Vec<SupportMeasure> = Vec::new();
+        for chunk in resident_ids.chunks(IN_LIST_CHUNK) {
+            let placeholders: Vec<String> = (1..=chunk.len()).map(|n| format!("${n}")).collect();
+            let sql = format!(
+                "SELECT doc FROM support_measures WHERE resident_id IN ({})",
+                placeholders.join(",")
+            );
+            let binds = chunk.iter().map(|id| text(id)).collect();
+            measures.extend(
+                self.all::<SupportMeasure>("support_measure", "", sql, binds)
+                    .await?,
+            );
+        }
+        measures.sort_by(|a, b| a.resident_id.cmp(&b.resident_id));
+        measures.dedup_by(|a, b| a.resident_id == b.resident_id);
+        Ok(measures)
+    }
+
+    /// The suppressions on a person or on their household: person-scoped first.
+    pub async fn suppressions(
+        &self,
+        resident_id: &str,
+        household_id: &str,
+    ) -> Result<Vec<Suppression>, StoreError> {
+        self.all(
+            "suppression",
+            resident_id,
+            "SELECT doc FROM suppressions \
+             WHERE (scope = $1 AND id = $2) OR (scope = $3 AND id = $4) \
+             ORDER BY scope DESC, id",
+            vec![
+                text(schema::scope_name(SuppressionScope::Person)),
+                text(resident_id),
+                text(schema::scope_name(SuppressionScope::Household)),
+                text(household_id),
+            ],
+        )
+        .await
+    }
+
+    /// Residents matching every criterion given, ordered by reading then resident ID, at
+    /// most `limit`. A query without criteria matches nobody.
+    ///
+    /// - `name`: the typed name's key (or its swapped form) is a prefix of the written
+    ///   name's key, the reading's key, or the 通称's key (an index range on each);
+    /// - `birth_date`: equal;
+    /// - `address`: contains the text as given (case- and width-sensitive).
+    pub async fn search(
+        &self,
+        query: &ResidentQuery,
+        limit: u32,
+    ) -> Result<Vec<Resident>, StoreError> {
+        let Some((sql, binds)) = search::search_sql(query, limit, self.backend()) else {
+            return Ok(Vec::new());
+        };
+        self.all("resident", "", sql, binds).await
+    }
+
+    async fn one<T: DeserializeOwned>(
+        &self,
+        kind: &'static str,
+        key: &str,
+        sql: &'static str,
+        binds: Vec<Value>,
+    ) -> Result<Option<T>, StoreError> {
+        let doc: Option<String> = on_pool!(self, pool => {
+            match bind_values(sqlx::query(sql), binds).fetch_optional(pool).await? {
+                Some(row) => Some(row.try_get::<String, _>(0)?),
+                None => None,
+            }
+        });
+        doc.map(|doc| decode(kind, key, &doc)).transpose()
+    }
+
+    async fn all<T: DeserializeOwned>(
+        &self,
+        kind: &'static str,
+        key: &str,
+        sql: impl Into<SqlText>,
+        binds: Vec<Value>,
+    ) -> Result<Vec<T>, StoreError> {
+        let sql = sql.into();
+        let docs: Vec<String> = on_pool!(self, pool => {
+            let rows = match sql {
+                SqlText::Static(s) => bind_values(sqlx::query(s), binds).fetch_all(pool).await?,
+                SqlText::Owned(s) => {
+                    bind_values(sqlx::query(AssertSqlSafe(s)), binds).fetch_all(pool).await?
+                }
+            };
+            rows.iter()
+                .map(|row| row.try_get::<String, _>(0))
+                .collect::<Result<_, _>>()?
+        });
+        docs.iter().map(|doc| decode(kind, key, doc)).collect()
+    }
+}
+
+/// SQL text: a constant, or built from a fixed shape (never from user input).
+enum SqlText {
+    Static(&'static str),
+    Owned(String),
+}
+
+impl From<&'static str> for SqlText {
+    fn from(s: &'static str) -> Self {
+        SqlText::Static(s)
+    }
+}
+
+impl From<String> for SqlText {
+    fn from(s: String) -> Self {
+        SqlText::Owned(s)
+    }
+}
+
+fn text(s: &str) -> Value {
+    Value::Text(s.to_owned())
+}
+
+fn decode<T: DeserializeOwned>(kind: &'static str, key: &str, doc: &str) -> Result<T, StoreError> {
+    serde_json::from_str(doc).map_err(|source| StoreError::Corrupt {
+        kind,
+        key: key.to_owned(),
+        source,
+    })
+}

@@ -1,0 +1,144 @@
+//! Resident search: the query a clerk fills in, and the SQL it becomes.
+//!
+//! A name matches by prefix on the stored search keys. The prefix is written as a key
+//! range, `key >= P AND key < P'` (P' = P with its last character incremented): the
+//! same index range scan on SQLite (BINARY collation) and PostgreSQL (`COLLATE "C"`),
+//! and no `LIKE` wildcards or case rules to differ between them.
+
+use kofu_domain::Date;
+use kofu_domain::search::NameQuery;
+
+use crate::Backend;
+use crate::schema::Value;
+
+/// What a clerk searches residents by. Every criterion given must match.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ResidentQuery {
+    /// The name as typed (kanji, kana, romaji; either order for two words), matched as a
+    /// prefix of the written name, the reading, or the 通称.
+    pub name: Option<NameQuery>,
+    /// The date of birth.
+    pub birth_date: Option<Date>,
+    /// Text the address contains.
+    pub address: Option<String>,
+}
+
+impl ResidentQuery {
+    /// A query by typed name only; `None` when nothing searchable was typed.
+    pub fn by_name(input: &str) -> Option<Self> {
+        NameQuery::parse(input).map(|name| ResidentQuery {
+            name: Some(name),
+            ..ResidentQuery::default()
+        })
+    }
+
+    /// Whether no criterion is given.
+    pub fn is_empty(&self) -> bool {
+        self.name.is_none()
+            && self.birth_date.is_none()
+            && self.address.as_deref().is_none_or(str::is_empty)
+    }
+}
+
+/// The columns a name prefix is looked for in.
+const NAME_COLUMNS: [&str; 3] = ["name_key", "reading_key", "alias_key"];
+
+/// The SQL and its parameters, or `None` for a query without criteria.
+pub(crate) fn search_sql(
+    query: &ResidentQuery,
+    limit: u32,
+    backend: Backend,
+) -> Option<(String, Vec<Value>)> {
+    if query.is_empty() {
+        return None;
+    }
+    let mut binds = Vec::new();
+    let mut param = |value: Value| {
+        binds.push(value);
+        format!("${}", binds.len())
+    };
+    let mut conditions = Vec::new();
+    if let Some(name) = &query.name {
+        let mut alternatives = Vec::new();
+        for key in std::iter::once(&name.key).chain(name.swapped.as_ref()) {
+            let low = param(Value::Text(key.clone()));
+            let high = prefix_end(key).map(|end| param(Value::Text(end)));
+            for column in NAME_COLUMNS {
+                alternatives.push(match &high {
+                    Some(high) => format!("({column} >= {low} AND {column} < {high})"),
+                    None => format!("{column} >= {low}"),
+                });
+            }
+        }
+        conditions.push(format!("({})", alternatives.join(" OR ")));
+    }
+    if let Some(birth_date) = query.birth_date {
+        conditions.push(format!(
+            "birth_date = {}",
+            param(Value::Date(birth_date.as_time()))
+        ));
+    }
+    if let Some(address) = query.address.as_deref().filter(|a| !a.is_empty()) {
+        let p = param(Value::Text(address.to_owned()));
+        conditions.push(match backend {
+            Backend::Sqlite => format!("instr(address, {p}) > 0"),
+            Backend::Postgres => format!("strpos(address, {p}) > 0"),
+        });
+    }
+    let limit = param(Value::I32(i32::try_from(limit).unwrap_or(i32::MAX)));
+    let sql = format!(
+        "SELECT doc FROM residents WHERE {} ORDER BY reading_key, resident_id LIMIT {limit}",
+        conditions.join(" AND ")
+    );
+    Some((sql, binds))
+}
+
+/// The least string greater than every string that starts with `prefix`, in code point
+/// (= UTF-8 byte) order; `None` if there is none.
+fn prefix_end(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        let next = match last {
+            '\u{D7FF}' => Some('\u{E000}'),
+            c => char::from_u32(u32::from(c) + 1),
+        };
+        if let Some(next) = next {
+            chars.push(next);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefix_ends() {
+        assert_eq!(prefix_end("みほ").as_deref(), Some("みぼ"));
+        assert_eq!(prefix_end("ab").as_deref(), Some("ac"));
+        assert_eq!(prefix_end("a\u{10FFFF}").as_deref(), Some("b"));
+        assert_eq!(prefix_end("\u{D7FF}").as_deref(), Some("\u{E000}"));
+        assert_eq!(prefix_end(""), None);
+    }
+
+    #[test]
+    fn empty_query_matches_nobody() {
+        assert!(search_sql(&ResidentQuery::default(), 10, Backend::Sqlite).is_none());
+        let blank = ResidentQuery {
+            address: Some(String::new()),
+            ..ResidentQuery::default()
+        };
+        assert!(search_sql(&blank, 10, Backend::Postgres).is_none());
+    }
+
+    #[test]
+    fn swapped_names_add_alternatives() {
+        let q = ResidentQuery::by_name("Taro Mihon").expect("a name");
+        let (sql, binds) = search_sql(&q, 20, Backend::Sqlite).expect("criteria");
+        assert_eq!(binds.len(), 5);
+        assert_eq!(sql.matches(" OR ").count(), 5);
+        assert!(sql.ends_with("LIMIT $5"));
+    }
+}
