@@ -1196,6 +1196,44 @@ impl Builder<'_> {
         }
     }
 
+    /// One of a married elder couple living with a grown child: 氏 `sn` (the husband's),
+    /// the wife's parents under her maiden name, birth and 婚姻 events, income.
+    #[allow(clippy::too_many_arguments)]
+    fn married_elder(
+        &mut self,
+        sn: Name,
+        male: bool,
+        birth: i32,
+        rel: &'static str,
+        given: Name,
+        parent_rel: String,
+        wed: i32,
+        spouse_name: &str,
+    ) -> Person {
+        let mut p = self.person(sn, male, birth, rel);
+        p.given = given.0;
+        p.given_kana = given.1;
+        p.parent_rel = Some(parent_rel);
+        p.role = Some(if male { "夫" } else { "妻" });
+        let parents_family = if male { sn } else { self.maiden(sn) };
+        p.father = Some(format!(
+            "{} {}",
+            parents_family.0,
+            self.given(true, birth - years(30.0), &[]).0
+        ));
+        p.mother = Some(format!(
+            "{} {}",
+            parents_family.0,
+            self.given(false, birth - years(28.0), &[]).0
+        ));
+        let be = self.birth_event(&p);
+        p.events.push(be);
+        p.events
+            .push(ev("婚姻", wed, &[("配偶者氏名", spouse_name.to_owned())]));
+        p.income = self.income(age(birth, self.as_of), male, !male);
+        p
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn add_husband_parents(
         &mut self,
@@ -1234,26 +1272,9 @@ impl Builder<'_> {
         let (f_rel, m_rel) = (self.parent_rel_random(true), self.parent_rel_random(false));
         let mut idx_father = None;
         if father_lives {
-            let mut f = self.person(sn, true, f_birth, if wife_head { "夫の父" } else { "父" });
-            f.given = given.0.0;
-            f.given_kana = given.0.1;
-            f.parent_rel = Some(f_rel);
-            f.role = Some("夫");
-            f.father = Some(format!(
-                "{} {}",
-                sn.0,
-                self.given(true, f_birth - years(30.0), &[]).0
-            ));
-            f.mother = Some(format!(
-                "{} {}",
-                sn.0,
-                self.given(false, f_birth - years(28.0), &[]).0
-            ));
-            let be = self.birth_event(&f);
-            f.events.push(be);
-            f.events
-                .push(ev("婚姻", wed, &[("配偶者氏名", mother_name.clone())]));
-            f.income = self.income(age(f_birth, self.as_of), true, false);
+            let rel = if wife_head { "夫の父" } else { "父" };
+            let mut f =
+                self.married_elder(sn, true, f_birth, rel, given.0, f_rel, wed, &mother_name);
             f.arrived = arrived;
             f.came_from = came_from.clone();
             f.honseki = Some(honseki.to_owned());
@@ -1277,28 +1298,10 @@ impl Builder<'_> {
             ));
         }
         if parents >= 2 || !father_lives {
-            let mut m = self.person(sn, false, m_birth, if wife_head { "夫の母" } else { "母" });
-            m.given = given.1.0;
-            m.given_kana = given.1.1;
-            m.parent_rel = Some(m_rel);
-            m.role = Some("妻");
-            let maiden = self.maiden(sn);
-            m.father = Some(format!(
-                "{} {}",
-                maiden.0,
-                self.given(true, m_birth - years(30.0), &[]).0
-            ));
-            m.mother = Some(format!(
-                "{} {}",
-                maiden.0,
-                self.given(false, m_birth - years(28.0), &[]).0
-            ));
-            let be = self.birth_event(&m);
-            m.events.push(be);
-            m.events
-                .push(ev("婚姻", wed, &[("配偶者氏名", father_name.clone())]));
+            let rel = if wife_head { "夫の母" } else { "母" };
+            let mut m =
+                self.married_elder(sn, false, m_birth, rel, given.1, m_rel, wed, &father_name);
             m.widow = !father_lives;
-            m.income = self.income(age(m_birth, self.as_of), false, true);
             m.arrived = arrived;
             m.came_from = came_from;
             m.honseki = Some(honseki.to_owned());
@@ -1551,26 +1554,7 @@ impl Builder<'_> {
         let both = parents >= 2;
         let (f_rel, m_rel) = (self.parent_rel_random(true), self.parent_rel_random(false));
         if both {
-            let mut f = self.person(sn, true, f_birth, "父");
-            f.given = fg.0;
-            f.given_kana = fg.1;
-            f.parent_rel = Some(f_rel);
-            f.role = Some("夫");
-            f.father = Some(format!(
-                "{} {}",
-                sn.0,
-                self.given(true, f_birth - years(30.0), &[]).0
-            ));
-            f.mother = Some(format!(
-                "{} {}",
-                sn.0,
-                self.given(false, f_birth - years(28.0), &[]).0
-            ));
-            let be = self.birth_event(&f);
-            f.events.push(be);
-            f.events
-                .push(ev("婚姻", wed, &[("配偶者氏名", mother_name.clone())]));
-            f.income = self.income(age(f_birth, self.as_of), true, false);
+            let mut f = self.married_elder(sn, true, f_birth, "父", fg, f_rel, wed, &mother_name);
             f.arrived = if native {
                 wed.max(f_birth)
             } else {
@@ -1597,28 +1581,8 @@ impl Builder<'_> {
                 Some(d),
             ));
         }
-        let mut m = self.person(sn, false, m_birth, "母");
-        m.given = mg.0;
-        m.given_kana = mg.1;
-        m.parent_rel = Some(m_rel);
-        m.role = Some("妻");
-        let maiden = self.maiden(sn);
-        m.father = Some(format!(
-            "{} {}",
-            maiden.0,
-            self.given(true, m_birth - years(30.0), &[]).0
-        ));
-        m.mother = Some(format!(
-            "{} {}",
-            maiden.0,
-            self.given(false, m_birth - years(28.0), &[]).0
-        ));
-        let be = self.birth_event(&m);
-        m.events.push(be);
-        m.events
-            .push(ev("婚姻", wed, &[("配偶者氏名", father_name.clone())]));
+        let mut m = self.married_elder(sn, false, m_birth, "母", mg, m_rel, wed, &father_name);
         m.widow = !both;
-        m.income = self.income(age(m_birth, self.as_of), false, true);
         m.arrived = if native {
             wed.max(m_birth)
         } else {
