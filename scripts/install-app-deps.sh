@@ -42,6 +42,11 @@ else
   echo "install-app-deps: Debian packages already installed"
 fi
 
+if ! command -v npm >/dev/null 2>&1; then
+  echo "install-app-deps: Node.js >= 20.19 with npm is needed for the counter UI (Debian 12's nodejs is too old); install it, then run this again." >&2
+  exit 1
+fi
+
 if [[ ! -d "$repo_root/ui/node_modules" ]]; then
   echo "install-app-deps: npm ci in ui/"
   npm --prefix "$repo_root/ui" ci

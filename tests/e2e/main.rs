@@ -2,3 +2,4 @@
 #![allow(clippy::unwrap_used)] // a failed unwrap in a test is a failed test
 
 mod import;
+mod render;
