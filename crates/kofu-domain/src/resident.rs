@@ -133,17 +133,16 @@ impl Resident {
 
     /// The search key of the written name.
     pub fn name_key(&self) -> String {
-        let mut k = search_key(&format!("{}{}", self.family, self.given));
-        if let Some(alias) = self
-            .alias
+        search_key(&format!("{}{}", self.family, self.given))
+    }
+
+    /// The search key of the 通称, where one is registered: searched like the name.
+    pub fn alias_key(&self) -> Option<String> {
+        self.alias
             .as_ref()
             .or(self.foreign.as_ref().and_then(|f| f.alias.as_ref()))
-        {
-            // A 通称 is searched too; keys are joined with a separator the key never holds.
-            k.push('\u{1F}');
-            k.push_str(&search_key(alias));
-        }
-        k
+            .map(|alias| search_key(alias))
+            .filter(|k| !k.is_empty())
     }
 
     /// The search key of the reading.

@@ -72,9 +72,13 @@ impl NameQuery {
         Some(NameQuery { key, swapped })
     }
 
-    /// Whether a person with these stored keys is a hit.
-    pub fn matches(&self, name_key: &str, reading_key: &str) -> bool {
-        let hit = |k: &str| name_key.starts_with(k) || reading_key.starts_with(k);
+    /// Whether a person with these stored keys (name, reading, 通称) is a hit.
+    pub fn matches(&self, name_key: &str, reading_key: &str, alias_key: Option<&str>) -> bool {
+        let hit = |k: &str| {
+            name_key.starts_with(k)
+                || reading_key.starts_with(k)
+                || alias_key.is_some_and(|a| a.starts_with(k))
+        };
         hit(&self.key) || self.swapped.as_deref().is_some_and(hit)
     }
 }
@@ -393,12 +397,21 @@ mod tests {
     #[test]
     fn queries_match_either_order() {
         let q = NameQuery::parse("Taro Mihon").unwrap();
-        assert!(q.matches("見本太郎", &search_key("ミホン タロウ")));
+        assert!(q.matches("見本太郎", &search_key("ミホン タロウ"), None));
         let q = NameQuery::parse("みほん").unwrap();
-        assert!(q.matches("見本太郎", &search_key("ミホン タロウ")));
-        assert!(!q.matches("山田花子", &search_key("ヤマダ ハナコ")));
+        assert!(q.matches("見本太郎", &search_key("ミホン タロウ"), None));
+        assert!(!q.matches("山田花子", &search_key("ヤマダ ハナコ"), None));
         let q = NameQuery::parse("見本").unwrap();
-        assert!(q.matches("見本太郎", "みほんたろ"));
+        assert!(q.matches("見本太郎", "みほんたろ", None));
+        let q = NameQuery::parse("スミス").unwrap();
+        assert!(q.matches("smith", "すみす", None));
+        let q = NameQuery::parse("譲").unwrap();
+        assert!(!q.matches("smithjohn", "すみすじょん", None));
+        assert!(NameQuery::parse("スミス 譲").unwrap().matches(
+            "smithjohn",
+            "すみすじょん",
+            Some(&search_key("スミス 譲"))
+        ));
         assert!(NameQuery::parse("  　").is_none());
     }
 

@@ -170,12 +170,9 @@ pub(crate) fn row_of(record: &RegistryRecord) -> Result<(Table, Vec<Value>), Sto
             vec![Value::I32(1), text(&m.code), doc(kind, m)?],
         ),
         RegistryRecord::Resident(r) => {
-            // `name_key` is the written name's key; a 通称, if any, follows a U+001F.
-            // The 通称 part is kept in its own column so that it is prefix-searchable.
+            // The 通称 has its own column so that it is prefix-searchable like the name.
             let name_key = r.name_key();
-            let alias_key = name_key
-                .split_once('\u{1F}')
-                .map(|(_, alias)| alias.to_owned());
+            let alias_key = r.alias_key();
             (
                 RESIDENTS,
                 vec![
