@@ -27,4 +27,7 @@ step "Rust: clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "Rust: tests (SQLite and PostgreSQL)"
+# The end-to-end tests run the `kofu` binary; cargo builds a package's binaries only
+# for that package's own tests, so build it first.
+cargo build --locked -p kofu-server --bin kofu
 cargo test --workspace --locked

@@ -47,6 +47,8 @@ pub struct CertificateRequest {
     pub at: OffsetDateTime,
     /// The copy's 発行番号.
     pub number: IssueNumber,
+    /// The card presented at a kiosk (its status is part of the rules).
+    pub card: Option<kofu_domain::Card>,
 }
 
 /// A rendered, checked certificate.
@@ -61,18 +63,20 @@ pub struct Certificate {
 }
 
 /// Everything loaded about a subject.
-struct Loaded {
-    town: kofu_domain::Municipality,
-    resident: Option<Resident>,
-    household: Vec<Resident>,
-    koseki: Option<Koseki>,
-    seal: Option<kofu_domain::Seal>,
-    tax: Option<kofu_domain::TaxRecord>,
-    support_measures: Vec<kofu_domain::SupportMeasure>,
-    suppressions: Vec<kofu_domain::Suppression>,
+pub(crate) struct Loaded {
+    pub(crate) town: kofu_domain::Municipality,
+    pub(crate) resident: Option<Resident>,
+    pub(crate) household: Vec<Resident>,
+    pub(crate) koseki: Option<Koseki>,
+    pub(crate) seal: Option<kofu_domain::Seal>,
+    pub(crate) tax: Option<kofu_domain::TaxRecord>,
+    pub(crate) support_measures: Vec<kofu_domain::SupportMeasure>,
+    pub(crate) suppressions: Vec<kofu_domain::Suppression>,
+    /// The 附票 of every member of the 戸籍 (附票 certificates only).
+    pub(crate) fuhyo: Vec<Fuhyo>,
 }
 
-async fn load(store: &Store, req: &CertificateRequest) -> Result<Loaded, AppError> {
+pub(crate) async fn load(store: &Store, req: &CertificateRequest) -> Result<Loaded, AppError> {
     let town = store.municipality().await?.ok_or(AppError::NotFound(
         "municipality (import the registry feed first)".into(),
     ))?;
@@ -124,6 +128,14 @@ async fn load(store: &Store, req: &CertificateRequest) -> Result<Loaded, AppErro
         .chain(resident.iter().map(|r| r.resident_id.clone()))
         .collect();
     let support_measures = store.support_measures(&ids).await?;
+    let mut fuhyo = Vec::new();
+    if let (CertificateKind::Fuhyo, Some(k)) = (req.kind, &koseki) {
+        for m in &k.members {
+            if let Some(f) = store.fuhyo(&k.koseki_id, m.member_no).await? {
+                fuhyo.push(f);
+            }
+        }
+    }
     Ok(Loaded {
         town,
         resident,
@@ -133,15 +145,16 @@ async fn load(store: &Store, req: &CertificateRequest) -> Result<Loaded, AppErro
         tax,
         support_measures,
         suppressions,
+        fuhyo,
     })
 }
 
-/// Renders one certificate, or says why it may not be issued.
-pub async fn render_certificate(
+/// Loads the subject and applies the eligibility rules: the subject's data and the
+/// clerk's warnings, or the refusal.
+pub(crate) async fn check_eligibility(
     store: &Store,
-    fonts: &FontBook,
     req: &CertificateRequest,
-) -> Result<Certificate, AppError> {
+) -> Result<(Loaded, Vec<Warning>), AppError> {
     req.options
         .check(req.kind, req.channel, req.applicant.as_ref())
         .map_err(AppError::InvalidOptions)?;
@@ -155,7 +168,7 @@ pub async fn render_certificate(
         },
         &SubjectData {
             municipality: &data.town,
-            card: None,
+            card: req.card.as_ref(),
             resident: data.resident.as_ref(),
             household: &data.household,
             seal: data.seal.as_ref(),
@@ -165,11 +178,30 @@ pub async fn render_certificate(
             suppressions: &data.suppressions,
         },
     );
-    let warnings = match decision {
-        Decision::Refused(refusal) => return Err(AppError::Refused(refusal)),
-        Decision::Issuable { warnings } => warnings,
-    };
+    match decision {
+        Decision::Refused(refusal) => Err(AppError::Refused(refusal)),
+        Decision::Issuable { warnings } => Ok((data, warnings)),
+    }
+}
 
+/// Renders one certificate, or says why it may not be issued.
+pub async fn render_certificate(
+    store: &Store,
+    fonts: &FontBook,
+    req: &CertificateRequest,
+) -> Result<Certificate, AppError> {
+    let (data, warnings) = check_eligibility(store, req).await?;
+    render_loaded(fonts, req, &data, warnings)
+}
+
+/// Renders a certificate from data already loaded and decided on: no IO, so a
+/// caller may run it inside its write transaction.
+pub(crate) fn render_loaded(
+    fonts: &FontBook,
+    req: &CertificateRequest,
+    data: &Loaded,
+    warnings: Vec<Warning>,
+) -> Result<Certificate, AppError> {
     let (issue_date, time_of_day) = local_date_time(req.at);
     let ctx = IssueContext {
         municipality: &data.town,
@@ -215,14 +247,12 @@ pub async fn render_certificate(
                     member_no.ok_or_else(|| missing("the member of the 戸籍 (give --member)"))?;
                 cert::koseki::compose_kojin(koseki, no, &ctx)?
             } else {
-                let mut fuhyo: Vec<Fuhyo> = Vec::new();
-                for m in &koseki.members {
-                    if member_no.is_none_or(|n| n == m.member_no)
-                        && let Some(f) = store.fuhyo(&koseki.koseki_id, m.member_no).await?
-                    {
-                        fuhyo.push(f);
-                    }
-                }
+                let fuhyo: Vec<Fuhyo> = data
+                    .fuhyo
+                    .iter()
+                    .filter(|f| member_no.is_none_or(|n| n == f.member_no))
+                    .cloned()
+                    .collect();
                 cert::fuhyo::compose(koseki, &fuhyo, &ctx)?
             }
         }

@@ -26,6 +26,29 @@ pub enum AppError {
     /// Rendering failed (a missing glyph, an overflow, a bad image…).
     #[error(transparent)]
     Render(#[from] kofu_render::RenderError),
+    /// A request field is out of range or inconsistent.
+    #[error("{field}: {reason}")]
+    BadRequest {
+        /// The field, as on the wire.
+        field: &'static str,
+        /// Why.
+        reason: String,
+    },
+    /// The use case did not finish within its time limit; everything was rolled back.
+    #[error("not completed within {0:?}; nothing was issued")]
+    Timeout(std::time::Duration),
+    /// The registry changed under the request again and again; nothing was issued.
+    #[error("the registry is being updated; nothing was issued, try again")]
+    Busy,
+    /// A request ID already used with another body.
+    #[error("this request_id was already used with a different request")]
+    RequestIdReused,
+    /// A retried issuance can no longer be produced identically (its data changed).
+    #[error("issuance {0} cannot be reproduced: the registry data changed since")]
+    NotReproducible(String),
+    /// An outcome for an issuance this server never made.
+    #[error("no such issuance")]
+    UnknownIssuance,
 }
 
 impl AppError {
@@ -39,6 +62,12 @@ impl AppError {
             AppError::InvalidOptions(_) => "invalid_options",
             AppError::NotFound(_) => "not_found",
             AppError::Render(_) => "render_error",
+            AppError::BadRequest { .. } => "invalid_request",
+            AppError::Timeout(_) => "timeout",
+            AppError::Busy => "busy",
+            AppError::RequestIdReused => "request_id_reused",
+            AppError::NotReproducible(_) => "not_reproducible",
+            AppError::UnknownIssuance => "unknown_issuance",
         }
     }
 }

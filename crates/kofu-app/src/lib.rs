@@ -6,7 +6,10 @@
 pub mod certificate;
 mod error;
 pub mod import;
+pub mod kiosk;
+mod office;
 
 pub use certificate::{Certificate, CertificateRequest, SubjectRef, render_certificate};
 pub use error::AppError;
 pub use import::{ImportReport, import_feed};
+pub use office::{Office, OfficeSettings};

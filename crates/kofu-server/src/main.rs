@@ -7,6 +7,7 @@
 mod bench;
 mod database;
 mod render;
+mod serve_command;
 
 use std::fs::File;
 use std::io::BufReader;
@@ -63,6 +64,22 @@ enum Command {
     /// Benchmarks that print figures.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// Run the issuance server: the LGWAN endpoints for the relay center.
+    Serve(Box<serve_command::ServeArgs>),
+    /// The audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Recompute the audit chain and check every ledger row against it; names the
+    /// first row altered, removed or inserted (exit status 1 when any is found).
+    Verify {
+        /// Database URL (see `import`).
+        #[arg(long)]
+        database: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -124,6 +141,28 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Render(args) => render::run(*args).await,
         Command::Bench(b) => bench::run(b).await,
+        Command::Serve(args) => serve_command::run(*args).await,
+        Command::Audit(AuditCommand::Verify { database }) => {
+            let store = database::open(database).await?;
+            let verdict = store.verify_audit().await?;
+            println!("{}", serde_json::to_string(&verdict)?);
+            match verdict.problems.first() {
+                None => {
+                    eprintln!(
+                        "kofu: audit chain verifies: {} entries, {} ledger rows",
+                        verdict.entries, verdict.rows
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Some(first) => {
+                    eprintln!("kofu: audit verification FAILED: {first}");
+                    for p in &verdict.problems[1..] {
+                        eprintln!("kofu:   also: {p}");
+                    }
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
     }
 }
 

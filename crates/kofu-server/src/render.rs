@@ -133,6 +133,7 @@ pub async fn run(args: RenderArgs) -> anyhow::Result<ExitCode> {
             },
             serial: args.serial,
         },
+        card: None,
     };
     match kofu_app::render_certificate(&store, &fonts, &request).await {
         Ok(cert) => {

@@ -45,3 +45,12 @@ pub enum StoreError {
         value: String,
     },
 }
+
+impl StoreError {
+    /// Whether the database refused a row because a unique key already holds it
+    /// (a concurrent twin of the same request committed first).
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self, StoreError::Database(sqlx::Error::Database(e))
+            if e.kind() == sqlx::error::ErrorKind::UniqueViolation)
+    }
+}

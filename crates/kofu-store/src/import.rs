@@ -356,6 +356,12 @@ impl Writer {
 
     async fn commit(mut self) -> Result<(), StoreError> {
         self.rebuild_indexes().await?;
+        // Tells use cases that read registry data before this commit to read again.
+        on_tx!(self.tx, conn => {
+            sqlx::query("UPDATE feed_state SET version = version + 1 WHERE id = 1")
+                .execute(conn)
+                .await?;
+        });
         match self.tx {
             Tx::Sqlite(tx) => tx.commit().await?,
             Tx::Postgres(tx) => tx.commit().await?,

@@ -45,11 +45,13 @@ macro_rules! on_pool {
 
 mod error;
 mod import;
+pub mod ledger;
 mod schema;
 mod search;
 
 pub use error::StoreError;
 pub use import::ImportTx;
+pub use ledger::{AuditEntry, AuditProblem, AuditRow, AuditVerdict, Cell, LedgerTx};
 pub use search::ResidentQuery;
 
 use schema::{Value, bind_values};
@@ -76,6 +78,9 @@ enum Pool {
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: Pool,
+    /// Serializes this process's SQLite write transactions before they take the
+    /// database lock, so that waiting ones hold no pool connection.
+    sqlite_writer: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 /// How many records of each type the store holds, and the feed position.
@@ -144,6 +149,7 @@ impl Store {
             sqlx::migrate!("migrations/sqlite").run(&pool).await?;
             Ok(Store {
                 pool: Pool::Sqlite(pool),
+                sqlite_writer: Default::default(),
             })
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let options = PgConnectOptions::from_str(url)?;
@@ -154,6 +160,7 @@ impl Store {
             sqlx::migrate!("migrations/postgres").run(&pool).await?;
             Ok(Store {
                 pool: Pool::Postgres(pool),
+                sqlite_writer: Default::default(),
             })
         } else {
             let scheme = url.split_once(':').map_or("", |(scheme, _)| scheme);

@@ -1,0 +1,879 @@
+//! The kiosk path (コンビニ交付): inquiry, issuance and outcome notice, as the LGWAN
+//! protocol asks the town's issuance server to answer them.
+//!
+//! The rules this module exists for (DOMAIN.md §5): the request ID is the idempotency
+//! key; eligibility is decided again at issuance on data no older than the last
+//! acknowledged change event; an issuance is one transaction bounded in time (past the
+//! limit nothing is issued or numbered); every copy is rendered by the same core as the
+//! counter's and its page bindings are checked before it leaves; no PDF is kept.
+
+use kofu_domain::eligibility::RefusalReason;
+use kofu_domain::{
+    CertificateKind, CertificateOptions, Channel, HouseholdSelection, IssueNumber, IssuePoint,
+    date::local_date_time,
+};
+use kofu_store::ledger::{FEES, ISSUANCE_EVENTS, ISSUANCES, ISSUED_COPIES};
+use kofu_store::{AuditEntry, Cell, LedgerTx};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
+use time::OffsetDateTime;
+
+use crate::certificate::{CertificateRequest, SubjectRef, check_eligibility, render_loaded};
+use crate::{AppError, Office};
+
+/// Who is at the kiosk: the relay center's view of the transaction.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Kiosk {
+    /// Kiosk ID, e.g. `K-12345`.
+    pub id: String,
+    /// The store chain.
+    pub chain: String,
+}
+
+/// 利用可否照会.
+#[derive(Clone, Debug)]
+pub struct Inquiry {
+    /// The relay center's transaction ID.
+    pub request_id: String,
+    /// The card's certificate serial (verified by the center).
+    pub card_serial: String,
+    /// The certificate asked about.
+    pub kind: CertificateKind,
+    /// The kiosk.
+    pub kiosk: Kiosk,
+    /// The center's clock: the service-hours rule uses it.
+    pub requested_at: OffsetDateTime,
+}
+
+/// A household member the kiosk may offer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct MemberChoice {
+    /// Opaque token, valid for this request ID only.
+    pub member: String,
+    /// The name as registered.
+    pub name: String,
+    /// Whether this is the card holder.
+    #[serde(rename = "self")]
+    pub is_self: bool,
+}
+
+/// The answer to an inquiry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum InquiryAnswer {
+    /// The certificate can be issued.
+    Available {
+        /// Fee per copy.
+        fee_yen: u32,
+        /// Household members (住民票 kinds).
+        household_members: Vec<MemberChoice>,
+        /// Options that apply.
+        options: Vec<&'static str>,
+        /// Years with a tax record (課税証明書), newest first.
+        tax_years: Vec<i32>,
+    },
+    /// It cannot, and why (the screen shows `message`).
+    Unavailable {
+        /// The protocol reason.
+        reason: RefusalReason,
+        /// The sentence for the kiosk screen.
+        message: &'static str,
+    },
+}
+
+/// Which members a kiosk 住民票 shows.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum KioskHousehold {
+    /// `"all"` or `"self"`.
+    Named(HouseholdWord),
+    /// Member tokens from the inquiry.
+    Members(Vec<String>),
+}
+
+/// The words of [`KioskHousehold::Named`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HouseholdWord {
+    /// 世帯全員.
+    All,
+    /// The card holder only.
+    #[serde(rename = "self")]
+    SelfOnly,
+}
+
+/// The options of a kiosk issuance, as the protocol names them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KioskOptions {
+    /// Household members shown.
+    #[serde(default)]
+    pub household: Option<KioskHousehold>,
+    /// 世帯主・続柄.
+    #[serde(default)]
+    pub show_relationship: bool,
+    /// 本籍・筆頭者.
+    #[serde(default)]
+    pub show_honseki: bool,
+    /// 個人番号.
+    #[serde(default)]
+    pub show_my_number: bool,
+    /// 旧氏 併記.
+    #[serde(default)]
+    pub show_former_surname: bool,
+    /// 課税証明書 year.
+    #[serde(default)]
+    pub tax_year: Option<i32>,
+}
+
+/// 発行要求.
+#[derive(Clone, Debug)]
+pub struct IssuanceRequest {
+    /// The relay center's transaction ID: the idempotency key.
+    pub request_id: String,
+    /// The card's certificate serial.
+    pub card_serial: String,
+    /// The certificate.
+    pub kind: CertificateKind,
+    /// Options.
+    pub options: KioskOptions,
+    /// 1..=10.
+    pub copies: u32,
+    /// The kiosk.
+    pub kiosk: Kiosk,
+    /// The center's clock.
+    pub requested_at: OffsetDateTime,
+    /// A digest of the request body as received: the same request ID with another
+    /// body is refused.
+    pub body_digest: String,
+}
+
+/// One issued copy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IssuedDocument {
+    /// 1-based copy number.
+    pub copy: u32,
+    /// Its 発行番号.
+    pub issue_number: String,
+    /// Pages.
+    pub pages: u32,
+    /// sha256 of the PDF, hex.
+    pub sha256: String,
+    /// The PDF (kept nowhere after the answer).
+    pub pdf: Vec<u8>,
+}
+
+/// The answer to an issuance.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Issued {
+    /// The request ID.
+    pub request_id: String,
+    /// The issuance's ID.
+    pub issuance_id: String,
+    /// Total fee.
+    pub fee_yen: u32,
+    /// One per copy.
+    pub documents: Vec<IssuedDocument>,
+}
+
+/// 交付結果.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Printed and handed over.
+    Printed,
+    /// The printer failed.
+    PrintFailed,
+    /// A sheet jammed (stamped 無効 and destroyed by store staff).
+    PaperJam,
+    /// The resident cancelled.
+    Cancelled,
+    /// Payment failed.
+    PaymentFailed,
+}
+
+impl Outcome {
+    /// The wire name.
+    pub fn code(self) -> &'static str {
+        match self {
+            Outcome::Printed => "printed",
+            Outcome::PrintFailed => "print_failed",
+            Outcome::PaperJam => "paper_jam",
+            Outcome::Cancelled => "cancelled",
+            Outcome::PaymentFailed => "payment_failed",
+        }
+    }
+}
+
+/// 交付結果通知.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutcomeNotice {
+    /// The request ID.
+    pub request_id: String,
+    /// The issuance.
+    pub issuance_id: String,
+    /// What happened.
+    pub outcome: Outcome,
+    /// Pages printed.
+    pub pages_printed: u32,
+    /// Fee the kiosk collected.
+    pub fee_collected_yen: u32,
+    /// When the kiosk reported it (RFC 3339).
+    pub reported_at: String,
+}
+
+/// What the ledger keeps of a kiosk issuance's inputs, to reproduce it on a retry.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct KioskItems {
+    options: KioskOptions,
+    resolved_members: Option<Vec<String>>,
+    requested_at: String,
+    kiosk: Kiosk,
+    card_serial: String,
+}
+
+fn rfc3339(t: OffsetDateTime) -> String {
+    t.to_offset(time::UtcOffset::UTC)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+fn parse_rfc3339(s: &str) -> Option<OffsetDateTime> {
+    OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Options that apply to a kind at a kiosk, in protocol order.
+fn kiosk_options_for(kind: CertificateKind) -> Vec<&'static str> {
+    match kind {
+        CertificateKind::Juminhyo => vec![
+            "show_relationship",
+            "show_honseki",
+            "show_my_number",
+            "show_former_surname",
+        ],
+        CertificateKind::KisaiJiko => {
+            vec!["show_relationship", "show_my_number", "show_former_surname"]
+        }
+        CertificateKind::Inkan => vec!["show_former_surname"],
+        _ => Vec::new(),
+    }
+}
+
+fn text(s: impl Into<String>) -> Cell {
+    Cell::Text(s.into())
+}
+
+fn cell_text(cells: &[Cell], i: usize) -> Option<&str> {
+    match cells.get(i) {
+        Some(Cell::Text(t)) => Some(t),
+        _ => None,
+    }
+}
+
+fn cell_int(cells: &[Cell], i: usize) -> i64 {
+    match cells.get(i) {
+        Some(Cell::Int(n)) => *n,
+        _ => 0,
+    }
+}
+
+impl Office {
+    /// The opaque token of a household member for one request.
+    fn member_token(&self, request_id: &str, resident_id: &str) -> String {
+        let digest = sha256_hex(format!("{}\0{request_id}\0{resident_id}", self.secret).as_bytes());
+        format!("m{}", &digest[..16])
+    }
+
+    async fn card(&self, serial: &str) -> Result<Option<kofu_domain::Card>, AppError> {
+        Ok(self.store.card(&serial.to_ascii_uppercase()).await?.or(
+            // Serials are hex: accept the registry's spelling whatever its case.
+            self.store.card(&serial.to_ascii_lowercase()).await?,
+        ))
+    }
+
+    #[allow(clippy::too_many_arguments)] // the fields of one kiosk request, named at each call
+    fn kiosk_request(
+        &self,
+        request_id: &str,
+        kind: CertificateKind,
+        card: Option<kofu_domain::Card>,
+        options: CertificateOptions,
+        kiosk: &Kiosk,
+        at: OffsetDateTime,
+        serial: u32,
+        town: &str,
+    ) -> CertificateRequest {
+        let (date, _) = local_date_time(at);
+        CertificateRequest {
+            request_id: request_id.to_owned(),
+            kind,
+            subject: SubjectRef::Resident(
+                card.as_ref()
+                    .map(|c| c.resident_id.clone())
+                    .unwrap_or_default(),
+            ),
+            options,
+            channel: Channel::Kiosk,
+            applicant: None,
+            at,
+            number: IssueNumber {
+                date,
+                municipality: town.to_owned(),
+                point: IssuePoint::Kiosk {
+                    kiosk: kiosk.id.clone(),
+                },
+                serial,
+            },
+            card,
+        }
+    }
+
+    /// 利用可否照会: whether the card holder may obtain `kind` now, with the choices.
+    pub async fn kiosk_inquiry(
+        &self,
+        q: &Inquiry,
+        now: OffsetDateTime,
+    ) -> Result<InquiryAnswer, AppError> {
+        let town = self
+            .store
+            .municipality()
+            .await?
+            .ok_or_else(|| AppError::NotFound("municipality".into()))?;
+        let card = self.card(&q.card_serial).await?;
+        let tax_years = match &card {
+            Some(c) if q.kind == CertificateKind::ShotokuKazei => {
+                let mut years = self.store.tax_years(&c.resident_id).await?;
+                years.sort_unstable_by(|a, b| b.cmp(a));
+                years
+            }
+            _ => Vec::new(),
+        };
+        let options = CertificateOptions {
+            tax_year: if q.kind == CertificateKind::ShotokuKazei {
+                // No year is chosen yet: ask about the newest one held, or any year
+                // (which the rules then refuse for want of a record).
+                Some(tax_years.first().copied().unwrap_or(0))
+            } else {
+                None
+            },
+            ..CertificateOptions::default()
+        };
+        let req = self.kiosk_request(
+            &q.request_id,
+            q.kind,
+            card.clone(),
+            options,
+            &q.kiosk,
+            q.requested_at,
+            0,
+            &town.name,
+        );
+        let target = card
+            .as_ref()
+            .map_or_else(String::new, |c| c.resident_id.clone());
+        let answer = match check_eligibility(&self.store, &req).await {
+            Ok((data, _)) => {
+                let me = data.resident.as_ref();
+                let household_members = if q.kind.is_juminhyo() {
+                    kofu_domain::Household::new(
+                        me.map(|r| r.household_id.clone()).unwrap_or_default(),
+                        data.household.clone(),
+                    )
+                    .active_members()
+                    .map(|m| MemberChoice {
+                        member: self.member_token(&q.request_id, &m.resident_id),
+                        name: m.full_name(),
+                        is_self: me.is_some_and(|r| r.resident_id == m.resident_id),
+                    })
+                    .collect()
+                } else {
+                    Vec::new()
+                };
+                InquiryAnswer::Available {
+                    fee_yen: town.fee(q.kind, Channel::Kiosk).unwrap_or(0),
+                    household_members,
+                    options: kiosk_options_for(q.kind),
+                    tax_years,
+                }
+            }
+            Err(AppError::Refused(r)) => InquiryAnswer::Unavailable {
+                reason: r.reason,
+                message: r.reason.kiosk_message(),
+            },
+            Err(e) => return Err(e),
+        };
+        let detail = match &answer {
+            InquiryAnswer::Available { .. } => serde_json::json!({
+                "request_id": q.request_id, "certificate": q.kind.code(), "available": true
+            }),
+            InquiryAnswer::Unavailable { reason, .. } => serde_json::json!({
+                "request_id": q.request_id, "certificate": q.kind.code(),
+                "available": false, "reason": reason.code()
+            }),
+        };
+        let tx = self.store.begin_ledger().await?;
+        tx.commit(AuditEntry {
+            at: rfc3339(now),
+            actor: format!("kiosk:{}", q.kiosk.id),
+            action: "kiosk.inquiry".into(),
+            target,
+            detail: detail.to_string(),
+        })
+        .await?;
+        Ok(answer)
+    }
+
+    /// 発行要求: issues `copies` copies, or answers what was issued for this request ID
+    /// before. Bounded by the office's time limit: past it, nothing is issued.
+    pub async fn kiosk_issue(
+        &self,
+        req: &IssuanceRequest,
+        now: OffsetDateTime,
+    ) -> Result<Issued, AppError> {
+        if !(1..=kofu_domain::fee::MAX_COPIES).contains(&req.copies) {
+            return Err(AppError::BadRequest {
+                field: "copies",
+                reason: format!("must be 1..=10, not {}", req.copies),
+            });
+        }
+        let limit = self.settings.issue_time_limit;
+        match tokio::time::timeout(limit, self.kiosk_issue_unbounded(req, now)).await {
+            Ok(result) => result,
+            // Dropping the future dropped its transaction: rolled back, nothing numbered.
+            Err(_) => Err(AppError::Timeout(limit)),
+        }
+    }
+
+    async fn kiosk_issue_unbounded(
+        &self,
+        req: &IssuanceRequest,
+        now: OffsetDateTime,
+    ) -> Result<Issued, AppError> {
+        // A few attempts: an import committing between our reads and our write, or
+        // a concurrent twin of this request, sends us round again.
+        for _ in 0..4 {
+            if let Some(previous) = self.issuance_by_request(&req.request_id).await? {
+                return self.replay(req, previous).await;
+            }
+            let version = self.store.registry_version().await?;
+            let town = self
+                .store
+                .municipality()
+                .await?
+                .ok_or_else(|| AppError::NotFound("municipality".into()))?;
+            let card = self.card(&req.card_serial).await?;
+            let (options, resolved) = self.resolve_options(req, card.as_ref()).await?;
+            let mut cert_req = self.kiosk_request(
+                &req.request_id,
+                req.kind,
+                card.clone(),
+                options,
+                &req.kiosk,
+                req.requested_at,
+                0,
+                &town.name,
+            );
+            // Every read happens here, before the transaction: a transaction then needs
+            // no second connection, and proves below that the data is still current.
+            let (data, warnings) = check_eligibility(&self.store, &cert_req).await?;
+            let mut tx = self.store.begin_ledger().await?;
+            if tx.registry_version() != version {
+                continue;
+            }
+            let (day, _) = local_date_time(req.requested_at);
+            let mut documents = Vec::new();
+            let mut subject_id = String::new();
+            for copy in 1..=req.copies {
+                cert_req.number.serial = tx.next_serial(&day.to_string(), &req.kiosk.id).await?;
+                if let Some(stall) = self.settings.render_stall {
+                    tokio::time::sleep(stall).await;
+                }
+                let cert = render_loaded(&self.fonts, &cert_req, &data, warnings.clone())?;
+                subject_id = cert.subject_id.clone();
+                documents.push(IssuedDocument {
+                    copy,
+                    issue_number: cert_req.number.to_string(),
+                    pages: u32::try_from(cert.pdf.pages).unwrap_or(u32::MAX),
+                    sha256: sha256_hex(&cert.pdf.bytes),
+                    pdf: cert.pdf.bytes,
+                });
+            }
+            let fee =
+                kofu_domain::fee::compute_fee(&town, req.kind, Channel::Kiosk, req.copies, None)
+                    .map_err(|e| AppError::BadRequest {
+                        field: "copies",
+                        reason: e.to_string(),
+                    })?;
+            let issuance_id = uuid::Uuid::new_v4().to_string();
+            let items = KioskItems {
+                options: req.options.clone(),
+                resolved_members: resolved,
+                requested_at: rfc3339(req.requested_at),
+                kiosk: req.kiosk.clone(),
+                card_serial: req.card_serial.clone(),
+            };
+            let pages: u32 = documents.iter().map(|d| d.pages).sum();
+            match self
+                .record_issuance(
+                    &mut tx,
+                    req,
+                    &issuance_id,
+                    &subject_id,
+                    &items,
+                    pages,
+                    fee.total_yen,
+                    &documents,
+                    now,
+                )
+                .await
+            {
+                Ok(()) => {}
+                // The twin of this request committed first: answer what it issued.
+                Err(AppError::Store(e)) if e.is_unique_violation() => continue,
+                Err(e) => return Err(e),
+            }
+            let detail = serde_json::json!({
+                "request_id": req.request_id,
+                "issuance_id": issuance_id,
+                "certificate": req.kind.code(),
+                "copies": req.copies,
+                "issue_numbers": documents.iter().map(|d| d.issue_number.as_str()).collect::<Vec<_>>(),
+            });
+            match tx
+                .commit(AuditEntry {
+                    at: rfc3339(now),
+                    actor: format!("kiosk:{}", req.kiosk.id),
+                    action: "kiosk.issue".into(),
+                    target: subject_id,
+                    detail: detail.to_string(),
+                })
+                .await
+            {
+                Ok(_) => {}
+                Err(e) if e.is_unique_violation() => continue,
+                Err(e) => return Err(e.into()),
+            }
+            return Ok(Issued {
+                request_id: req.request_id.clone(),
+                issuance_id,
+                fee_yen: fee.total_yen,
+                documents,
+            });
+        }
+        Err(AppError::Busy)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn record_issuance(
+        &self,
+        tx: &mut LedgerTx,
+        req: &IssuanceRequest,
+        issuance_id: &str,
+        subject_id: &str,
+        items: &KioskItems,
+        pages: u32,
+        fee_yen: u32,
+        documents: &[IssuedDocument],
+        now: OffsetDateTime,
+    ) -> Result<(), AppError> {
+        let items_json = serde_json::to_string(items).map_err(|e| AppError::BadRequest {
+            field: "options",
+            reason: e.to_string(),
+        })?;
+        tx.append(
+            &ISSUANCES,
+            vec![
+                text(issuance_id),
+                text(&req.request_id),
+                text(&req.body_digest),
+                text("kiosk"),
+                text(&req.kiosk.id),
+                Cell::Null,
+                Cell::Null,
+                text(subject_id),
+                text(req.kind.code()),
+                text(items_json),
+                Cell::Int(i64::from(req.copies)),
+                Cell::Int(i64::from(pages)),
+                Cell::Int(i64::from(fee_yen)),
+                text(rfc3339(now)),
+            ],
+        )
+        .await?;
+        for d in documents {
+            tx.append(
+                &ISSUED_COPIES,
+                vec![
+                    text(issuance_id),
+                    Cell::Int(i64::from(d.copy)),
+                    text(&d.issue_number),
+                    Cell::Int(i64::from(d.pages)),
+                    text(&d.sha256),
+                ],
+            )
+            .await?;
+        }
+        tx.append(
+            &FEES,
+            vec![
+                text(uuid::Uuid::new_v4().to_string()),
+                text(issuance_id),
+                text(req.kind.code()),
+                text("kiosk"),
+                Cell::Int(i64::from(fee_yen)),
+                text("kiosk_settlement"),
+                Cell::Null,
+                Cell::Null,
+                Cell::Null,
+                text(rfc3339(now)),
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Turns protocol options into certificate options, resolving member tokens.
+    async fn resolve_options(
+        &self,
+        req: &IssuanceRequest,
+        card: Option<&kofu_domain::Card>,
+    ) -> Result<(CertificateOptions, Option<Vec<String>>), AppError> {
+        let o = &req.options;
+        let mut resolved = None;
+        let household = match &o.household {
+            None | Some(KioskHousehold::Named(HouseholdWord::SelfOnly)) => {
+                HouseholdSelection::SelfOnly
+            }
+            Some(KioskHousehold::Named(HouseholdWord::All)) => HouseholdSelection::All,
+            Some(KioskHousehold::Members(tokens)) => {
+                let Some(card) = card else {
+                    // The rules refuse an unknown card; no member can be resolved.
+                    return Ok((CertificateOptions::default(), None));
+                };
+                let me = self
+                    .store
+                    .resident(&card.resident_id)
+                    .await?
+                    .ok_or_else(|| AppError::NotFound("resident".into()))?;
+                let members = self.store.household(&me.household_id).await?;
+                let mut ids = Vec::new();
+                for token in tokens {
+                    let m = members
+                        .iter()
+                        .find(|m| self.member_token(&req.request_id, &m.resident_id) == *token)
+                        .ok_or_else(|| AppError::BadRequest {
+                            field: "options.household",
+                            reason: format!("unknown member token {token:?} for this request"),
+                        })?;
+                    ids.push(m.resident_id.clone());
+                }
+                if ids.is_empty() {
+                    return Err(AppError::BadRequest {
+                        field: "options.household",
+                        reason: "no member chosen".into(),
+                    });
+                }
+                resolved = Some(ids.clone());
+                HouseholdSelection::Members(ids)
+            }
+        };
+        let options = CertificateOptions {
+            household,
+            show_relationship: o.show_relationship,
+            show_honseki: o.show_honseki,
+            show_my_number: o.show_my_number,
+            show_former_surname: o.show_former_surname,
+            show_resident_code: false,
+            tax_year: o.tax_year,
+            omit_seal: false,
+        };
+        options
+            .check(req.kind, Channel::Kiosk, None)
+            .map_err(AppError::InvalidOptions)?;
+        Ok((options, resolved))
+    }
+
+    async fn issuance_by_request(&self, request_id: &str) -> Result<Option<Vec<Cell>>, AppError> {
+        let rows = self
+            .store
+            .ledger_query(
+                "SELECT issuance_id, request_hash, kind, items, fee_yen, subject_id \
+                 FROM issuances WHERE request_id = $1",
+                &[text(request_id)],
+                &[false, false, false, false, true, false],
+            )
+            .await?;
+        Ok(rows.into_iter().next())
+    }
+
+    /// A retry of an issuance already made: the same answer, re-rendered from the same
+    /// inputs and checked against the digests the ledger holds.
+    async fn replay(&self, req: &IssuanceRequest, row: Vec<Cell>) -> Result<Issued, AppError> {
+        let issuance_id = cell_text(&row, 0).unwrap_or_default().to_owned();
+        if cell_text(&row, 1) != Some(req.body_digest.as_str()) {
+            return Err(AppError::RequestIdReused);
+        }
+        let items: KioskItems = cell_text(&row, 3)
+            .and_then(|t| serde_json::from_str(t).ok())
+            .ok_or_else(|| AppError::NotReproducible(issuance_id.clone()))?;
+        let at = parse_rfc3339(&items.requested_at)
+            .ok_or_else(|| AppError::NotReproducible(issuance_id.clone()))?;
+        let copies = self
+            .store
+            .ledger_query(
+                "SELECT copy, issue_number, pages, sha256 FROM issued_copies \
+                 WHERE issuance_id = $1 ORDER BY copy",
+                &[text(&issuance_id)],
+                &[true, false, true, false],
+            )
+            .await?;
+        let town = self
+            .store
+            .municipality()
+            .await?
+            .ok_or_else(|| AppError::NotFound("municipality".into()))?;
+        let card = self.card(&items.card_serial).await?;
+        let mut household = CertificateOptions::default().household;
+        if let Some(ids) = items.resolved_members.clone() {
+            household = HouseholdSelection::Members(ids);
+        } else if items.options.household == Some(KioskHousehold::Named(HouseholdWord::All)) {
+            household = HouseholdSelection::All;
+        }
+        let options = CertificateOptions {
+            household,
+            show_relationship: items.options.show_relationship,
+            show_honseki: items.options.show_honseki,
+            show_my_number: items.options.show_my_number,
+            show_former_surname: items.options.show_former_surname,
+            show_resident_code: false,
+            tax_year: items.options.tax_year,
+            omit_seal: false,
+        };
+        let mut documents = Vec::new();
+        for c in &copies {
+            let number = cell_text(c, 1).unwrap_or_default();
+            let serial: u32 = number
+                .rsplit(' ')
+                .next()
+                .and_then(|s| s.parse().ok())
+                .ok_or_else(|| AppError::NotReproducible(issuance_id.clone()))?;
+            let cert_req = self.kiosk_request(
+                &req.request_id,
+                req.kind,
+                card.clone(),
+                options.clone(),
+                &items.kiosk,
+                at,
+                serial,
+                &town.name,
+            );
+            let cert = crate::render_certificate(&self.store, &self.fonts, &cert_req)
+                .await
+                .map_err(|_| AppError::NotReproducible(issuance_id.clone()))?;
+            let sha256 = sha256_hex(&cert.pdf.bytes);
+            if Some(sha256.as_str()) != cell_text(c, 3) {
+                return Err(AppError::NotReproducible(issuance_id));
+            }
+            documents.push(IssuedDocument {
+                copy: u32::try_from(cell_int(c, 0)).unwrap_or(0),
+                issue_number: number.to_owned(),
+                pages: u32::try_from(cell_int(c, 2)).unwrap_or(0),
+                sha256,
+                pdf: cert.pdf.bytes,
+            });
+        }
+        Ok(Issued {
+            request_id: req.request_id.clone(),
+            issuance_id,
+            fee_yen: u32::try_from(cell_int(&row, 4)).unwrap_or(0),
+            documents,
+        })
+    }
+
+    /// 交付結果通知: records the kiosk's outcome. Repeating a notice changes nothing;
+    /// anything but `printed` voids the numbers and reverses the fee.
+    pub async fn kiosk_outcome(
+        &self,
+        notice: &OutcomeNotice,
+        now: OffsetDateTime,
+    ) -> Result<(), AppError> {
+        let mut tx = self.store.begin_ledger().await?;
+        let issuance = tx
+            .rows_where(&ISSUANCES, "issuance_id", &notice.issuance_id)
+            .await?
+            .into_iter()
+            .next()
+            .filter(|row| cell_text(row, 1) == Some(notice.request_id.as_str()))
+            .ok_or(AppError::UnknownIssuance)?;
+        let detail = serde_json::json!({
+            "outcome": notice.outcome.code(),
+            "pages_printed": notice.pages_printed,
+            "fee_collected_yen": notice.fee_collected_yen,
+            "reported_at": notice.reported_at,
+        })
+        .to_string();
+        let events = tx
+            .rows_where(&ISSUANCE_EVENTS, "issuance_id", &notice.issuance_id)
+            .await?;
+        if events
+            .iter()
+            .any(|e| cell_text(e, 2) == Some("outcome") && cell_text(e, 3) == Some(detail.as_str()))
+        {
+            return Ok(()); // the same notice again: already recorded
+        }
+        let already_voided = events.iter().any(|e| {
+            cell_text(e, 2) == Some("outcome")
+                && !cell_text(e, 3).is_some_and(|d| d.contains("\"outcome\":\"printed\""))
+        });
+        tx.append(
+            &ISSUANCE_EVENTS,
+            vec![
+                text(uuid::Uuid::new_v4().to_string()),
+                text(&notice.issuance_id),
+                text("outcome"),
+                text(detail.clone()),
+                Cell::Null,
+                text(rfc3339(now)),
+            ],
+        )
+        .await?;
+        if notice.outcome != Outcome::Printed && !already_voided {
+            // The kiosk collected nothing: a correcting fee row referencing the issuance.
+            tx.append(
+                &FEES,
+                vec![
+                    text(uuid::Uuid::new_v4().to_string()),
+                    text(&notice.issuance_id),
+                    text(cell_text(&issuance, 8).unwrap_or_default()),
+                    text("kiosk"),
+                    Cell::Int(-cell_int(&issuance, 12)),
+                    text("kiosk_settlement"),
+                    text(format!("reversed: {}", notice.outcome.code())),
+                    Cell::Null,
+                    Cell::Null,
+                    text(rfc3339(now)),
+                ],
+            )
+            .await?;
+        }
+        tx.commit(AuditEntry {
+            at: rfc3339(now),
+            actor: "relay-center".into(),
+            action: if notice.outcome == Outcome::Printed {
+                "kiosk.outcome".into()
+            } else {
+                "kiosk.outcome_failed".into()
+            },
+            target: notice.issuance_id.clone(),
+            detail,
+        })
+        .await?;
+        Ok(())
+    }
+}

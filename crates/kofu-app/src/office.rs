@@ -1,0 +1,64 @@
+//! The issuance office: what every use case needs (store, fonts, settings), built
+//! once per process and shared by every transport.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use kofu_render::FontBook;
+use kofu_store::Store;
+
+use crate::AppError;
+
+/// Settings of the issuance service.
+#[derive(Clone, Debug)]
+pub struct OfficeSettings {
+    /// The most a kiosk issuance may take; past it, everything is rolled back.
+    pub issue_time_limit: Duration,
+    /// How long a kiosk issuance may wait for its outcome notice before review flags it.
+    pub outcome_window: Duration,
+    /// Fault injection for tests: every render waits this long first.
+    pub render_stall: Option<Duration>,
+}
+
+impl Default for OfficeSettings {
+    fn default() -> Self {
+        OfficeSettings {
+            issue_time_limit: Duration::from_secs(3),
+            outcome_window: Duration::from_secs(600),
+            render_stall: None,
+        }
+    }
+}
+
+/// The town's issuance office: the store, the fonts, the settings and the
+/// installation's secret. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Office {
+    /// The store.
+    pub store: Store,
+    /// The fonts certificates are set in.
+    pub fonts: Arc<FontBook>,
+    /// Settings.
+    pub settings: OfficeSettings,
+    /// The installation's secret (kiosk member tokens).
+    pub(crate) secret: String,
+}
+
+impl Office {
+    /// Builds the office over a store; `fresh_secret` becomes the installation's secret
+    /// if it has none yet (pass a random value).
+    pub async fn new(
+        store: Store,
+        fonts: Arc<FontBook>,
+        settings: OfficeSettings,
+        fresh_secret: &str,
+    ) -> Result<Office, AppError> {
+        let secret = store.server_secret(fresh_secret).await?;
+        Ok(Office {
+            store,
+            fonts,
+            settings,
+            secret,
+        })
+    }
+}

@@ -1,0 +1,385 @@
+//! The LGWAN endpoints the relay center calls (`/lgwan/v1`): health, inquiry,
+//! issuance, outcome notice — exactly as `lgwan-protocol.md` version 1 specifies.
+//!
+//! Handlers are thin: parse and validate the body (every problem is a 4xx with a
+//! stable code, naming the field), call one kofu-app use case, map its answer.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use base64::Engine as _;
+use kofu_app::kiosk::{InquiryAnswer, Issued, Kiosk, KioskOptions, Outcome, OutcomeNotice};
+use kofu_app::{AppError, Office};
+use kofu_domain::CertificateKind;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sha2::{Digest as _, Sha256};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+/// The largest request body accepted (an issuance request is well under 2 KiB).
+pub const MAX_BODY: usize = 64 * 1024;
+
+/// The LGWAN router over an office.
+pub fn router(office: Office) -> Router {
+    Router::new()
+        .route("/lgwan/v1/health", get(health))
+        .route("/lgwan/v1/inquiries", post(inquiry))
+        .route("/lgwan/v1/issuances", post(issuance))
+        .route("/lgwan/v1/outcomes", post(outcome))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .with_state(office)
+}
+
+/// An error answer: `{"error": {"code": …, "message": …}}`.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    fn invalid(field: &str, reason: impl std::fmt::Display) -> Self {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            format!("リクエストの項目 {field} が不正です: {reason}"),
+        )
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = json!({"error": {"code": self.code, "message": self.message}});
+        (self.status, axum::Json(body)).into_response()
+    }
+}
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        use StatusCode as S;
+        match e {
+            AppError::Refused(r) => {
+                ApiError::new(S::FORBIDDEN, r.reason.code(), r.reason.kiosk_message())
+            }
+            AppError::InvalidOptions(o) => ApiError::new(
+                S::BAD_REQUEST,
+                "invalid_options",
+                format!("指定された選択項目は使えません: {o}"),
+            ),
+            AppError::BadRequest { field, reason } => ApiError::invalid(field, reason),
+            AppError::Timeout(_) => ApiError::new(
+                S::SERVICE_UNAVAILABLE,
+                "timeout",
+                "時間内に処理できませんでした。証明書は発行されていません。",
+            ),
+            AppError::Busy => ApiError::new(
+                S::SERVICE_UNAVAILABLE,
+                "busy",
+                "住民記録の更新中です。証明書は発行されていません。もう一度お試しください。",
+            ),
+            AppError::RequestIdReused => ApiError::new(
+                S::CONFLICT,
+                "request_id_reused",
+                "この request_id は別の内容の要求に使われています。",
+            ),
+            AppError::NotReproducible(_) => ApiError::new(
+                S::CONFLICT,
+                "not_reproducible",
+                "記録が変わったため、同じ証明書を再送できません。",
+            ),
+            AppError::UnknownIssuance => ApiError::new(
+                S::NOT_FOUND,
+                "unknown_issuance",
+                "該当する発行がありません。",
+            ),
+            AppError::NotFound(what) => {
+                tracing::error!(%what, "a record the service needs is missing");
+                ApiError::new(
+                    S::SERVICE_UNAVAILABLE,
+                    "not_ready",
+                    "発行サーバの準備ができていません。",
+                )
+            }
+            other => {
+                tracing::error!(error = %other, code = other.code(), "internal error");
+                ApiError::new(
+                    S::INTERNAL_SERVER_ERROR,
+                    "internal_error",
+                    "発行サーバで障害が発生しました。証明書は発行されていません。",
+                )
+            }
+        }
+    }
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "そのような窓口はありません。",
+    )
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "このメソッドは使えません。",
+    )
+}
+
+/// The body, or the answer to a body too large to read.
+fn bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+    body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                format!("リクエストが大きすぎます（上限 {MAX_BODY} バイト）。"),
+            )
+        } else {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                format!("本文を読めません: {e}"),
+            )
+        }
+    })
+}
+
+async fn health() -> axum::Json<serde_json::Value> {
+    axum::Json(json!({"status": "ok"}))
+}
+
+/// Reads a JSON body: the right content type, valid JSON, every field as specified.
+fn parse_body<T: DeserializeOwned>(headers: &HeaderMap, body: &Bytes) -> Result<T, ApiError> {
+    let json_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+    if !json_type {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "Content-Type は application/json でなければなりません。",
+        ));
+    }
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if inner.is_syntax() || inner.is_eof() {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "malformed_json",
+                format!("JSON として読めません: {inner}"),
+            )
+        } else {
+            ApiError::invalid(if path == "." { "(body)" } else { &path }, inner)
+        }
+    })
+}
+
+fn request_id(s: &str) -> Result<String, ApiError> {
+    uuid::Uuid::parse_str(s)
+        .map(|u| u.hyphenated().to_string())
+        .map_err(|_| ApiError::invalid("request_id", "UUID ではありません"))
+}
+
+fn card_serial(s: &str) -> Result<String, ApiError> {
+    if s.is_empty() || s.len() > 64 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(ApiError::invalid(
+            "card_serial",
+            "16 進数の文字列ではありません",
+        ));
+    }
+    Ok(s.to_owned())
+}
+
+fn certificate(s: &str) -> Result<CertificateKind, ApiError> {
+    s.parse()
+        .map_err(|_| ApiError::invalid("certificate", format!("未知の証明書 {s:?}")))
+}
+
+fn instant(field: &str, s: &str) -> Result<OffsetDateTime, ApiError> {
+    OffsetDateTime::parse(s, &Rfc3339)
+        .map_err(|_| ApiError::invalid(field, "RFC 3339 の日時ではありません"))
+}
+
+fn kiosk(k: KioskBody) -> Result<Kiosk, ApiError> {
+    let ok = |s: &str| !s.is_empty() && s.len() <= 64 && !s.chars().any(char::is_control);
+    if !ok(&k.id) {
+        return Err(ApiError::invalid("kiosk.id", "空または長すぎます"));
+    }
+    if !ok(&k.chain) {
+        return Err(ApiError::invalid("kiosk.chain", "空または長すぎます"));
+    }
+    Ok(Kiosk {
+        id: k.id,
+        chain: k.chain,
+    })
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KioskBody {
+    id: String,
+    chain: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct InquiryBody {
+    request_id: String,
+    card_serial: String,
+    certificate: String,
+    kiosk: KioskBody,
+    requested_at: String,
+}
+
+async fn inquiry(
+    State(office): State<Office>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let body = bytes(body)?;
+    let b: InquiryBody = parse_body(&headers, &body)?;
+    let q = kofu_app::kiosk::Inquiry {
+        request_id: request_id(&b.request_id)?,
+        card_serial: card_serial(&b.card_serial)?,
+        kind: certificate(&b.certificate)?,
+        kiosk: kiosk(b.kiosk)?,
+        requested_at: instant("requested_at", &b.requested_at)?,
+    };
+    let answer = office.kiosk_inquiry(&q, OffsetDateTime::now_utc()).await?;
+    let body = match answer {
+        InquiryAnswer::Available {
+            fee_yen,
+            household_members,
+            options,
+            tax_years,
+        } => json!({
+            "request_id": q.request_id, "available": true, "fee_yen": fee_yen,
+            "choices": {"household_members": household_members, "options": options, "tax_years": tax_years},
+        }),
+        InquiryAnswer::Unavailable { reason, message } => json!({
+            "request_id": q.request_id, "available": false, "reason": reason.code(), "message": message,
+        }),
+    };
+    Ok(axum::Json(body).into_response())
+}
+
+/// The issuance body. Field order is fixed: its re-serialization is the digest that
+/// tells a retry from another request under the same ID.
+#[derive(Debug, Serialize, Deserialize)]
+struct IssuanceBody {
+    request_id: String,
+    card_serial: String,
+    certificate: String,
+    #[serde(default)]
+    options: KioskOptions,
+    copies: u32,
+    kiosk: KioskBody,
+    requested_at: String,
+}
+
+async fn issuance(
+    State(office): State<Office>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let body = bytes(body)?;
+    let b: IssuanceBody = parse_body(&headers, &body)?;
+    let body_digest = hex(&Sha256::digest(serde_json::to_vec(&b).unwrap_or_default()));
+    if !(1..=10).contains(&b.copies) {
+        return Err(ApiError::invalid("copies", "1 から 10 までです"));
+    }
+    if let Some(y) = b.options.tax_year
+        && !(1900..=2200).contains(&y)
+    {
+        return Err(ApiError::invalid("options.tax_year", "年度が範囲外です"));
+    }
+    let req = kofu_app::kiosk::IssuanceRequest {
+        request_id: request_id(&b.request_id)?,
+        card_serial: card_serial(&b.card_serial)?,
+        kind: certificate(&b.certificate)?,
+        options: b.options,
+        copies: b.copies,
+        kiosk: kiosk(b.kiosk)?,
+        requested_at: instant("requested_at", &b.requested_at)?,
+        body_digest,
+    };
+    let Issued {
+        request_id,
+        issuance_id,
+        fee_yen,
+        documents,
+    } = office.kiosk_issue(&req, OffsetDateTime::now_utc()).await?;
+    let engine = base64::engine::general_purpose::STANDARD;
+    let documents: Vec<serde_json::Value> = documents
+        .iter()
+        .map(|d| {
+            json!({"copy": d.copy, "issue_number": d.issue_number, "pages": d.pages,
+                   "sha256": d.sha256, "pdf_base64": engine.encode(&d.pdf)})
+        })
+        .collect();
+    Ok(axum::Json(json!({
+        "request_id": request_id, "issuance_id": issuance_id, "fee_yen": fee_yen, "documents": documents,
+    }))
+    .into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct OutcomeBody {
+    request_id: String,
+    issuance_id: String,
+    outcome: Outcome,
+    pages_printed: u32,
+    fee_collected_yen: u32,
+    reported_at: String,
+}
+
+async fn outcome(
+    State(office): State<Office>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let body = bytes(body)?;
+    let b: OutcomeBody = parse_body(&headers, &body)?;
+    instant("reported_at", &b.reported_at)?;
+    let notice = OutcomeNotice {
+        request_id: request_id(&b.request_id)?,
+        issuance_id: uuid::Uuid::parse_str(&b.issuance_id)
+            .map(|u| u.hyphenated().to_string())
+            .map_err(|_| ApiError::invalid("issuance_id", "UUID ではありません"))?,
+        outcome: b.outcome,
+        pages_printed: b.pages_printed,
+        fee_collected_yen: b.fee_collected_yen,
+        reported_at: b.reported_at,
+    };
+    office
+        .kiosk_outcome(&notice, OffsetDateTime::now_utc())
+        .await?;
+    Ok(axum::Json(json!({"request_id": notice.request_id, "recorded": true})).into_response())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,6 @@
+//! kofu-server: the town's issuance server — the LGWAN endpoints the relay center
+//! calls, and how they are served (mutual TLS, or plain HTTP on loopback in
+//! development). The `kofu` binary's command line lives beside it in `main.rs`.
+
+pub mod lgwan;
+pub mod serve;

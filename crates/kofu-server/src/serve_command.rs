@@ -1,0 +1,120 @@
+//! `kofu serve`: opens the store and the fonts, builds the office and serves the
+//! LGWAN endpoints until interrupted.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use kofu_server::serve::{Listener, Security, TlsFiles, mtls_config};
+
+use crate::database;
+
+/// Flags of `kofu serve`.
+#[derive(clap::Args)]
+pub struct ServeArgs {
+    /// Database URL (`sqlite:PATH` or `postgres://…`); see `kofu import`.
+    #[arg(long)]
+    database: Option<String>,
+    /// Address of the LGWAN listener (the relay center's side).
+    #[arg(long, default_value = "127.0.0.1:8443")]
+    lgwan_listen: SocketAddr,
+    /// Address of the counter API listener.
+    #[arg(long)]
+    counter_listen: Option<SocketAddr>,
+    /// Development only: plain HTTP, allowed on a loopback address only.
+    #[arg(long)]
+    insecure_loopback: bool,
+    /// The server's certificate chain (PEM).
+    #[arg(long, requires_all = ["tls_key", "relay_ca"])]
+    tls_cert: Option<PathBuf>,
+    /// The server's private key (PEM).
+    #[arg(long, requires_all = ["tls_cert", "relay_ca"])]
+    tls_key: Option<PathBuf>,
+    /// The relay-center CA: only clients with a certificate it issued are accepted.
+    #[arg(long, requires_all = ["tls_cert", "tls_key"])]
+    relay_ca: Option<PathBuf>,
+    /// Time limit of a kiosk issuance, in milliseconds; past it nothing is issued.
+    #[arg(long, default_value_t = 3000)]
+    issue_time_limit_ms: u64,
+    /// How long a kiosk issuance waits for its outcome notice before review flags it.
+    #[arg(long, default_value_t = 600)]
+    outcome_window_secs: u64,
+    /// Fault injection for tests: every render waits this long first.
+    #[arg(long, hide = true)]
+    fault_render_stall_ms: Option<u64>,
+}
+
+/// Runs the server until Ctrl-C or SIGTERM.
+pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    if args.counter_listen.is_some() {
+        anyhow::bail!("the counter API (--counter-listen) is not available in this build yet");
+    }
+    let security = match (
+        &args.tls_cert,
+        &args.tls_key,
+        &args.relay_ca,
+        args.insecure_loopback,
+    ) {
+        (Some(cert), Some(key), Some(ca), false) => {
+            Security::Mtls(Arc::new(mtls_config(&TlsFiles {
+                cert: cert.clone(),
+                key: key.clone(),
+                relay_ca: ca.clone(),
+            })?))
+        }
+        (None, None, None, true) => Security::InsecureLoopback,
+        (_, _, _, true) => anyhow::bail!("--insecure-loopback and TLS files exclude each other"),
+        _ => return Err(kofu_server::serve::ServeError::NoTls.into()),
+    };
+    let listener = Listener::bind(args.lgwan_listen, security)?;
+    let store = database::open(args.database).await?;
+    let fonts = kofu_render::FontBook::load(&kofu_render::SystemFonts::from_env()).context(
+        "cannot load the certificate fonts (Debian: fonts-ipaexfont, fonts-ipamj-mincho)",
+    )?;
+    let settings = kofu_app::OfficeSettings {
+        issue_time_limit: Duration::from_millis(args.issue_time_limit_ms),
+        outcome_window: Duration::from_secs(args.outcome_window_secs),
+        render_stall: args.fault_render_stall_ms.map(Duration::from_millis),
+    };
+    let office = kofu_app::Office::new(
+        store,
+        Arc::new(fonts),
+        settings,
+        &uuid::Uuid::new_v4().simple().to_string(),
+    )
+    .await?;
+    let addr = listener.local_addr()?;
+    // One line on stdout, for scripts and tests that bind port 0.
+    println!("{}", serde_json::json!({"lgwan": addr.to_string()}));
+    tracing::info!(%addr, "LGWAN listener ready");
+    listener
+        .serve(kofu_server::lgwan::router(office), shutdown_signal())
+        .await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(t) => t,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}

@@ -1,0 +1,1123 @@
+//! The issuance server against both backends: the LGWAN endpoints (every answer and
+//! every refusal reason), idempotency, the time limit, bad input, the audit chain with
+//! tampering, append-only ledgers, and mutual TLS. Every data test runs once on SQLite
+//! and once on PostgreSQL (`KOFU_TEST_PG_URL`; `KOFU_SKIP_PG=1` skips that half).
+#![allow(clippy::unwrap_used)]
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use base64::Engine as _;
+use kofu_app::{Office, OfficeSettings};
+use kofu_store::{AuditProblem, Store};
+use serde_json::{Value, json};
+use sha2::{Digest as _, Sha256};
+use sqlx::Connection as _;
+use tower::ServiceExt as _;
+
+// ---------------------------------------------------------------------------------------
+// Harness
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+fn unique(prefix: &str) -> String {
+    format!(
+        "{prefix}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+fn feed(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/feeds")
+        .join(name)
+}
+
+/// A database with the kiosk town imported, and how to reach it with raw SQL.
+struct Db {
+    store: Store,
+    /// A URL for raw connections (SQLite file, or PostgreSQL with the test's schema).
+    raw_url: String,
+    postgres: bool,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl Db {
+    /// Runs raw SQL as an intruder with database access would (triggers are off).
+    async fn tamper(&self, sql: &str) {
+        if self.postgres {
+            let mut c = sqlx::PgConnection::connect(&self.raw_url).await.unwrap();
+            sqlx::query("SET session_replication_role = replica")
+                .execute(&mut c)
+                .await
+                .unwrap();
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+                .execute(&mut c)
+                .await
+                .unwrap();
+        } else {
+            let mut c = sqlx::SqliteConnection::connect(&self.raw_url)
+                .await
+                .unwrap();
+            // Drop the append-only triggers first, as an intruder would.
+            let triggers: Vec<(String,)> =
+                sqlx::query_as("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+                    .fetch_all(&mut c)
+                    .await
+                    .unwrap();
+            for (t,) in triggers {
+                sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP TRIGGER {t}")))
+                    .execute(&mut c)
+                    .await
+                    .unwrap();
+            }
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+                .execute(&mut c)
+                .await
+                .unwrap();
+        }
+    }
+
+    /// Runs raw SQL as the server's own connection would; returns the error text.
+    async fn try_sql(&self, sql: &str) -> Result<(), String> {
+        let r = if self.postgres {
+            let mut c = sqlx::PgConnection::connect(&self.raw_url).await.unwrap();
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+                .execute(&mut c)
+                .await
+                .map(|_| ())
+        } else {
+            let mut c = sqlx::SqliteConnection::connect(&self.raw_url)
+                .await
+                .unwrap();
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+                .execute(&mut c)
+                .await
+                .map(|_| ())
+        };
+        r.map_err(|e| e.to_string())
+    }
+
+    async fn count(&self, table: &str) -> i64 {
+        let rows = self
+            .store
+            .ledger_query(
+                match table {
+                    "issuances" => "SELECT COUNT(*) FROM issuances",
+                    "issued_copies" => "SELECT COUNT(*) FROM issued_copies",
+                    "fees" => "SELECT COUNT(*) FROM fees",
+                    "number_serials" => "SELECT COUNT(*) FROM number_serials",
+                    _ => "SELECT COUNT(*) FROM audit_log",
+                },
+                &[],
+                &[true],
+            )
+            .await
+            .unwrap();
+        match rows[0][0] {
+            kofu_store::Cell::Int(n) => n,
+            _ => -1,
+        }
+    }
+}
+
+async fn open(postgres: bool) -> Option<Db> {
+    let (store, raw_url, dir) = if postgres {
+        let url = match std::env::var("KOFU_TEST_PG_URL") {
+            Ok(u) if !u.is_empty() => u,
+            _ if std::env::var("KOFU_SKIP_PG").as_deref() == Ok("1") => return None,
+            _ => panic!(
+                "KOFU_TEST_PG_URL is not set: run `eval \"$(bash scripts/pg-test.sh start)\"`"
+            ),
+        };
+        let schema = unique("srv");
+        let mut admin = sqlx::PgConnection::connect(&url).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        let sep = if url.contains('?') { '&' } else { '?' };
+        let scoped = format!("{url}{sep}options=-c%20search_path%3D{schema}");
+        (Store::open(&scoped).await.unwrap(), scoped, None)
+    } else {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite:{}", dir.path().join("kofu.sqlite").display());
+        (Store::open(&url).await.unwrap(), url, Some(dir))
+    };
+    let file = std::fs::File::open(feed("kiosk-town.jsonl")).unwrap();
+    kofu_app::import_feed(&store, std::io::BufReader::new(file))
+        .await
+        .unwrap();
+    Some(Db {
+        store,
+        raw_url,
+        postgres,
+        _dir: dir,
+    })
+}
+
+fn fonts() -> Arc<kofu_render::FontBook> {
+    static FONTS: std::sync::OnceLock<Arc<kofu_render::FontBook>> = std::sync::OnceLock::new();
+    FONTS
+        .get_or_init(|| {
+            Arc::new(kofu_render::FontBook::load(&kofu_render::SystemFonts::from_env()).unwrap())
+        })
+        .clone()
+}
+
+async fn office(db: &Db, settings: OfficeSettings) -> Office {
+    Office::new(db.store.clone(), fonts(), settings, "test-secret")
+        .await
+        .unwrap()
+}
+
+/// A server over the database, called in-process.
+struct Server {
+    router: axum::Router,
+}
+
+impl Server {
+    async fn new(db: &Db) -> Server {
+        Server::with(db, OfficeSettings::default()).await
+    }
+
+    async fn with(db: &Db, settings: OfficeSettings) -> Server {
+        Server {
+            router: kofu_server::lgwan::router(office(db, settings).await),
+        }
+    }
+
+    async fn raw(
+        &self,
+        method: &str,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> (StatusCode, Value) {
+        let req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("content-type", content_type)
+            .body(Body::from(body))
+            .unwrap();
+        let resp = self.router.clone().oneshot(req).await.unwrap();
+        let status = resp.status();
+        let bytes = axum::body::to_bytes(resp.into_body(), 1 << 26)
+            .await
+            .unwrap();
+        let value = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| panic!("not JSON ({status}): {}", String::from_utf8_lossy(&bytes)));
+        (status, value)
+    }
+
+    async fn post(&self, path: &str, body: &Value) -> (StatusCode, Value) {
+        self.raw(
+            "POST",
+            path,
+            "application/json",
+            serde_json::to_vec(body).unwrap(),
+        )
+        .await
+    }
+}
+
+/// Declares each test once per backend.
+macro_rules! on_both_backends {
+    ($($name:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let db = super::open(false).await.unwrap();
+                    super::$name(db).await;
+                }
+            )+
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    match super::open(true).await {
+                        Some(db) => super::$name(db).await,
+                        None => eprintln!("KOFU_SKIP_PG=1: PostgreSQL half skipped"),
+                    }
+                }
+            )+
+        }
+    };
+}
+
+on_both_backends!(
+    health_answers_ok,
+    inquiry_offers_members_and_options,
+    inquiry_refusals_name_their_reason,
+    issuance_returns_a_bound_pdf_per_copy,
+    issuance_is_idempotent_per_request_id,
+    issuance_rechecks_eligibility,
+    stale_data_is_never_issued,
+    timeout_issues_and_numbers_nothing,
+    outcomes_are_recorded_once_and_failures_reverse_the_fee,
+    bad_input_is_a_stable_4xx,
+    audit_detects_altered_removed_and_inserted_rows,
+    ledgers_refuse_update_and_delete,
+);
+
+// ---------------------------------------------------------------------------------------
+// Requests
+
+/// A weekday morning inside kiosk hours (Thursday 7 May 2026).
+const MORNING: &str = "2026-05-07T10:15:00+09:00";
+
+fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+fn inquiry(id: &str, serial: &str, kind: &str, at: &str) -> Value {
+    json!({"request_id": id, "card_serial": serial, "certificate": kind,
+           "kiosk": {"id": "K-12345", "chain": "sample-mart"}, "requested_at": at})
+}
+
+fn issuance(id: &str, serial: &str, kind: &str, options: Value, copies: u32) -> Value {
+    json!({"request_id": id, "card_serial": serial, "certificate": kind, "options": options,
+           "copies": copies, "kiosk": {"id": "K-12345", "chain": "sample-mart"},
+           "requested_at": MORNING})
+}
+
+fn pdf_of(doc: &Value) -> Vec<u8> {
+    base64::engine::general_purpose::STANDARD
+        .decode(doc["pdf_base64"].as_str().unwrap())
+        .unwrap()
+}
+
+/// The text of a PDF, as poppler's pdftotext reads it.
+fn pdf_text(pdf: &[u8]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.pdf");
+    std::fs::write(&path, pdf).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .args([path.to_str().unwrap(), "-"])
+        .output()
+        .expect("pdftotext (poppler-utils) is needed");
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap()
+}
+
+// ---------------------------------------------------------------------------------------
+// Tests
+
+async fn health_answers_ok(db: Db) {
+    let s = Server::new(&db).await;
+    let (status, body) = s
+        .raw("GET", "/lgwan/v1/health", "application/json", Vec::new())
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, json!({"status": "ok"}));
+}
+
+async fn inquiry_offers_members_and_options(db: Db) {
+    let s = Server::new(&db).await;
+    let id = new_id();
+    let (status, body) = s
+        .post(
+            "/lgwan/v1/inquiries",
+            &inquiry(&id, "0A1B2C3D", "juminhyo", MORNING),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["request_id"], json!(id));
+    assert_eq!(body["available"], json!(true));
+    assert_eq!(body["fee_yen"], json!(200), "the kiosk 住民票 fee");
+    let members = body["choices"]["household_members"].as_array().unwrap();
+    let names: Vec<&str> = members
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["見本 太郎", "見本 花子", "見本 次郎"]);
+    assert_eq!(members[0]["self"], json!(true));
+    assert_eq!(members[1]["self"], json!(false));
+    for m in members {
+        let token = m["member"].as_str().unwrap();
+        assert!(
+            !token.contains("000000"),
+            "a token never reveals a resident number: {token}"
+        );
+    }
+    assert_eq!(
+        body["choices"]["options"],
+        json!([
+            "show_relationship",
+            "show_honseki",
+            "show_my_number",
+            "show_former_surname"
+        ])
+    );
+    // Tokens are valid for their request only.
+    let (_, other) = s
+        .post(
+            "/lgwan/v1/inquiries",
+            &inquiry(&new_id(), "0A1B2C3D", "juminhyo", MORNING),
+        )
+        .await;
+    assert_ne!(
+        other["choices"]["household_members"][0]["member"],
+        members[0]["member"]
+    );
+    // 課税証明書: the years held.
+    let (_, tax) = s
+        .post(
+            "/lgwan/v1/inquiries",
+            &inquiry(&new_id(), "0A1B2C3D", "shotoku_kazei", MORNING),
+        )
+        .await;
+    assert_eq!(tax["available"], json!(true), "{tax}");
+    assert_eq!(tax["choices"]["tax_years"], json!([2026]));
+    // Every inquiry is in the audit log.
+    assert_eq!(db.count("audit_log").await, 3);
+}
+
+async fn inquiry_refusals_name_their_reason(db: Db) {
+    let s = Server::new(&db).await;
+    let check = async |serial: &str, kind: &str, at: &str, reason: &str| {
+        let (status, body) = s
+            .post("/lgwan/v1/inquiries", &inquiry(&new_id(), serial, kind, at))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["available"], json!(false), "{serial} {kind}: {body}");
+        assert_eq!(body["reason"], json!(reason), "{serial} {kind}: {body}");
+        assert!(!body["message"].as_str().unwrap().is_empty());
+        assert!(body.get("choices").is_none());
+    };
+    check("FFFF0000", "juminhyo", MORNING, "unknown_card").await;
+    check("0A0A0A0A", "juminhyo", MORNING, "unknown_card").await; // revoked card
+    check("2A2A2A2A", "juminhyo", MORNING, "not_resident").await;
+    check("1B1B1B1B", "juminhyo", MORNING, "moved_out").await;
+    check("0D0D0D0D", "juminhyo", MORNING, "deceased").await;
+    check("0C0C0C0C", "juminhyo", MORNING, "support_measure").await;
+    check("0F0F0F0F", "juminhyo", MORNING, "suppressed").await;
+    check("0E0E0E0E", "inkan", MORNING, "seal_not_registered").await;
+    check("0B0B0B0B", "inkan", MORNING, "seal_revoked").await;
+    check("1A1A1A1A", "juminhyo", MORNING, "under_age").await;
+    check(
+        "0A1B2C3D",
+        "juminhyo",
+        "2026-05-07T02:00:00+09:00",
+        "out_of_hours",
+    )
+    .await;
+    check(
+        "0A1B2C3D",
+        "juminhyo",
+        "2026-12-30T10:00:00+09:00",
+        "out_of_hours",
+    )
+    .await;
+    check(
+        "0A1B2C3D",
+        "koseki_zenbu",
+        "2026-05-07T18:00:00+09:00",
+        "out_of_hours",
+    )
+    .await;
+    check("1C1C1C1C", "juminhyo", MORNING, "not_yet_reflected").await;
+    check("0E0E0E0E", "shotoku_kazei", MORNING, "no_tax_record").await;
+    check("0E0E0E0E", "koseki_zenbu", MORNING, "domicile_not_here").await;
+}
+
+async fn issuance_returns_a_bound_pdf_per_copy(db: Db) {
+    let s = Server::new(&db).await;
+    let id = new_id();
+    let (_, inq) = s
+        .post(
+            "/lgwan/v1/inquiries",
+            &inquiry(&id, "0A1B2C3D", "juminhyo", MORNING),
+        )
+        .await;
+    let members = inq["choices"]["household_members"].as_array().unwrap();
+    let chosen = json!([members[0]["member"], members[1]["member"]]);
+    let (status, body) = s
+        .post(
+            "/lgwan/v1/issuances",
+            &issuance(
+                &id,
+                "0A1B2C3D",
+                "juminhyo",
+                json!({"household": chosen, "show_relationship": true, "show_former_surname": true}),
+                2,
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{}", body["error"]);
+    assert_eq!(body["request_id"], json!(id));
+    assert_eq!(body["fee_yen"], json!(400), "2 copies at the kiosk fee");
+    uuid::Uuid::parse_str(body["issuance_id"].as_str().unwrap()).unwrap();
+    let docs = body["documents"].as_array().unwrap();
+    assert_eq!(docs.len(), 2);
+    for (i, d) in docs.iter().enumerate() {
+        assert_eq!(d["copy"], json!(i + 1));
+        assert_eq!(
+            d["issue_number"],
+            json!(format!("20260507 見本市 KIOSK K-12345 {:06}", i + 1))
+        );
+        let pdf = pdf_of(d);
+        assert_eq!(d["sha256"], json!(hex(&Sha256::digest(&pdf))));
+        assert_eq!(d["pages"], json!(1));
+        let text = pdf_text(&pdf);
+        for item in [
+            "見本 太郎",
+            "見本 花子",
+            "世帯主",
+            "妻",
+            "葛",
+            &format!("{:06} 1/1", i + 1),
+        ] {
+            assert!(text.contains(item), "copy {} lacks {item}:\n{text}", i + 1);
+        }
+        assert!(
+            !text.contains("次郎"),
+            "a member not chosen is on the page:\n{text}"
+        );
+    }
+    assert_ne!(
+        pdf_of(&docs[0]),
+        pdf_of(&docs[1]),
+        "each copy has its own number"
+    );
+    assert_eq!(db.count("issuances").await, 1);
+    assert_eq!(db.count("issued_copies").await, 2);
+    assert_eq!(db.count("fees").await, 1);
+    // A member token of another request is refused.
+    let (_, other) = s
+        .post(
+            "/lgwan/v1/inquiries",
+            &inquiry(&new_id(), "0A1B2C3D", "juminhyo", MORNING),
+        )
+        .await;
+    let foreign_token = other["choices"]["household_members"][0]["member"].clone();
+    let (status, body) = s
+        .post(
+            "/lgwan/v1/issuances",
+            &issuance(
+                &new_id(),
+                "0A1B2C3D",
+                "juminhyo",
+                json!({"household": [foreign_token]}),
+                1,
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"]["code"], json!("invalid_request"));
+    assert!(db.store.verify_audit().await.unwrap().problems.is_empty());
+}
+
+async fn issuance_is_idempotent_per_request_id(db: Db) {
+    let s = Server::new(&db).await;
+    let id = new_id();
+    let req = issuance(&id, "0A1B2C3D", "juminhyo", json!({"household": "all"}), 1);
+    let (status, first) = s.post("/lgwan/v1/issuances", &req).await;
+    assert_eq!(status, StatusCode::OK, "{}", first["error"]);
+    let (status, again) = s.post("/lgwan/v1/issuances", &req).await;
+    assert_eq!(status, StatusCode::OK, "{}", again["error"]);
+    assert!(first == again, "same issuance_id, numbers and PDF bytes");
+    assert_eq!(db.count("issuances").await, 1);
+    assert_eq!(db.count("issued_copies").await, 1);
+    // The same request ID with another body.
+    let other = issuance(&id, "0A1B2C3D", "juminhyo", json!({"household": "self"}), 1);
+    let (status, body) = s.post("/lgwan/v1/issuances", &other).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(body["error"]["code"], json!("request_id_reused"));
+    // Concurrent twins: one issuance.
+    let twin_id = new_id();
+    let twin = issuance(&twin_id, "0A1B2C3D", "juminhyo", json!({}), 1);
+    let (a, b) = tokio::join!(
+        s.post("/lgwan/v1/issuances", &twin),
+        s.post("/lgwan/v1/issuances", &twin)
+    );
+    assert_eq!(a.0, StatusCode::OK, "{}", a.1["error"]);
+    assert_eq!(b.0, StatusCode::OK, "{}", b.1["error"]);
+    assert!(a.1 == b.1, "concurrent twins got different answers");
+    assert_eq!(db.count("issuances").await, 2);
+}
+
+async fn issuance_rechecks_eligibility(db: Db) {
+    let s = Server::new(&db).await;
+    let (status, body) = s
+        .post(
+            "/lgwan/v1/issuances",
+            &issuance(&new_id(), "0B0B0B0B", "inkan", json!({}), 1),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(body["error"]["code"], json!("seal_revoked"));
+    let (status, body) = s
+        .post(
+            "/lgwan/v1/issuances",
+            &issuance(
+                &new_id(),
+                "0A1B2C3D",
+                "inkan",
+                json!({"show_honseki": true}),
+                1,
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"]["code"], json!("invalid_options"));
+    assert_eq!(db.count("issuances").await, 0);
+    assert_eq!(db.count("number_serials").await, 0, "nothing numbered");
+}
+
+async fn stale_data_is_never_issued(db: Db) {
+    let s = Server::new(&db).await;
+    let (status, _) = s
+        .post(
+            "/lgwan/v1/issuances",
+            &issuance(&new_id(), "0A1B2C3D", "inkan", json!({}), 1),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    // The registry revokes the seal and moves the resident; the event is acknowledged…
+    let feed_text = std::fs::read_to_string(feed("kiosk-town.jsonl")).unwrap();
+    let mut seal: Value = feed_text
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|v| v["type"] == "seal" && v["resident_id"] == "00000000019")
+        .unwrap();
+    seal["status"] = json!("revoked");
+    seal["revoked_on"] = json!("2026-05-07");
+    let mut resident: Value = feed_text
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|v| v["type"] == "resident" && v["resident_id"] == "00000000019")
+        .unwrap();
+    resident["address"] = json!("見本県見本市北二丁目5番8号");
+    resident["address_since"] = json!("2026-05-01");
+    resident["notified_on"] = json!("2026-05-01");
+    let events = [
+        json!({"type": "change", "seq": 1, "at": "2026-05-07T09:00:00+09:00", "op": "upsert", "record": seal}),
+        json!({"type": "change", "seq": 2, "at": "2026-05-07T09:00:01+09:00", "op": "upsert", "record": resident}),
+    ];
+    let text: String = events.iter().map(|e| format!("{e}\n")).collect();
+    kofu_app::import_feed(&db.store, std::io::Cursor::new(text.into_bytes()))
+        .await
+        .unwrap();
+    // …and the kiosk asks at once.
+    let (_, inq) = s
+        .post(
+            "/lgwan/v1/inquiries",
+            &inquiry(&new_id(), "0A1B2C3D", "inkan", MORNING),
+        )
+        .await;
+    assert_eq!(inq["reason"], json!("seal_revoked"), "{inq}");
+    let (status, body) = s
+        .post(
+            "/lgwan/v1/issuances",
+            &issuance(&new_id(), "0A1B2C3D", "inkan", json!({}), 1),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let (status, body) = s
+        .post(
+            "/lgwan/v1/issuances",
+            &issuance(&new_id(), "0A1B2C3D", "juminhyo", json!({}), 1),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{}", body["error"]);
+    let text = pdf_text(&pdf_of(&body["documents"][0]));
+    assert!(text.contains("北二丁目5番8号"), "the new address:\n{text}");
+    assert!(
+        !text.contains("中央一丁目2番3号"),
+        "never the old address:\n{text}"
+    );
+}
+
+async fn timeout_issues_and_numbers_nothing(db: Db) {
+    let slow = Server::with(
+        &db,
+        OfficeSettings {
+            issue_time_limit: Duration::from_millis(300),
+            render_stall: Some(Duration::from_millis(1500)),
+            ..OfficeSettings::default()
+        },
+    )
+    .await;
+    let id = new_id();
+    let req = issuance(&id, "0A1B2C3D", "juminhyo", json!({}), 1);
+    let (status, body) = slow.post("/lgwan/v1/issuances", &req).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(body["error"]["code"], json!("timeout"));
+    assert_eq!(db.count("issuances").await, 0);
+    assert_eq!(db.count("fees").await, 0);
+    assert_eq!(db.count("number_serials").await, 0, "no number was taken");
+    // A retry of the same request ID starts afresh and gets the first number.
+    let (status, body) = Server::new(&db)
+        .await
+        .post("/lgwan/v1/issuances", &req)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{}", body["error"]);
+    assert_eq!(
+        body["documents"][0]["issue_number"],
+        json!("20260507 見本市 KIOSK K-12345 000001")
+    );
+}
+
+async fn outcomes_are_recorded_once_and_failures_reverse_the_fee(db: Db) {
+    let s = Server::new(&db).await;
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let id = new_id();
+        let (_, body) = s
+            .post(
+                "/lgwan/v1/issuances",
+                &issuance(&id, "0A1B2C3D", "juminhyo", json!({}), 1),
+            )
+            .await;
+        ids.push((id, body["issuance_id"].as_str().unwrap().to_owned()));
+    }
+    let notice = |(rid, iid): &(String, String), outcome: &str| {
+        json!({"request_id": rid, "issuance_id": iid, "outcome": outcome, "pages_printed": 1,
+               "fee_collected_yen": 200, "reported_at": "2026-05-07T10:16:02+09:00"})
+    };
+    for _ in 0..2 {
+        let (status, body) = s
+            .post("/lgwan/v1/outcomes", &notice(&ids[0], "printed"))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body, json!({"request_id": ids[0].0, "recorded": true}));
+    }
+    let (status, _) = s
+        .post("/lgwan/v1/outcomes", &notice(&ids[1], "paper_jam"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let events = db
+        .store
+        .ledger_query("SELECT COUNT(*) FROM issuance_events", &[], &[true])
+        .await
+        .unwrap();
+    assert_eq!(
+        events[0][0],
+        kofu_store::Cell::Int(2),
+        "a repeated notice records nothing"
+    );
+    let net = db
+        .store
+        .ledger_query(
+            "SELECT CAST(SUM(amount_yen) AS BIGINT) FROM fees",
+            &[],
+            &[true],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        net[0][0],
+        kofu_store::Cell::Int(200),
+        "the jammed copy's fee is reversed"
+    );
+    let unknown = (ids[0].0.clone(), new_id());
+    let (status, body) = s
+        .post("/lgwan/v1/outcomes", &notice(&unknown, "printed"))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["error"]["code"], json!("unknown_issuance"));
+    let (status, body) = s
+        .post("/lgwan/v1/outcomes", &notice(&ids[0], "exploded"))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(db.store.verify_audit().await.unwrap().problems.is_empty());
+}
+
+async fn bad_input_is_a_stable_4xx(db: Db) {
+    let s = Server::new(&db).await;
+    let check = async |content_type: &str,
+                       body: Vec<u8>,
+                       status: StatusCode,
+                       code: &str,
+                       mentions: &str| {
+        for path in [
+            "/lgwan/v1/inquiries",
+            "/lgwan/v1/issuances",
+            "/lgwan/v1/outcomes",
+        ] {
+            let (got, answer) = s.raw("POST", path, content_type, body.clone()).await;
+            assert_eq!(got, status, "{path}: {answer}");
+            assert_eq!(answer["error"]["code"], json!(code), "{path}: {answer}");
+            let message = answer["error"]["message"].as_str().unwrap();
+            assert!(
+                message.contains(mentions),
+                "{path}: {message:?} should mention {mentions:?}"
+            );
+        }
+    };
+    let ct = "application/json";
+    check(
+        ct,
+        b"{not json".to_vec(),
+        StatusCode::BAD_REQUEST,
+        "malformed_json",
+        "JSON",
+    )
+    .await;
+    check(
+        ct,
+        b"[]".to_vec(),
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+        "",
+    )
+    .await;
+    check(
+        ct,
+        br#"{"request_id": "x"}"#.to_vec(),
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+        "",
+    )
+    .await;
+    check(
+        "text/plain",
+        b"{}".to_vec(),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+        "application/json",
+    )
+    .await;
+    check(
+        ct,
+        vec![b' '; 200 * 1024],
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "body_too_large",
+        "",
+    )
+    .await;
+    let field = async |body: Value, path: &str, field: &str| {
+        let (got, answer) = s.post(path, &body).await;
+        assert_eq!(got, StatusCode::BAD_REQUEST, "{answer}");
+        assert_eq!(
+            answer["error"]["code"],
+            json!("invalid_request"),
+            "{answer}"
+        );
+        assert!(
+            answer["error"]["message"].as_str().unwrap().contains(field),
+            "{answer} should name {field}"
+        );
+    };
+    let mut b = inquiry("not-a-uuid", "0A1B2C3D", "juminhyo", MORNING);
+    field(b.clone(), "/lgwan/v1/inquiries", "request_id").await;
+    b["request_id"] = json!(new_id());
+    b["card_serial"] = json!("XYZ!");
+    field(b.clone(), "/lgwan/v1/inquiries", "card_serial").await;
+    b["card_serial"] = json!("0A1B2C3D");
+    b["certificate"] = json!("passport");
+    field(b.clone(), "/lgwan/v1/inquiries", "certificate").await;
+    b["certificate"] = json!("juminhyo");
+    b["requested_at"] = json!("yesterday");
+    field(b.clone(), "/lgwan/v1/inquiries", "requested_at").await;
+    b["requested_at"] = json!(MORNING);
+    b["kiosk"] = json!({"id": ""});
+    field(b, "/lgwan/v1/inquiries", "kiosk").await;
+    for copies in [0, 11] {
+        field(
+            issuance(&new_id(), "0A1B2C3D", "juminhyo", json!({}), copies),
+            "/lgwan/v1/issuances",
+            "copies",
+        )
+        .await;
+    }
+    field(
+        issuance(
+            &new_id(),
+            "0A1B2C3D",
+            "juminhyo",
+            json!({"household": 7}),
+            1,
+        ),
+        "/lgwan/v1/issuances",
+        "options.household",
+    )
+    .await;
+    field(
+        issuance(
+            &new_id(),
+            "0A1B2C3D",
+            "juminhyo",
+            json!({"colour": true}),
+            1,
+        ),
+        "/lgwan/v1/issuances",
+        "options",
+    )
+    .await;
+    let (status, body) = s.raw("DELETE", "/lgwan/v1/issuances", ct, Vec::new()).await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{body}");
+    let (status, body) = s.raw("GET", "/lgwan/v2/nothing", ct, Vec::new()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert_eq!(db.count("issuances").await, 0);
+    // Still healthy, still issuing.
+    let (status, _) = s
+        .post(
+            "/lgwan/v1/issuances",
+            &issuance(&new_id(), "0A1B2C3D", "juminhyo", json!({}), 1),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+async fn audit_detects_altered_removed_and_inserted_rows(db: Db) {
+    let s = Server::new(&db).await;
+    for _ in 0..3 {
+        let (status, _) = s
+            .post(
+                "/lgwan/v1/issuances",
+                &issuance(&new_id(), "0A1B2C3D", "juminhyo", json!({}), 1),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let clean = db.store.verify_audit().await.unwrap();
+    assert!(clean.problems.is_empty(), "{:?}", clean.problems);
+    assert_eq!(clean.entries, 3);
+    assert_eq!(clean.rows, 9, "3 issuances, 3 copies, 3 fees");
+
+    let first_problem = async |sql: &str| {
+        db.tamper(sql).await;
+        let v = db.store.verify_audit().await.unwrap();
+        v.problems
+            .first()
+            .cloned()
+            .unwrap_or_else(|| panic!("{sql}: not detected"))
+    };
+    // Altering a fee.
+    let p = first_problem(
+        "UPDATE fees SET amount_yen = 0 WHERE fee_id = (SELECT MIN(fee_id) FROM fees)",
+    )
+    .await;
+    assert!(
+        matches!(p, AuditProblem::RowAltered { ref key, .. } if key.starts_with("fees/")),
+        "{p:?}"
+    );
+    db.tamper("UPDATE fees SET amount_yen = 200").await; // put it back
+    assert!(db.store.verify_audit().await.unwrap().problems.is_empty());
+    // Removing a copy's row.
+    let p = first_problem("DELETE FROM issued_copies WHERE issue_number LIKE '% 000002'").await;
+    assert!(
+        matches!(p, AuditProblem::RowRemoved { ref key, seq: 2 } if key.starts_with("issued_copies/")),
+        "{p:?}"
+    );
+    // Inserting a fee nobody recorded (a second row for the first issuance).
+    let p = first_problem(
+        "INSERT INTO fees SELECT 'forged', issuance_id, kind, channel, amount_yen, method, exemption, \
+         receipt_no, staff, at FROM fees WHERE fee_id = (SELECT MIN(fee_id) FROM fees)",
+    )
+    .await;
+    // The removal (entry 2) still comes first; the forged row is listed too.
+    assert!(matches!(p, AuditProblem::RowRemoved { .. }), "{p:?}");
+    let v = db.store.verify_audit().await.unwrap();
+    assert!(
+        v.problems
+            .iter()
+            .any(|p| matches!(p, AuditProblem::RowInserted { key } if key == "fees/forged")),
+        "{:?}",
+        v.problems
+    );
+    // Altering, then removing, audit entries.
+    let p = first_problem("UPDATE audit_log SET actor = 'nobody' WHERE seq = 1").await;
+    assert_eq!(p, AuditProblem::AuditAltered { seq: 1 });
+    db.tamper("DELETE FROM audit_log WHERE seq = 1").await;
+    let v = db.store.verify_audit().await.unwrap();
+    assert_eq!(
+        v.problems[0],
+        AuditProblem::AuditRemoved {
+            first_missing: 1,
+            seq: 2
+        },
+        "{:?}",
+        v.problems
+    );
+}
+
+async fn ledgers_refuse_update_and_delete(db: Db) {
+    let s = Server::new(&db).await;
+    let (status, _) = s
+        .post(
+            "/lgwan/v1/issuances",
+            &issuance(&new_id(), "0A1B2C3D", "juminhyo", json!({}), 1),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    for sql in [
+        "UPDATE issuances SET subject_id = 'x'",
+        "DELETE FROM issuances",
+        "UPDATE issued_copies SET sha256 = 'x'",
+        "DELETE FROM issued_copies",
+        "UPDATE fees SET amount_yen = 0",
+        "DELETE FROM fees",
+        "UPDATE audit_log SET actor = 'x'",
+        "DELETE FROM audit_log",
+    ] {
+        let err = db.try_sql(sql).await.expect_err(sql);
+        assert!(err.contains("append-only"), "{sql}: {err}");
+    }
+    assert!(db.store.verify_audit().await.unwrap().problems.is_empty());
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+// ---------------------------------------------------------------------------------------
+// Mutual TLS
+
+struct Pki {
+    ca: rcgen::Issuer<'static, rcgen::KeyPair>,
+    ca_pem: String,
+}
+
+impl Pki {
+    fn new(name: &str) -> Pki {
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, name);
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = params.self_signed(&key).unwrap();
+        Pki {
+            ca_pem: cert.pem(),
+            ca: rcgen::Issuer::new(params, key),
+        }
+    }
+
+    /// A leaf certificate and key (PEM) for `name`.
+    fn leaf(&self, name: &str) -> (String, String) {
+        let params = rcgen::CertificateParams::new(vec![name.to_owned()]).unwrap();
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = params.signed_by(&key, &self.ca).unwrap();
+        (cert.pem(), key.serialize_pem())
+    }
+}
+
+/// Asks for the health endpoint over TLS, with an optional client certificate.
+async fn tls_health(
+    addr: std::net::SocketAddr,
+    server_ca: &str,
+    client: Option<&(String, String)>,
+) -> Result<String, String> {
+    use rustls::pki_types::pem::PemObject as _;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(CertificateDer::from_pem_slice(server_ca.as_bytes()).unwrap())
+        .unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots);
+    let config = match client {
+        Some((cert, key)) => builder
+            .with_client_auth_cert(
+                vec![CertificateDer::from_pem_slice(cert.as_bytes()).unwrap()],
+                PrivateKeyDer::from_pem_slice(key.as_bytes()).unwrap(),
+            )
+            .unwrap(),
+        None => builder.with_no_client_auth(),
+    };
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+    let tcp = tokio::net::TcpStream::connect(addr)
+        .await
+        .map_err(|e| e.to_string())?;
+    let name = ServerName::try_from("localhost").unwrap();
+    let mut tls = connector
+        .connect(name, tcp)
+        .await
+        .map_err(|e| e.to_string())?;
+    tls.write_all(b"GET /lgwan/v1/health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut answer = Vec::new();
+    tls.read_to_end(&mut answer)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(String::from_utf8_lossy(&answer).into_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mtls_refuses_clients_without_a_relay_center_certificate() {
+    let db = open(false).await.unwrap();
+    let relay = Pki::new("relay-center CA");
+    let town = Pki::new("town CA");
+    let stranger = Pki::new("another CA");
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = town.leaf("localhost");
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    let files = kofu_server::serve::TlsFiles {
+        cert: write("server.pem", &cert),
+        key: write("server.key", &key),
+        relay_ca: write("relay-ca.pem", &relay.ca_pem),
+    };
+    let config = kofu_server::serve::mtls_config(&files).unwrap();
+    let listener = kofu_server::serve::Listener::bind(
+        "127.0.0.1:0".parse().unwrap(),
+        kofu_server::serve::Security::Mtls(Arc::new(config)),
+    )
+    .unwrap();
+    let addr = listener.local_addr().unwrap();
+    let router = kofu_server::lgwan::router(office(&db, OfficeSettings::default()).await);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(listener.serve(router, async {
+        let _ = stopped.await;
+    }));
+
+    let ok = tls_health(addr, &town.ca_pem, Some(&relay.leaf("relay-center")))
+        .await
+        .unwrap();
+    assert!(ok.starts_with("HTTP/1.1 200"), "{ok}");
+    assert!(ok.contains(r#"{"status":"ok"}"#), "{ok}");
+    let none = tls_health(addr, &town.ca_pem, None).await;
+    assert!(none.is_err(), "no client certificate was let in: {none:?}");
+    let other = tls_health(addr, &town.ca_pem, Some(&stranger.leaf("relay-center"))).await;
+    assert!(
+        other.is_err(),
+        "a certificate of another CA was let in: {other:?}"
+    );
+    // Still serving the relay center.
+    let again = tls_health(addr, &town.ca_pem, Some(&relay.leaf("relay-center")))
+        .await
+        .unwrap();
+    assert!(again.starts_with("HTTP/1.1 200"), "{again}");
+    let _ = stop.send(());
+    tokio::time::timeout(Duration::from_secs(10), server)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+}
+
+#[test]
+fn plain_http_only_on_loopback() {
+    let err = kofu_server::serve::Listener::bind(
+        "0.0.0.0:0".parse().unwrap(),
+        kofu_server::serve::Security::InsecureLoopback,
+    )
+    .err()
+    .unwrap();
+    assert!(err.to_string().contains("loopback"), "{err}");
+    assert!(
+        kofu_server::serve::Listener::bind(
+            "127.0.0.1:0".parse().unwrap(),
+            kofu_server::serve::Security::InsecureLoopback
+        )
+        .is_ok()
+    );
+}

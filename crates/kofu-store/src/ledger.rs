@@ -1,0 +1,773 @@
+//! The ledgers of issuance and the audit chain: one write transaction per use case.
+//!
+//! A [`LedgerTx`] is the transaction of one use case. It reserves 発行番号 serials,
+//! appends ledger rows (交付履歴, copies, outcomes and voids, fees) and ends with
+//! [`LedgerTx::commit`], which appends the use case's audit entry — notarising the
+//! digest of every ledger row written with it — and commits. Dropping it rolls
+//! everything back, numbers included.
+//!
+//! Concurrency: on SQLite the transaction takes the write lock at once (`BEGIN
+//! IMMEDIATE`, behind a process-wide mutex so that waiting requests do not hold pool
+//! connections); on PostgreSQL it holds a share lock on the feed-state row, so no import
+//! commits while it runs, and the audit append takes an advisory lock so that the chain
+//! stays a chain across several servers. [`LedgerTx::registry_version`] tells whether an
+//! import committed since the caller read the registry data it is acting on.
+
+use serde::Serialize;
+use sha2::{Digest as _, Sha256};
+use sqlx::postgres::PgRow;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{
+    AssertSqlSafe, PgConnection, Postgres, Row as _, Sqlite, SqliteConnection, Transaction,
+};
+
+use crate::error::StoreError;
+use crate::{Pool, Store};
+
+/// The `prev_hash` of the first audit entry.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// The key of the PostgreSQL advisory lock that serializes audit appends.
+const AUDIT_LOCK: i64 = 0x6b6f_6675_6175_6474; // "kofuaudt"
+
+/// One value of a ledger row.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum Cell {
+    /// Text.
+    Text(String),
+    /// An integer.
+    Int(i64),
+    /// SQL NULL.
+    Null,
+}
+
+impl Cell {
+    fn opt(value: Option<&str>) -> Cell {
+        value.map_or(Cell::Null, |v| Cell::Text(v.to_owned()))
+    }
+}
+
+/// Whether a ledger column holds text or integers (both nullable when read).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ColumnType {
+    Text,
+    Int,
+}
+
+/// An append-only ledger table.
+#[derive(Debug)]
+pub struct LedgerTable {
+    /// SQL name.
+    pub name: &'static str,
+    columns: &'static [(&'static str, ColumnType)],
+    /// How many leading columns form the key.
+    key_columns: usize,
+}
+
+use ColumnType::{Int, Text};
+
+/// 交付履歴.
+pub static ISSUANCES: LedgerTable = LedgerTable {
+    name: "issuances",
+    columns: &[
+        ("issuance_id", Text),
+        ("request_id", Text),
+        ("request_hash", Text),
+        ("channel", Text),
+        ("point", Text),
+        ("staff", Text),
+        ("applicant", Text),
+        ("subject_id", Text),
+        ("kind", Text),
+        ("items", Text),
+        ("copies", Int),
+        ("pages", Int),
+        ("fee_yen", Int),
+        ("issued_at", Text),
+    ],
+    key_columns: 1,
+};
+
+/// One row per copy: 発行番号 and sha256 of the PDF.
+pub static ISSUED_COPIES: LedgerTable = LedgerTable {
+    name: "issued_copies",
+    columns: &[
+        ("issuance_id", Text),
+        ("copy", Int),
+        ("issue_number", Text),
+        ("pages", Int),
+        ("sha256", Text),
+    ],
+    key_columns: 2,
+};
+
+/// Outcomes, voids and flags.
+pub static ISSUANCE_EVENTS: LedgerTable = LedgerTable {
+    name: "issuance_events",
+    columns: &[
+        ("event_id", Text),
+        ("issuance_id", Text),
+        ("event", Text),
+        ("detail", Text),
+        ("staff", Text),
+        ("at", Text),
+    ],
+    key_columns: 1,
+};
+
+/// Fees.
+pub static FEES: LedgerTable = LedgerTable {
+    name: "fees",
+    columns: &[
+        ("fee_id", Text),
+        ("issuance_id", Text),
+        ("kind", Text),
+        ("channel", Text),
+        ("amount_yen", Int),
+        ("method", Text),
+        ("exemption", Text),
+        ("receipt_no", Text),
+        ("staff", Text),
+        ("at", Text),
+    ],
+    key_columns: 1,
+};
+
+/// Every ledger table, in the order `verify` reads them.
+pub static LEDGER_TABLES: [&LedgerTable; 4] = [&ISSUANCES, &ISSUED_COPIES, &ISSUANCE_EVENTS, &FEES];
+
+impl LedgerTable {
+    fn insert_sql(&self) -> String {
+        let names: Vec<&str> = self.columns.iter().map(|(n, _)| *n).collect();
+        let params: Vec<String> = (1..=names.len()).map(|i| format!("${i}")).collect();
+        format!(
+            "INSERT INTO {} ({}) VALUES ({})",
+            self.name,
+            names.join(", "),
+            params.join(", ")
+        )
+    }
+
+    fn select_sql(&self) -> String {
+        let names: Vec<&str> = self.columns.iter().map(|(n, _)| *n).collect();
+        let key: Vec<&str> = names[..self.key_columns].to_vec();
+        format!(
+            "SELECT {} FROM {} ORDER BY {}",
+            names.join(", "),
+            self.name,
+            key.join(", ")
+        )
+    }
+
+    /// The row's key as the audit log names it, e.g. `issued_copies/ISS-1/2`.
+    pub fn key_of(&self, cells: &[Cell]) -> String {
+        let mut key = self.name.to_owned();
+        for cell in &cells[..self.key_columns] {
+            key.push('/');
+            match cell {
+                Cell::Text(t) => key.push_str(t),
+                Cell::Int(i) => key.push_str(&i.to_string()),
+                Cell::Null => key.push_str("NULL"),
+            }
+        }
+        key
+    }
+
+    /// The digest the audit log keeps of a row.
+    pub fn digest_of(&self, cells: &[Cell]) -> String {
+        #[derive(Serialize)]
+        struct Canonical<'a>(&'a str, &'a [Cell]);
+        let json = serde_json::to_vec(&Canonical(self.name, cells)).unwrap_or_default();
+        hex(&Sha256::digest(&json))
+    }
+
+    fn decode_sqlite(&self, row: &SqliteRow) -> Result<Vec<Cell>, sqlx::Error> {
+        self.columns
+            .iter()
+            .enumerate()
+            .map(|(i, (_, ty))| {
+                Ok(match ty {
+                    Text => Cell::opt(row.try_get::<Option<String>, _>(i)?.as_deref()),
+                    Int => row
+                        .try_get::<Option<i64>, _>(i)?
+                        .map_or(Cell::Null, Cell::Int),
+                })
+            })
+            .collect()
+    }
+
+    fn decode_pg(&self, row: &PgRow) -> Result<Vec<Cell>, sqlx::Error> {
+        self.columns
+            .iter()
+            .enumerate()
+            .map(|(i, (_, ty))| {
+                Ok(match ty {
+                    Text => Cell::opt(row.try_get::<Option<String>, _>(i)?.as_deref()),
+                    Int => row
+                        .try_get::<Option<i64>, _>(i)?
+                        .map_or(Cell::Null, Cell::Int),
+                })
+            })
+            .collect()
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
+/// A ledger row written in this transaction, for the audit entry to notarise.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Notarised {
+    /// The row's key, e.g. `fees/…`.
+    pub key: String,
+    /// The sha256 of its canonical content.
+    pub digest: String,
+}
+
+/// What a use case records in the audit log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditEntry {
+    /// When (RFC 3339, UTC).
+    pub at: String,
+    /// Who: a staff login, `kiosk:K-…`, `system`.
+    pub actor: String,
+    /// What, e.g. `kiosk.issue`, `counter.view`, `staff.login_failed`.
+    pub action: String,
+    /// On what: a resident ID, an issuance ID, a setting.
+    pub target: String,
+    /// Details as JSON text (never a 個人番号, never a PDF).
+    pub detail: String,
+}
+
+/// An audit entry as stored.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct AuditRow {
+    /// Position in the chain, from 1.
+    pub seq: i64,
+    /// When.
+    pub at: String,
+    /// Who.
+    pub actor: String,
+    /// What.
+    pub action: String,
+    /// On what.
+    pub target: String,
+    /// Details (JSON text).
+    pub detail: String,
+    /// The ledger rows notarised (JSON text of [`Notarised`] items).
+    pub records: String,
+    /// The previous entry's hash ([`GENESIS`] for the first).
+    pub prev_hash: String,
+    /// This entry's hash.
+    pub hash: String,
+}
+
+impl AuditRow {
+    /// The hash this row must carry, computed from its content.
+    pub fn computed_hash(&self) -> String {
+        #[derive(Serialize)]
+        struct Canonical<'a>(
+            i64,
+            &'a str,
+            &'a str,
+            &'a str,
+            &'a str,
+            &'a str,
+            &'a str,
+            &'a str,
+        );
+        let json = serde_json::to_vec(&Canonical(
+            self.seq,
+            &self.at,
+            &self.actor,
+            &self.action,
+            &self.target,
+            &self.detail,
+            &self.records,
+            &self.prev_hash,
+        ))
+        .unwrap_or_default();
+        hex(&Sha256::digest(&json))
+    }
+}
+
+/// The transaction of one backend.
+enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+macro_rules! on_tx {
+    ($tx:expr, $conn:ident => $body:expr) => {
+        match &mut $tx {
+            Tx::Sqlite(t) => {
+                let $conn: &mut SqliteConnection = &mut **t;
+                $body
+            }
+            Tx::Postgres(t) => {
+                let $conn: &mut PgConnection = &mut **t;
+                $body
+            }
+        }
+    };
+}
+
+/// Binds cells in order.
+fn bind_cells<'q, DB>(
+    mut query: sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments>,
+    cells: &[Cell],
+) -> sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments>
+where
+    DB: sqlx::Database,
+    String: sqlx::Encode<'static, DB> + sqlx::Type<DB>,
+    Option<String>: sqlx::Encode<'static, DB> + sqlx::Type<DB>,
+    i64: sqlx::Encode<'static, DB> + sqlx::Type<DB>,
+{
+    for cell in cells {
+        query = match cell {
+            Cell::Text(t) => query.bind(t.clone()),
+            Cell::Int(i) => query.bind(*i),
+            Cell::Null => query.bind(None::<String>),
+        };
+    }
+    query
+}
+
+/// The write transaction of one use case. See the module documentation.
+pub struct LedgerTx {
+    tx: Tx,
+    version: i64,
+    notarised: Vec<Notarised>,
+    _sqlite_writer: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl std::fmt::Debug for LedgerTx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LedgerTx")
+            .field("version", &self.version)
+            .field("notarised", &self.notarised.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Begins the write transaction of a use case (see [`LedgerTx`]).
+    pub async fn begin_ledger(&self) -> Result<LedgerTx, StoreError> {
+        const VERSION: &str = "SELECT version FROM feed_state WHERE id = 1";
+        match &self.pool {
+            Pool::Sqlite(pool) => {
+                let guard = self.sqlite_writer.clone().lock_owned().await;
+                let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+                let version: i64 = sqlx::query_scalar(VERSION).fetch_one(&mut *tx).await?;
+                Ok(LedgerTx {
+                    tx: Tx::Sqlite(tx),
+                    version,
+                    notarised: Vec::new(),
+                    _sqlite_writer: Some(guard),
+                })
+            }
+            Pool::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                let version: i64 =
+                    sqlx::query_scalar("SELECT version FROM feed_state WHERE id = 1 FOR SHARE")
+                        .fetch_one(&mut *tx)
+                        .await?;
+                Ok(LedgerTx {
+                    tx: Tx::Postgres(tx),
+                    version,
+                    notarised: Vec::new(),
+                    _sqlite_writer: None,
+                })
+            }
+        }
+    }
+
+    /// The registry version: bumped by every committed import.
+    pub async fn registry_version(&self) -> Result<i64, StoreError> {
+        const SQL: &str = "SELECT version FROM feed_state WHERE id = 1";
+        Ok(on_pool!(self, pool => sqlx::query_scalar(SQL).fetch_one(pool).await?))
+    }
+
+    /// The installation's secret, created from `fresh` on first use.
+    pub async fn server_secret(&self, fresh: &str) -> Result<String, StoreError> {
+        const INSERT: &str =
+            "INSERT INTO server_secret (id, secret) VALUES (1, $1) ON CONFLICT (id) DO NOTHING";
+        const SELECT: &str = "SELECT secret FROM server_secret WHERE id = 1";
+        on_pool!(self, pool => {
+            sqlx::query(INSERT).bind(fresh).execute(pool).await?;
+            Ok(sqlx::query_scalar(SELECT).fetch_one(pool).await?)
+        })
+    }
+
+    /// Every audit entry, in chain order.
+    pub async fn audit_rows(&self) -> Result<Vec<AuditRow>, StoreError> {
+        const SQL: &str = "SELECT seq, at, actor, action, target, detail, records, prev_hash, hash \
+                           FROM audit_log ORDER BY seq";
+        Ok(on_pool!(self, pool => sqlx::query_as::<_, AuditRow>(SQL).fetch_all(pool).await?))
+    }
+
+    /// Every row of a ledger table, in key order.
+    pub async fn ledger_rows(&self, table: &LedgerTable) -> Result<Vec<Vec<Cell>>, StoreError> {
+        let sql = table.select_sql();
+        Ok(match &self.pool {
+            Pool::Sqlite(pool) => sqlx::query(AssertSqlSafe(sql))
+                .fetch_all(pool)
+                .await?
+                .iter()
+                .map(|r| table.decode_sqlite(r))
+                .collect::<Result<_, _>>()?,
+            Pool::Postgres(pool) => sqlx::query(AssertSqlSafe(sql))
+                .fetch_all(pool)
+                .await?
+                .iter()
+                .map(|r| table.decode_pg(r))
+                .collect::<Result<_, _>>()?,
+        })
+    }
+
+    /// Runs a read-only query over the ledgers and returns its rows as cells; `types`
+    /// says how to read each column (`true` for integers). For reports.
+    pub async fn ledger_query(
+        &self,
+        sql: &'static str,
+        binds: &[Cell],
+        int_columns: &[bool],
+    ) -> Result<Vec<Vec<Cell>>, StoreError> {
+        fn decode<R: sqlx::Row>(row: &R, ints: &[bool]) -> Result<Vec<Cell>, sqlx::Error>
+        where
+            usize: sqlx::ColumnIndex<R>,
+            for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+            for<'r> Option<i64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+        {
+            ints.iter()
+                .enumerate()
+                .map(|(i, int)| {
+                    Ok(if *int {
+                        row.try_get::<Option<i64>, _>(i)?
+                            .map_or(Cell::Null, Cell::Int)
+                    } else {
+                        Cell::opt(row.try_get::<Option<String>, _>(i)?.as_deref())
+                    })
+                })
+                .collect()
+        }
+        Ok(match &self.pool {
+            Pool::Sqlite(pool) => bind_cells(sqlx::query(sql), binds)
+                .fetch_all(pool)
+                .await?
+                .iter()
+                .map(|r| decode(r, int_columns))
+                .collect::<Result<_, _>>()?,
+            Pool::Postgres(pool) => bind_cells(sqlx::query(sql), binds)
+                .fetch_all(pool)
+                .await?
+                .iter()
+                .map(|r| decode(r, int_columns))
+                .collect::<Result<_, _>>()?,
+        })
+    }
+}
+
+impl LedgerTx {
+    /// The registry version this transaction sees; no import commits while it runs.
+    pub fn registry_version(&self) -> i64 {
+        self.version
+    }
+
+    /// Takes the next serial for `(day, point)`: 1 for the first of the day.
+    pub async fn next_serial(&mut self, day: &str, point: &str) -> Result<u32, StoreError> {
+        const SQL: &str = "INSERT INTO number_serials (day, point, last_serial) VALUES ($1, $2, 1) \
+            ON CONFLICT (day, point) DO UPDATE SET last_serial = number_serials.last_serial + 1 \
+            RETURNING last_serial";
+        let serial: i64 = on_tx!(self.tx, conn => {
+            sqlx::query_scalar(SQL).bind(day).bind(point).fetch_one(conn).await?
+        });
+        u32::try_from(serial).map_err(|_| StoreError::OutOfRange {
+            field: "serial",
+            value: serial.to_string(),
+        })
+    }
+
+    /// Appends one ledger row; its digest goes into this transaction's audit entry.
+    pub async fn append(
+        &mut self,
+        table: &LedgerTable,
+        cells: Vec<Cell>,
+    ) -> Result<(), StoreError> {
+        debug_assert_eq!(cells.len(), table.columns.len());
+        let sql = table.insert_sql();
+        on_tx!(self.tx, conn => {
+            bind_cells(sqlx::query(AssertSqlSafe(sql)), &cells).execute(conn).await?;
+        });
+        self.notarised.push(Notarised {
+            key: table.key_of(&cells),
+            digest: table.digest_of(&cells),
+        });
+        Ok(())
+    }
+
+    /// Rows of a ledger table whose column `column` equals `value`, in key order.
+    pub async fn rows_where(
+        &mut self,
+        table: &LedgerTable,
+        column: &str,
+        value: &str,
+    ) -> Result<Vec<Vec<Cell>>, StoreError> {
+        if !table.columns.iter().any(|(c, _)| *c == column) {
+            return Err(StoreError::OutOfRange {
+                field: "column",
+                value: column.to_owned(),
+            });
+        }
+        let names: Vec<&str> = table.columns.iter().map(|(n, _)| *n).collect();
+        let key: Vec<&str> = names[..table.key_columns].to_vec();
+        let sql = format!(
+            "SELECT {} FROM {} WHERE {column} = $1 ORDER BY {}",
+            names.join(", "),
+            table.name,
+            key.join(", ")
+        );
+        Ok(match &mut self.tx {
+            Tx::Sqlite(tx) => sqlx::query(AssertSqlSafe(sql))
+                .bind(value)
+                .fetch_all(&mut **tx)
+                .await?
+                .iter()
+                .map(|r| table.decode_sqlite(r))
+                .collect::<Result<_, _>>()?,
+            Tx::Postgres(tx) => sqlx::query(AssertSqlSafe(sql))
+                .bind(value)
+                .fetch_all(&mut **tx)
+                .await?
+                .iter()
+                .map(|r| table.decode_pg(r))
+                .collect::<Result<_, _>>()?,
+        })
+    }
+
+    /// Appends the audit entry (notarising every row appended) and commits.
+    pub async fn commit(mut self, entry: AuditEntry) -> Result<AuditRow, StoreError> {
+        let records =
+            serde_json::to_string(&self.notarised).map_err(|source| StoreError::Encode {
+                kind: "audit records",
+                source,
+            })?;
+        if let Tx::Postgres(tx) = &mut self.tx {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(AUDIT_LOCK)
+                .execute(&mut **tx)
+                .await?;
+        }
+        const HEAD: &str = "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1";
+        let head: Option<(i64, String)> =
+            on_tx!(self.tx, conn => sqlx::query_as(HEAD).fetch_optional(conn).await?);
+        let (prev_seq, prev_hash) = head.unwrap_or((0, GENESIS.to_owned()));
+        let mut row = AuditRow {
+            seq: prev_seq + 1,
+            at: entry.at,
+            actor: entry.actor,
+            action: entry.action,
+            target: entry.target,
+            detail: entry.detail,
+            records,
+            prev_hash,
+            hash: String::new(),
+        };
+        row.hash = row.computed_hash();
+        const INSERT: &str = "INSERT INTO audit_log \
+            (seq, at, actor, action, target, detail, records, prev_hash, hash) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+        on_tx!(self.tx, conn => {
+            sqlx::query(INSERT)
+                .bind(row.seq)
+                .bind(&row.at)
+                .bind(&row.actor)
+                .bind(&row.action)
+                .bind(&row.target)
+                .bind(&row.detail)
+                .bind(&row.records)
+                .bind(&row.prev_hash)
+                .bind(&row.hash)
+                .execute(conn)
+                .await?;
+        });
+        match self.tx {
+            Tx::Sqlite(tx) => tx.commit().await?,
+            Tx::Postgres(tx) => tx.commit().await?,
+        }
+        Ok(row)
+    }
+}
+
+/// Something `verify` found wrong, in chain order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "problem", rename_all = "snake_case")]
+pub enum AuditProblem {
+    /// An audit entry's content does not match its hash.
+    AuditAltered {
+        /// Its seq.
+        seq: i64,
+    },
+    /// Audit entries are missing before `seq` (from `first_missing`).
+    AuditRemoved {
+        /// The first seq missing.
+        first_missing: i64,
+        /// The next entry present.
+        seq: i64,
+    },
+    /// An audit entry does not follow its predecessor: inserted or replaced.
+    AuditInserted {
+        /// Its seq.
+        seq: i64,
+    },
+    /// A ledger row differs from what its audit entry notarised.
+    RowAltered {
+        /// The row's key.
+        key: String,
+        /// The audit entry that notarised it.
+        seq: i64,
+    },
+    /// A ledger row notarised by an audit entry is gone.
+    RowRemoved {
+        /// The row's key.
+        key: String,
+        /// The audit entry that notarised it.
+        seq: i64,
+    },
+    /// A ledger row that no audit entry notarised.
+    RowInserted {
+        /// The row's key.
+        key: String,
+    },
+}
+
+impl std::fmt::Display for AuditProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AuditProblem::AuditAltered { seq } => {
+                write!(
+                    f,
+                    "audit entry {seq} was altered: its content does not match its hash"
+                )
+            }
+            AuditProblem::AuditRemoved { first_missing, seq } => write!(
+                f,
+                "audit entries {first_missing}..{} were removed (the chain jumps to {seq})",
+                seq - 1
+            ),
+            AuditProblem::AuditInserted { seq } => write!(
+                f,
+                "audit entry {seq} was inserted or replaced: it does not follow entry {}",
+                seq - 1
+            ),
+            AuditProblem::RowAltered { key, seq } => {
+                write!(
+                    f,
+                    "ledger row {key} was altered since audit entry {seq} notarised it"
+                )
+            }
+            AuditProblem::RowRemoved { key, seq } => {
+                write!(
+                    f,
+                    "ledger row {key} was removed (notarised by audit entry {seq})"
+                )
+            }
+            AuditProblem::RowInserted { key } => {
+                write!(
+                    f,
+                    "ledger row {key} was inserted: no audit entry notarises it"
+                )
+            }
+        }
+    }
+}
+
+/// The result of checking the audit chain and the ledgers against it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AuditVerdict {
+    /// Audit entries read.
+    pub entries: usize,
+    /// Ledger rows checked.
+    pub rows: usize,
+    /// The hash of the last entry ([`GENESIS`] when empty).
+    pub head: String,
+    /// What is wrong, in chain order; empty when everything verifies.
+    pub problems: Vec<AuditProblem>,
+}
+
+impl Store {
+    /// Recomputes the audit chain and checks every ledger row against the digest its
+    /// audit entry notarised.
+    pub async fn verify_audit(&self) -> Result<AuditVerdict, StoreError> {
+        let entries = self.audit_rows().await?;
+        let mut problems: Vec<(i64, AuditProblem)> = Vec::new();
+        let mut expected_seq = 1;
+        let mut prev_hash = GENESIS.to_owned();
+        let mut notarised: std::collections::HashMap<String, (String, i64)> =
+            std::collections::HashMap::new();
+        for entry in &entries {
+            if entry.seq > expected_seq {
+                problems.push((
+                    entry.seq,
+                    AuditProblem::AuditRemoved {
+                        first_missing: expected_seq,
+                        seq: entry.seq,
+                    },
+                ));
+            }
+            if entry.computed_hash() != entry.hash {
+                problems.push((entry.seq, AuditProblem::AuditAltered { seq: entry.seq }));
+            } else if entry.prev_hash != prev_hash && entry.seq == expected_seq {
+                problems.push((entry.seq, AuditProblem::AuditInserted { seq: entry.seq }));
+            }
+            expected_seq = entry.seq + 1;
+            prev_hash = entry.hash.clone();
+            match serde_json::from_str::<Vec<Notarised>>(&entry.records) {
+                Ok(records) => {
+                    for n in records {
+                        notarised.insert(n.key, (n.digest, entry.seq));
+                    }
+                }
+                // Unreadable records are an alteration the hash check reports, unless
+                // the hash was recomputed: then it is still an altered entry.
+                Err(_) => problems.push((entry.seq, AuditProblem::AuditAltered { seq: entry.seq })),
+            }
+        }
+        let mut rows = 0;
+        for table in LEDGER_TABLES {
+            for cells in self.ledger_rows(table).await? {
+                rows += 1;
+                let key = table.key_of(&cells);
+                match notarised.remove(&key) {
+                    Some((digest, seq)) if digest != table.digest_of(&cells) => {
+                        problems.push((seq, AuditProblem::RowAltered { key, seq }));
+                    }
+                    Some(_) => {}
+                    None => problems.push((i64::MAX, AuditProblem::RowInserted { key })),
+                }
+            }
+        }
+        for (key, (_, seq)) in notarised {
+            problems.push((seq, AuditProblem::RowRemoved { key, seq }));
+        }
+        problems.sort_by(|a, b| {
+            a.0.cmp(&b.0)
+                .then_with(|| a.1.to_string().cmp(&b.1.to_string()))
+        });
+        problems.dedup();
+        Ok(AuditVerdict {
+            entries: entries.len(),
+            rows,
+            head: prev_hash,
+            problems: problems.into_iter().map(|(_, p)| p).collect(),
+        })
+    }
+}
