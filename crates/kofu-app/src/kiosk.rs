@@ -291,10 +291,11 @@ impl Office {
     }
 
     async fn card(&self, serial: &str) -> Result<Option<kofu_domain::Card>, AppError> {
-        Ok(self.store.card(&serial.to_ascii_uppercase()).await?.or(
-            // Serials are hex: accept the registry's spelling whatever its case.
-            self.store.card(&serial.to_ascii_lowercase()).await?,
-        ))
+        if let Some(card) = self.store.card(&serial.to_ascii_uppercase()).await? {
+            return Ok(Some(card));
+        }
+        // Serials are hex: accept the registry's spelling whatever its case.
+        Ok(self.store.card(&serial.to_ascii_lowercase()).await?)
     }
 
     #[allow(clippy::too_many_arguments)] // the fields of one kiosk request, named at each call
@@ -462,11 +463,6 @@ impl Office {
                 return self.replay(req, previous).await;
             }
             let version = self.store.registry_version().await?;
-            let town = self
-                .store
-                .municipality()
-                .await?
-                .ok_or_else(|| AppError::NotFound("municipality".into()))?;
             let card = self.card(&req.card_serial).await?;
             let (options, resolved) = self.resolve_options(req, card.as_ref()).await?;
             let mut cert_req = self.kiosk_request(
@@ -477,11 +473,13 @@ impl Office {
                 &req.kiosk,
                 req.requested_at,
                 0,
-                &town.name,
+                "",
             );
             // Every read happens here, before the transaction: a transaction then needs
             // no second connection, and proves below that the data is still current.
             let (data, warnings) = check_eligibility(&self.store, &cert_req).await?;
+            let town = &data.town;
+            cert_req.number.municipality.clone_from(&town.name);
             let mut tx = self.store.begin_ledger().await?;
             if tx.registry_version() != version {
                 continue;
@@ -505,7 +503,7 @@ impl Office {
                 });
             }
             let fee =
-                kofu_domain::fee::compute_fee(&town, req.kind, Channel::Kiosk, req.copies, None)
+                kofu_domain::fee::compute_fee(town, req.kind, Channel::Kiosk, req.copies, None)
                     .map_err(|e| AppError::BadRequest {
                         field: "copies",
                         reason: e.to_string(),

@@ -23,6 +23,27 @@ pub enum BenchCommand {
         #[arg(long)]
         database: Vec<String>,
     },
+    /// Kiosk issuance of a one-page 住民票 over loopback: a demo town is imported into
+    /// a fresh SQLite database and each `--database` given (empty), an LGWAN server is
+    /// started on 127.0.0.1, and kiosks at each `--concurrency` issue `--requests`
+    /// certificates; prints issuances/s and latency percentiles.
+    Kiosk {
+        /// Residents in the generated town.
+        #[arg(long, default_value_t = 20_000)]
+        residents: u64,
+        /// Generator seed.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Concurrent kiosk sessions (each level measured in turn).
+        #[arg(long, value_delimiter = ',', default_values_t = [16, 64])]
+        concurrency: Vec<usize>,
+        /// Issuance requests per concurrency level.
+        #[arg(long, default_value_t = 3000)]
+        requests: usize,
+        /// Further (empty) databases, e.g. a PostgreSQL URL.
+        #[arg(long)]
+        database: Vec<String>,
+    },
 }
 
 /// Runs a benchmark and prints one JSON line per measurement.
@@ -75,9 +96,17 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        BenchCommand::Kiosk {
+            residents,
+            seed,
+            concurrency,
+            requests,
+            database,
+        } => crate::bench_kiosk::run(residents, seed, &concurrency, requests, database).await,
     }
 }
 
-fn round(x: f64) -> f64 {
+/// Rounds to milliseconds (of seconds) for printing.
+pub fn round(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }

@@ -5,6 +5,7 @@
 //! stderr and a non-zero exit status; no panic reaches the user.
 
 mod bench;
+mod bench_kiosk;
 mod database;
 mod render;
 mod serve_command;
