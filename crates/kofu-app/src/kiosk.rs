@@ -231,9 +231,14 @@ struct KioskItems {
     card_serial: String,
 }
 
-fn rfc3339(t: OffsetDateTime) -> String {
+/// An instant as the ledgers keep it: RFC 3339 in UTC with exactly six fractional
+/// digits, so that text order is time order on both backends.
+pub(crate) fn rfc3339(t: OffsetDateTime) -> String {
+    const FORMAT: &[time::format_description::FormatItem<'static>] = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z"
+    );
     t.to_offset(time::UtcOffset::UTC)
-        .format(&time::format_description::well_known::Rfc3339)
+        .format(FORMAT)
         .unwrap_or_default()
 }
 
@@ -265,11 +270,11 @@ fn kiosk_options_for(kind: CertificateKind) -> Vec<&'static str> {
     }
 }
 
-fn text(s: impl Into<String>) -> Cell {
+pub(crate) fn text(s: impl Into<String>) -> Cell {
     Cell::Text(s.into())
 }
 
-fn cell_text(cells: &[Cell], i: usize) -> Option<&str> {
+pub(crate) fn cell_text(cells: &[Cell], i: usize) -> Option<&str> {
     match cells.get(i) {
         Some(Cell::Text(t)) => Some(t),
         _ => None,

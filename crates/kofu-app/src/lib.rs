@@ -8,6 +8,7 @@ mod error;
 pub mod import;
 pub mod kiosk;
 mod office;
+pub mod review;
 
 pub use certificate::{Certificate, CertificateRequest, SubjectRef, render_certificate};
 pub use error::AppError;

@@ -90,6 +90,22 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     // One line on stdout, for scripts and tests that bind port 0.
     println!("{}", serde_json::json!({"lgwan": addr.to_string()}));
     tracing::info!(%addr, "LGWAN listener ready");
+    // Kiosk issuances whose outcome never came are flagged for review, never closed.
+    let sweeper = office.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            every.tick().await;
+            match sweeper
+                .flag_missing_outcomes(time::OffsetDateTime::now_utc())
+                .await
+            {
+                Ok(0) => {}
+                Ok(n) => tracing::warn!(flagged = n, "kiosk issuances without an outcome notice"),
+                Err(e) => tracing::error!(error = %e, "cannot flag missing kiosk outcomes"),
+            }
+        }
+    });
     listener
         .serve(kofu_server::lgwan::router(office), shutdown_signal())
         .await?;

@@ -1121,3 +1121,88 @@ fn plain_http_only_on_loopback() {
         .is_ok()
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// Supervisor review of the kiosk path
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_failed_and_missing_outcomes_reach_review() {
+    failed_and_missing_outcomes_reach_review(open(false).await.unwrap()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_failed_and_missing_outcomes_reach_review() {
+    match open(true).await {
+        Some(db) => failed_and_missing_outcomes_reach_review(db).await,
+        None => eprintln!("KOFU_SKIP_PG=1: PostgreSQL half skipped"),
+    }
+}
+
+async fn failed_and_missing_outcomes_reach_review(db: Db) {
+    let office = office(&db, OfficeSettings::default()).await;
+    let s = Server {
+        router: kofu_server::lgwan::router(office.clone()),
+    };
+    let mut issued = Vec::new();
+    for _ in 0..3 {
+        let id = new_id();
+        let (status, body) = s
+            .post(
+                "/lgwan/v1/issuances",
+                &issuance(&id, "0A1B2C3D", "juminhyo", json!({}), 1),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{}", body["error"]);
+        issued.push((id, body["issuance_id"].as_str().unwrap().to_owned()));
+    }
+    for ((rid, iid), outcome) in issued.iter().zip(["printed", "paper_jam"]) {
+        let (status, _) = s
+            .post(
+                "/lgwan/v1/outcomes",
+                &json!({"request_id": rid, "issuance_id": iid, "outcome": outcome, "pages_printed": 1,
+                        "fee_collected_yen": 200, "reported_at": "2026-05-07T10:16:02+09:00"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let now = time::OffsetDateTime::now_utc();
+    // Within the window nothing is missing yet; the jam is a failure at once.
+    let review = office.kiosk_review(now).await.unwrap();
+    assert!(review.missing_outcome.is_empty(), "{review:?}");
+    assert_eq!(review.failed.len(), 1, "{review:?}");
+    assert_eq!(review.failed[0].issuance_id, issued[1].1);
+    assert!(
+        review.failed[0]
+            .outcome
+            .as_deref()
+            .unwrap()
+            .contains("paper_jam")
+    );
+    assert_eq!(office.flag_missing_outcomes(now).await.unwrap(), 0);
+    // Past the window, the third issuance is missing its outcome: flagged once.
+    let later = now + Duration::from_secs(11 * 60);
+    let review = office.kiosk_review(later).await.unwrap();
+    let missing: Vec<&str> = review
+        .missing_outcome
+        .iter()
+        .map(|i| i.issuance_id.as_str())
+        .collect();
+    assert_eq!(missing, [issued[2].1.as_str()]);
+    assert_eq!(office.flag_missing_outcomes(later).await.unwrap(), 1);
+    assert_eq!(
+        office.flag_missing_outcomes(later).await.unwrap(),
+        0,
+        "flagged once only"
+    );
+    // Flagged, not closed: it stays in the review until an outcome arrives.
+    assert_eq!(
+        office
+            .kiosk_review(later)
+            .await
+            .unwrap()
+            .missing_outcome
+            .len(),
+        1
+    );
+    assert!(db.store.verify_audit().await.unwrap().problems.is_empty());
+}
