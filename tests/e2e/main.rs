@@ -3,3 +3,4 @@
 
 mod import;
 mod render;
+mod serve;
