@@ -70,6 +70,23 @@ enum Command {
     /// The audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Database administration.
+    #[command(subcommand)]
+    Db(DbCommand),
+}
+
+#[derive(Subcommand)]
+enum DbCommand {
+    /// PostgreSQL: grant the role `kofu serve` connects as what it needs and no more
+    /// (ledgers and audit log: SELECT and INSERT only). Run as the schema's owner.
+    GrantServerRole {
+        /// Database URL (PostgreSQL).
+        #[arg(long)]
+        database: Option<String>,
+        /// The server's role.
+        #[arg(long)]
+        role: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -143,6 +160,12 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Render(args) => render::run(*args).await,
         Command::Bench(b) => bench::run(b).await,
         Command::Serve(args) => serve_command::run(*args).await,
+        Command::Db(DbCommand::GrantServerRole { database, role }) => {
+            let store = database::open(database).await?;
+            store.grant_server_role(&role).await?;
+            eprintln!("kofu: role {role} may read everything and only append to the ledgers");
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Audit(AuditCommand::Verify { database }) => {
             let store = database::open(database).await?;
             let verdict = store.verify_audit().await?;

@@ -1206,3 +1206,60 @@ async fn failed_and_missing_outcomes_reach_review(db: Db) {
     );
     assert!(db.store.verify_audit().await.unwrap().problems.is_empty());
 }
+
+// ---------------------------------------------------------------------------------------
+// PostgreSQL: the server's role may only append to the ledgers
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_server_role_may_only_append_to_ledgers() {
+    let Some(db) = open(true).await else {
+        eprintln!("KOFU_SKIP_PG=1: PostgreSQL half skipped");
+        return;
+    };
+    let role = unique("kofu_server");
+    db.try_sql(&format!("CREATE ROLE {role} LOGIN"))
+        .await
+        .unwrap();
+    db.store.grant_server_role(&role).await.unwrap();
+    let as_role = db.raw_url.replacen("postgres@", &format!("{role}@"), 1);
+    assert_ne!(as_role, db.raw_url);
+    let store = Store::open(&as_role).await.unwrap();
+    let restricted = Db {
+        store,
+        raw_url: as_role,
+        postgres: true,
+        _dir: None,
+    };
+    // The server works as that role…
+    let s = Server::new(&restricted).await;
+    let (status, body) = s
+        .post(
+            "/lgwan/v1/issuances",
+            &issuance(&new_id(), "0A1B2C3D", "juminhyo", json!({}), 1),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{}", body["error"]);
+    // …and cannot change or remove a ledger row, even with the triggers out of the way.
+    for sql in [
+        "UPDATE issuances SET subject_id = 'x'",
+        "DELETE FROM fees",
+        "TRUNCATE audit_log",
+        "UPDATE audit_log SET actor = 'x'",
+        "ALTER TABLE fees DISABLE TRIGGER ALL",
+    ] {
+        let err = restricted.try_sql(sql).await.expect_err(sql);
+        assert!(
+            err.contains("permission denied") || err.contains("must be owner"),
+            "{sql}: {err}"
+        );
+    }
+    assert!(
+        restricted
+            .store
+            .verify_audit()
+            .await
+            .unwrap()
+            .problems
+            .is_empty()
+    );
+}
