@@ -57,26 +57,15 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
             let dir = tempfile::tempdir()?;
             let feed = dir.path().join("town.jsonl");
             let started = Instant::now();
-            let summary = {
-                let file = std::fs::File::create(&feed)?;
-                let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
-                kofu_demo::write_town(&kofu_demo::TownConfig::new(residents, seed), &mut out)?
-            };
+            let summary = write_town(&feed, residents, seed)?;
             let generated = started.elapsed().as_secs_f64();
             let bytes = std::fs::metadata(&feed)?.len();
             println!(
                 "{}",
                 serde_json::json!({"bench": "demo_town", "residents": residents, "seconds": round(generated), "bytes": bytes, "records": summary})
             );
-            let mut targets = vec![format!(
-                "sqlite:{}",
-                dir.path().join("bench.sqlite").display()
-            )];
-            targets.extend(database);
-            for url in targets {
-                let store = kofu_store::Store::open(&url)
-                    .await
-                    .with_context(|| format!("cannot open {}", crate::database::redact(&url)))?;
+            for url in targets(dir.path(), database) {
+                let store = open(&url).await?;
                 let input = BufReader::with_capacity(1 << 20, std::fs::File::open(&feed)?);
                 let started = Instant::now();
                 let report = kofu_app::import_feed(&store, input).await?;
@@ -104,6 +93,34 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
             database,
         } => crate::bench_kiosk::run(residents, seed, &concurrency, requests, database).await,
     }
+}
+
+/// Writes a demo town to `feed`.
+pub fn write_town(
+    feed: &std::path::Path,
+    residents: u64,
+    seed: u64,
+) -> anyhow::Result<kofu_demo::TownSummary> {
+    let file = std::fs::File::create(feed)?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+    Ok(kofu_demo::write_town(
+        &kofu_demo::TownConfig::new(residents, seed),
+        &mut out,
+    )?)
+}
+
+/// The databases a bench runs on: a fresh SQLite file in `dir`, then those given.
+pub fn targets(dir: &std::path::Path, given: Vec<String>) -> Vec<String> {
+    let mut urls = vec![format!("sqlite:{}", dir.join("bench.sqlite").display())];
+    urls.extend(given);
+    urls
+}
+
+/// Opens a bench database.
+pub async fn open(url: &str) -> anyhow::Result<kofu_store::Store> {
+    kofu_store::Store::open(url)
+        .await
+        .with_context(|| format!("cannot open {}", crate::database::redact(url)))
 }
 
 /// Rounds to milliseconds (of seconds) for printing.

@@ -27,24 +27,13 @@ pub async fn run(
 ) -> anyhow::Result<ExitCode> {
     let dir = tempfile::tempdir()?;
     let feed = dir.path().join("town.jsonl");
-    {
-        let file = std::fs::File::create(&feed)?;
-        let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
-        kofu_demo::write_town(&kofu_demo::TownConfig::new(residents, seed), &mut out)?;
-    }
+    crate::bench::write_town(&feed, residents, seed)?;
     let fonts = Arc::new(
         kofu_render::FontBook::load(&kofu_render::SystemFonts::from_env())
             .context("cannot load the certificate fonts")?,
     );
-    let mut targets = vec![format!(
-        "sqlite:{}",
-        dir.path().join("bench.sqlite").display()
-    )];
-    targets.extend(database);
-    for url in targets {
-        let store = kofu_store::Store::open(&url)
-            .await
-            .with_context(|| format!("cannot open {}", crate::database::redact(&url)))?;
+    for url in crate::bench::targets(dir.path(), database) {
+        let store = crate::bench::open(&url).await?;
         let input = BufReader::with_capacity(1 << 20, std::fs::File::open(&feed)?);
         kofu_app::import_feed(&store, input).await?;
         let backend = format!("{:?}", store.backend());
