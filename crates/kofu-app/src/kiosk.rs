@@ -341,7 +341,16 @@ impl Office {
     }
 
     /// 利用可否照会: whether the card holder may obtain `kind` now, with the choices.
+    /// Bounded by the office's time limit, like an issuance.
     pub async fn kiosk_inquiry(
+        &self,
+        q: &Inquiry,
+        now: OffsetDateTime,
+    ) -> Result<InquiryAnswer, AppError> {
+        self.bounded(self.kiosk_inquiry_unbounded(q, now)).await
+    }
+
+    async fn kiosk_inquiry_unbounded(
         &self,
         q: &Inquiry,
         now: OffsetDateTime,
@@ -448,8 +457,17 @@ impl Office {
                 reason: format!("must be 1..=10, not {}", req.copies),
             });
         }
+        self.bounded(self.kiosk_issue_unbounded(req, now)).await
+    }
+
+    /// Runs a use case within the office's time limit (a kiosk waits for nobody, and
+    /// an import holding the registry must not hold the relay center).
+    async fn bounded<T>(
+        &self,
+        use_case: impl std::future::Future<Output = Result<T, AppError>>,
+    ) -> Result<T, AppError> {
         let limit = self.settings.issue_time_limit;
-        match tokio::time::timeout(limit, self.kiosk_issue_unbounded(req, now)).await {
+        match tokio::time::timeout(limit, use_case).await {
             Ok(result) => result,
             // Dropping the future dropped its transaction: rolled back, nothing numbered.
             Err(_) => Err(AppError::Timeout(limit)),
@@ -802,6 +820,15 @@ impl Office {
     /// 交付結果通知: records the kiosk's outcome. Repeating a notice changes nothing;
     /// anything but `printed` voids the numbers and reverses the fee.
     pub async fn kiosk_outcome(
+        &self,
+        notice: &OutcomeNotice,
+        now: OffsetDateTime,
+    ) -> Result<(), AppError> {
+        self.bounded(self.kiosk_outcome_unbounded(notice, now))
+            .await
+    }
+
+    async fn kiosk_outcome_unbounded(
         &self,
         notice: &OutcomeNotice,
         now: OffsetDateTime,
