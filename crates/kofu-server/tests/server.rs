@@ -1,6 +1,7 @@
 //! The issuance server against both backends: the LGWAN endpoints (every answer and
 //! every refusal reason), idempotency, the time limit, bad input, the audit chain with
-//! tampering, append-only ledgers, and mutual TLS. Every data test runs once on SQLite
+//! tampering, append-only ledgers, mutual TLS, and the counter API (staff, login,
+//! lock-out, idle expiry, resident search). Every data test runs once on SQLite
 //! and once on PostgreSQL (`KOFU_TEST_PG_URL`; `KOFU_SKIP_PG=1` skips that half).
 #![allow(clippy::unwrap_used)]
 
@@ -265,6 +266,12 @@ on_both_backends!(
     bad_input_is_a_stable_4xx,
     audit_detects_altered_removed_and_inserted_rows,
     ledgers_refuse_update_and_delete,
+    staff_add_refuses_duplicates_and_weak_passwords,
+    counter_login_starts_a_session_and_logout_ends_it,
+    counter_locks_an_account_after_five_failures,
+    counter_successful_login_resets_the_failure_count,
+    counter_sessions_expire_when_idle,
+    counter_search_flags_residents_and_is_audited,
 );
 
 // ---------------------------------------------------------------------------------------
@@ -968,6 +975,436 @@ async fn ledgers_refuse_update_and_delete(db: Db) {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+// ---------------------------------------------------------------------------------------
+// Counter API
+
+/// The counter API over the database, called in-process, with a bearer token.
+struct Counter {
+    router: axum::Router,
+}
+
+impl Counter {
+    async fn new(db: &Db) -> Counter {
+        Counter::with(db, OfficeSettings::default()).await
+    }
+
+    async fn with(db: &Db, settings: OfficeSettings) -> Counter {
+        Counter {
+            router: kofu_server::counter::router(office(db, settings).await),
+        }
+    }
+
+    async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = Request::builder().method(method).uri(path);
+        if let Some(t) = token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        let req = match body {
+            Some(b) => req
+                .header("content-type", "application/json")
+                .body(Body::from(serde_json::to_vec(b).unwrap())),
+            None => req.body(Body::empty()),
+        }
+        .unwrap();
+        let resp = self.router.clone().oneshot(req).await.unwrap();
+        let status = resp.status();
+        let bytes = axum::body::to_bytes(resp.into_body(), 1 << 26)
+            .await
+            .unwrap();
+        if bytes.is_empty() {
+            return (status, Value::Null);
+        }
+        let value = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| panic!("not JSON ({status}): {}", String::from_utf8_lossy(&bytes)));
+        (status, value)
+    }
+
+    /// Logs in with the password and the TOTP code of `step_offset` steps from now
+    /// (a code is accepted once, so a second login in the same 30 s uses the next).
+    async fn login(
+        &self,
+        staff: &Enrolled,
+        password: &str,
+        step_offset: i64,
+    ) -> (StatusCode, Value) {
+        let body = json!({"login": staff.login, "password": password,
+                          "totp": staff.code(step_offset)});
+        self.call("POST", "/counter/v1/login", None, Some(&body))
+            .await
+    }
+}
+
+const PASSWORD: &str = "correct horse battery staple";
+
+struct Enrolled {
+    login: String,
+    secret: Vec<u8>,
+}
+
+impl Enrolled {
+    fn code(&self, step_offset: i64) -> String {
+        let step = kofu_app::staff::totp_step(time::OffsetDateTime::now_utc()) + step_offset;
+        let code = kofu_app::staff::hotp(&self.secret, u64::try_from(step).unwrap(), 6).unwrap();
+        format!("{code:06}")
+    }
+}
+
+async fn enrol(db: &Db, login: &str, role: kofu_app::staff::Role) -> Enrolled {
+    let e = kofu_app::staff::add_staff(
+        &db.store,
+        &kofu_app::staff::NewStaff {
+            login: login.to_owned(),
+            role,
+            password: PASSWORD.to_owned(),
+        },
+        "test",
+        time::OffsetDateTime::now_utc(),
+    )
+    .await
+    .unwrap();
+    assert!(
+        e.otpauth_uri.starts_with(&format!(
+            "otpauth://totp/kofu:{login}?secret={}",
+            e.totp_secret
+        )),
+        "{}",
+        e.otpauth_uri
+    );
+    Enrolled {
+        login: login.to_owned(),
+        secret: kofu_app::staff::base32_decode(&e.totp_secret).unwrap(),
+    }
+}
+
+/// The audit entries of an action, as (actor, target, detail).
+async fn audited(db: &Db, action: &str) -> Vec<(String, String, Value)> {
+    db.store
+        .audit_rows()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.action == action)
+        .map(|r| (r.actor, r.target, serde_json::from_str(&r.detail).unwrap()))
+        .collect()
+}
+
+async fn sessions_with(db: &Db, digest: &str) -> i64 {
+    let rows = db
+        .store
+        .ledger_query(
+            "SELECT COUNT(*) FROM staff_sessions WHERE token_sha256 = $1",
+            &[kofu_store::Cell::Text(digest.to_owned())],
+            &[true],
+        )
+        .await
+        .unwrap();
+    match rows[0][0] {
+        kofu_store::Cell::Int(n) => n,
+        _ => -1,
+    }
+}
+
+async fn staff_add_refuses_duplicates_and_weak_passwords(db: Db) {
+    use kofu_app::staff::{NewStaff, Role, add_staff};
+    let now = time::OffsetDateTime::now_utc();
+    let new = |login: &str, password: &str| NewStaff {
+        login: login.to_owned(),
+        role: Role::Clerk,
+        password: password.to_owned(),
+    };
+    add_staff(&db.store, &new("sato", PASSWORD), "test", now)
+        .await
+        .unwrap();
+    let dup = add_staff(
+        &db.store,
+        &new("sato", "another long password"),
+        "test",
+        now,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(dup.code(), "duplicate_login", "{dup}");
+    let weak = add_staff(&db.store, &new("suzuki", "elevenchars"), "test", now)
+        .await
+        .unwrap_err();
+    assert_eq!(weak.code(), "weak_password", "{weak}");
+    let bad = add_staff(&db.store, &new("Sato Taro", PASSWORD), "test", now)
+        .await
+        .unwrap_err();
+    assert_eq!(bad.code(), "invalid_request", "{bad}");
+    assert!(db.store.staff("suzuki").await.unwrap().is_none());
+    let row = db.store.staff("sato").await.unwrap().unwrap();
+    assert!(row.password_hash.starts_with("$argon2id$"));
+    assert!(!row.password_hash.contains(PASSWORD));
+    let adds = audited(&db, "staff.add").await;
+    assert_eq!(adds.len(), 1, "only the account created is audited");
+    assert_eq!(adds[0].1, "sato");
+    assert_eq!(adds[0].2, json!({"role": "clerk"}));
+    assert!(db.store.verify_audit().await.unwrap().problems.is_empty());
+}
+
+async fn counter_login_starts_a_session_and_logout_ends_it(db: Db) {
+    let clerk = enrol(&db, "tanaka", kofu_app::staff::Role::Clerk).await;
+    let c = Counter::new(&db).await;
+    let (status, body) = c.login(&clerk, "wrong password!!", 0).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert_eq!(body["error"]["code"], "invalid_credentials");
+    let (status, body) = c.login(&clerk, PASSWORD, 0).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["staff"], json!({"login": "tanaka", "role": "clerk"}));
+    assert_eq!(body["expires_idle_secs"], 900);
+    let token = body["token"].as_str().unwrap().to_owned();
+    assert_eq!(token.len(), 64);
+    // Only the token's digest is stored.
+    assert_eq!(sessions_with(&db, &token).await, 0);
+    assert_eq!(
+        sessions_with(&db, &hex(&Sha256::digest(token.as_bytes()))).await,
+        1
+    );
+    // The same code again is a replay.
+    let (status, body) = c.login(&clerk, PASSWORD, 0).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+
+    let (status, body) = c
+        .call("GET", "/counter/v1/session", Some(&token), None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["staff"]["login"], "tanaka");
+    for bad in [None, Some("0123"), Some(&token[1..])] {
+        let (status, body) = c.call("GET", "/counter/v1/session", bad, None).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{bad:?}: {body}");
+        assert_eq!(body["error"]["code"], "unauthenticated");
+    }
+    let (status, _) = c
+        .call("POST", "/counter/v1/logout", Some(&token), None)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, body) = c
+        .call("GET", "/counter/v1/session", Some(&token), None)
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+
+    let logins = audited(&db, "staff.login").await;
+    assert_eq!(logins.len(), 1);
+    assert_eq!(logins[0].0, "tanaka");
+    let failed = audited(&db, "staff.login_failed").await;
+    assert_eq!(failed.len(), 2, "{failed:?}");
+    assert_eq!(failed[0].2["reason"], "password");
+    assert_eq!(failed[1].2["reason"], "totp");
+    assert_eq!(audited(&db, "staff.logout").await.len(), 1);
+    let (status, body) = c
+        .call(
+            "POST",
+            "/counter/v1/login",
+            None,
+            Some(&json!({"login": "nobody", "password": PASSWORD, "totp": "000000"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert_eq!(
+        audited(&db, "staff.login_failed").await[2].2["reason"],
+        "unknown_login"
+    );
+    assert!(db.store.verify_audit().await.unwrap().problems.is_empty());
+}
+
+async fn counter_locks_an_account_after_five_failures(db: Db) {
+    let clerk = enrol(&db, "yamada", kofu_app::staff::Role::Clerk).await;
+    let c = Counter::new(&db).await;
+    for attempt in 1..=5 {
+        let (status, body) = c.login(&clerk, "not the password", 0).await;
+        let expected = if attempt < 5 {
+            "invalid_credentials"
+        } else {
+            "account_locked"
+        };
+        assert_eq!(
+            body["error"]["code"], expected,
+            "attempt {attempt}: {status} {body}"
+        );
+    }
+    // Locked: the right password and code no longer open it.
+    let (status, body) = c.login(&clerk, PASSWORD, 0).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(body["error"]["code"], "account_locked");
+    let failed = audited(&db, "staff.login_failed").await;
+    assert_eq!(failed.len(), 5);
+    assert_eq!(failed[4].2["locked"], true);
+    assert_eq!(failed[3].2["locked"], false);
+    let refused = audited(&db, "staff.login_refused").await;
+    assert_eq!(refused.len(), 1);
+    assert_eq!(refused[0].2["reason"], "locked");
+    assert!(audited(&db, "staff.login").await.is_empty());
+}
+
+async fn counter_successful_login_resets_the_failure_count(db: Db) {
+    let clerk = enrol(&db, "kato", kofu_app::staff::Role::Clerk).await;
+    let c = Counter::new(&db).await;
+    for _ in 0..4 {
+        c.login(&clerk, "not the password", 0).await;
+    }
+    let (status, body) = c.login(&clerk, PASSWORD, 0).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        db.store
+            .staff("kato")
+            .await
+            .unwrap()
+            .unwrap()
+            .failed_attempts,
+        0
+    );
+    for _ in 0..4 {
+        c.login(&clerk, "not the password", 0).await;
+    }
+    let (status, body) = c.login(&clerk, PASSWORD, 1).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "four failures after a reset do not lock: {body}"
+    );
+}
+
+async fn counter_sessions_expire_when_idle(db: Db) {
+    let clerk = enrol(&db, "ito", kofu_app::staff::Role::Clerk).await;
+    let c = Counter::with(
+        &db,
+        OfficeSettings {
+            session_idle: Duration::from_secs(1),
+            ..OfficeSettings::default()
+        },
+    )
+    .await;
+    let (_, body) = c.login(&clerk, PASSWORD, 0).await;
+    assert_eq!(body["expires_idle_secs"], 1);
+    let token = body["token"].as_str().unwrap().to_owned();
+    let (status, _) = c
+        .call("GET", "/counter/v1/session", Some(&token), None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let (status, body) = c
+        .call("GET", "/counter/v1/session", Some(&token), None)
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert_eq!(body["error"]["code"], "session_expired");
+}
+
+fn by_id<'a>(hits: &'a Value, id: &str) -> &'a Value {
+    hits["residents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["resident_id"] == id)
+        .unwrap_or_else(|| panic!("{id} not in {hits}"))
+}
+
+async fn counter_search_flags_residents_and_is_audited(db: Db) {
+    use kofu_app::staff::Role;
+    let clerk = enrol(&db, "kimura", Role::Clerk).await;
+    let admin = enrol(&db, "admin1", Role::Admin).await;
+    let c = Counter::new(&db).await;
+    let (_, body) = c.login(&clerk, PASSWORD, 0).await;
+    let token = body["token"].as_str().unwrap().to_owned();
+    let search = |query: &str| format!("/counter/v1/residents?{query}");
+
+    let (status, hits) = c
+        .call("GET", &search("birth_date=1980-04-01"), Some(&token), None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{hits}");
+    let ids: Vec<&str> = hits["residents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["resident_id"].as_str().unwrap())
+        .collect();
+    let mut sorted = ids.clone();
+    sorted.sort_unstable();
+    assert_eq!(
+        sorted,
+        ["00000000019", "00000000078", "00000000086", "00000000094"]
+    );
+    let taro = by_id(&hits, "00000000019");
+    assert_eq!(taro["name"], "見本 太郎");
+    assert_eq!(
+        taro["flags"],
+        json!({"support_measure": false, "suppression": false, "moved_out": false, "deceased": false})
+    );
+    assert_eq!(by_id(&hits, "00000000078")["flags"]["moved_out"], true);
+    assert_eq!(by_id(&hits, "00000000086")["flags"]["suppression"], true);
+
+    // Kana typed, percent-encoded: ツジ (a support measure), シボウ (deceased, with a
+    // household suppression).
+    let (_, hits) = c
+        .call(
+            "GET",
+            &search("name=%E3%83%84%E3%82%B8"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(
+        by_id(&hits, "00000000035")["flags"]["support_measure"],
+        true
+    );
+    let (_, hits) = c
+        .call(
+            "GET",
+            &search("name=%E3%82%B7%E3%83%9C%E3%82%A6"),
+            Some(&token),
+            None,
+        )
+        .await;
+    let shibou = by_id(&hits, "00000000051");
+    assert_eq!(shibou["flags"]["deceased"], true);
+    assert_eq!(shibou["flags"]["suppression"], true);
+
+    let (status, body) = c.call("GET", &search(""), Some(&token), None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"]["code"], "invalid_request");
+    let (status, body) = c
+        .call("GET", &search("birth_date=1980-13-01"), Some(&token), None)
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let (status, body) = c.call("GET", &search("name=x"), None, None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+
+    // The admin manages accounts and may not look residents up.
+    let (_, body) = c.login(&admin, PASSWORD, 0).await;
+    let admin_token = body["token"].as_str().unwrap().to_owned();
+    let (status, body) = c
+        .call(
+            "GET",
+            &search("birth_date=1980-04-01"),
+            Some(&admin_token),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(body["error"]["code"], "forbidden");
+
+    let searches = audited(&db, "counter.search").await;
+    assert_eq!(searches.len(), 3, "answered searches only: {searches:?}");
+    assert!(searches.iter().all(|(actor, _, _)| actor == "kimura"));
+    assert_eq!(searches[0].2["query"]["birth_date"], "1980-04-01");
+    let mut found: Vec<&str> = searches[0].2["found"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    found.sort_unstable();
+    assert_eq!(found, sorted);
+    assert_eq!(searches[1].2["query"]["name"], "ツジ");
+    assert!(db.store.verify_audit().await.unwrap().problems.is_empty());
 }
 
 // ---------------------------------------------------------------------------------------

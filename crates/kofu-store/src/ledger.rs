@@ -17,9 +17,7 @@ use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
-use sqlx::{
-    AssertSqlSafe, PgConnection, Postgres, Row as _, Sqlite, SqliteConnection, Transaction,
-};
+use sqlx::{AssertSqlSafe, Postgres, Row as _, Sqlite, Transaction};
 
 use crate::error::StoreError;
 use crate::{Pool, Store};
@@ -300,25 +298,28 @@ impl AuditRow {
 }
 
 /// The transaction of one backend.
-enum Tx {
+pub(crate) enum Tx {
     Sqlite(Transaction<'static, Sqlite>),
     Postgres(Transaction<'static, Postgres>),
 }
 
-macro_rules! on_tx {
+/// Runs `$body` with `$conn` bound to the concrete connection of a transaction.
+macro_rules! on_tx_impl {
     ($tx:expr, $conn:ident => $body:expr) => {
         match &mut $tx {
-            Tx::Sqlite(t) => {
-                let $conn: &mut SqliteConnection = &mut **t;
+            $crate::ledger::Tx::Sqlite(t) => {
+                let $conn: &mut ::sqlx::SqliteConnection = &mut **t;
                 $body
             }
-            Tx::Postgres(t) => {
-                let $conn: &mut PgConnection = &mut **t;
+            $crate::ledger::Tx::Postgres(t) => {
+                let $conn: &mut ::sqlx::PgConnection = &mut **t;
                 $body
             }
         }
     };
 }
+
+pub(crate) use on_tx_impl as on_tx;
 
 /// Binds cells in order.
 fn bind_cells<'q, DB>(
@@ -343,7 +344,7 @@ where
 
 /// The write transaction of one use case. See the module documentation.
 pub struct LedgerTx {
-    tx: Tx,
+    pub(crate) tx: Tx,
     version: i64,
     notarised: Vec<Notarised>,
     _sqlite_writer: Option<tokio::sync::OwnedMutexGuard<()>>,

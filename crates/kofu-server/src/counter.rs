@@ -1,0 +1,181 @@
+//! The counter API (`/counter/v1`) the counter desktop app calls: login and logout,
+//! the session, resident search. `docs/counter-api.yaml` is its OpenAPI description.
+//!
+//! Every endpoint but login needs `Authorization: Bearer <token>`; what the session's
+//! role may do is decided in kofu-app (`staff::allowed`), never here. Handlers parse,
+//! call one use case and map its answer.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use kofu_app::Office;
+use kofu_app::counter::ResidentSearch;
+use kofu_app::staff::{Credentials, StaffSession};
+use serde::Deserialize;
+use serde_json::json;
+use time::OffsetDateTime;
+
+use crate::api::{ApiError, MAX_BODY, bytes, method_not_allowed, not_found, parse_body};
+
+/// The counter router over an office.
+pub fn router(office: Office) -> Router {
+    Router::new()
+        .route("/counter/v1/login", post(login))
+        .route("/counter/v1/logout", post(logout))
+        .route("/counter/v1/session", get(session_info))
+        .route("/counter/v1/residents", get(residents))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .with_state(office)
+}
+
+/// The bearer token of a request.
+fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| ApiError::from(kofu_app::AppError::Unauthenticated))
+}
+
+/// The session a request is made in.
+async fn session(office: &Office, headers: &HeaderMap) -> Result<StaffSession, ApiError> {
+    Ok(office
+        .authenticate(bearer(headers)?, OffsetDateTime::now_utc())
+        .await?)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LoginBody {
+    login: String,
+    password: String,
+    totp: String,
+}
+
+async fn login(
+    State(office): State<Office>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let body = bytes(body)?;
+    let b: LoginBody = parse_body(&headers, &body)?;
+    let started = office
+        .login(
+            &Credentials {
+                login: b.login,
+                password: b.password,
+                totp: b.totp,
+            },
+            OffsetDateTime::now_utc(),
+        )
+        .await?;
+    Ok(axum::Json(json!({
+        "token": started.token,
+        "staff": {"login": started.staff.login, "role": started.staff.role},
+        "expires_idle_secs": started.expires_idle_secs,
+    }))
+    .into_response())
+}
+
+async fn logout(State(office): State<Office>, headers: HeaderMap) -> Result<Response, ApiError> {
+    office
+        .logout(bearer(&headers)?, OffsetDateTime::now_utc())
+        .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn session_info(
+    State(office): State<Office>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let s = session(&office, &headers).await?;
+    Ok(axum::Json(json!({"staff": {"login": s.login, "role": s.role}})).into_response())
+}
+
+async fn residents(
+    State(office): State<Office>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Result<Response, ApiError> {
+    let s = session(&office, &headers).await?;
+    let mut q = ResidentSearch::default();
+    for (key, value) in query_pairs(uri.query().unwrap_or_default())? {
+        match key.as_str() {
+            "name" => q.name = Some(value),
+            "birth_date" => {
+                q.birth_date = Some(value.parse().map_err(|_| {
+                    ApiError::invalid("birth_date", "YYYY-MM-DD の日付ではありません")
+                })?);
+            }
+            "address" => q.address = Some(value),
+            other => return Err(ApiError::invalid(other, "未知の検索条件です")),
+        }
+    }
+    let hits = office
+        .search_residents(&s, &q, OffsetDateTime::now_utc())
+        .await?;
+    Ok(axum::Json(json!({"residents": hits})).into_response())
+}
+
+/// The pairs of a URL query (`application/x-www-form-urlencoded`: `+` is a space,
+/// `%XX` a byte of UTF-8).
+fn query_pairs(query: &str) -> Result<Vec<(String, String)>, ApiError> {
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            Ok((percent_decode(k)?, percent_decode(v)?))
+        })
+        .collect()
+}
+
+fn percent_decode(s: &str) -> Result<String, ApiError> {
+    let bad = || ApiError::invalid("(query)", "URL エンコードが不正です");
+    let mut out = Vec::with_capacity(s.len());
+    let mut bytes = s.bytes();
+    while let Some(b) = bytes.next() {
+        match b {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hi = bytes.next().and_then(|c| char::from(c).to_digit(16));
+                let lo = bytes.next().and_then(|c| char::from(c).to_digit(16));
+                match (hi, lo) {
+                    (Some(h), Some(l)) => out.push(u8::try_from(h * 16 + l).map_err(|_| bad())?),
+                    _ => return Err(bad()),
+                }
+            }
+            b => out.push(b),
+        }
+    }
+    String::from_utf8(out).map_err(|_| bad())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn queries_decode_plus_and_percent_utf8() {
+        let pairs = query_pairs("name=%E8%A6%8B%E6%9C%AC+%E5%A4%AA%E9%83%8E&birth_date=1980-04-01")
+            .unwrap();
+        assert_eq!(
+            pairs,
+            vec![
+                ("name".to_owned(), "見本 太郎".to_owned()),
+                ("birth_date".to_owned(), "1980-04-01".to_owned())
+            ]
+        );
+        assert!(query_pairs("name=%E8%A6").is_err());
+        assert!(query_pairs("name=%G1").is_err());
+    }
+}
