@@ -1,14 +1,29 @@
-//! The counter path (窓口交付): what a clerk's session asks of the office. Every call
-//! takes the session, checks its right in [`crate::staff::allowed`] and is audited
-//! under the clerk's own login.
+//! The counter path (窓口交付): what a clerk's session asks of the office — resident
+//! search, issuance, preview, void. Every call takes the session, checks its right in
+//! [`crate::staff::allowed`] and is audited under the clerk's own login.
+//!
+//! Issuance follows the kiosk path's rules: reads and the eligibility decision before
+//! the write transaction, the registry version checked inside it (an import in
+//! between sends the request round again), one 発行番号 per copy from the terminal's
+//! printer, the same rendering core, no PDF kept.
 
 use kofu_domain::date::local_date_time;
+use kofu_domain::eligibility::{EligibilityRequest, RefusalReason, SubjectData, decide};
 use kofu_domain::search::NameQuery;
-use kofu_domain::{Date, ResidentStatus};
-use kofu_store::{AuditEntry, ResidentQuery};
+use kofu_domain::{
+    Applicant, CertificateKind, CertificateOptions, Channel, Date, Decision, IssueNumber,
+    IssuePoint, ResidentStatus, compute_fee,
+};
+use kofu_store::ledger::{FEES, ISSUANCE_EVENTS, ISSUANCES, ISSUED_COPIES};
+use kofu_store::{AuditEntry, Cell, ResidentQuery};
 use serde::Serialize;
+use sha2::{Digest as _, Sha256};
 use time::OffsetDateTime;
 
+use crate::certificate::{
+    CertificateRequest, Loaded, SubjectRef, check_eligibility, load, render_loaded,
+};
+use crate::kiosk::IssuedDocument;
 use crate::staff::{Action, StaffSession};
 use crate::{AppError, Office};
 
@@ -149,4 +164,485 @@ impl Office {
         .await?;
         Ok(hits)
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Counter issuance, preview and void
+
+/// How the applicant proved who they are: one photo ID, or two without a photo.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct IdentityCheck {
+    /// Photo IDs seen (運転免許証, マイナンバーカード, パスポート…).
+    pub photo: Vec<String>,
+    /// Documents without a photo seen (健康保険証, 年金手帳…).
+    pub non_photo: Vec<String>,
+}
+
+impl IdentityCheck {
+    /// Whether the documents seen are enough.
+    pub fn is_sufficient(&self) -> bool {
+        let named = |d: &&String| !d.trim().is_empty();
+        self.photo.iter().filter(named).count() >= 1
+            || self.non_photo.iter().filter(named).count() >= 2
+    }
+}
+
+/// How the fee is paid at the counter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Payment {
+    /// Cash at the counter.
+    Cash,
+    /// Card or QR payment.
+    Cashless,
+}
+
+impl Payment {
+    fn code(self) -> &'static str {
+        match self {
+            Payment::Cash => "cash",
+            Payment::Cashless => "cashless",
+        }
+    }
+}
+
+/// A counter request for one certificate.
+#[derive(Clone, Debug)]
+pub struct CounterRequest {
+    /// Who asks.
+    pub applicant: Applicant,
+    /// The documents the clerk checked.
+    pub identity: IdentityCheck,
+    /// The certificate.
+    pub kind: CertificateKind,
+    /// Whom it is about.
+    pub subject: SubjectRef,
+    /// Options chosen.
+    pub options: CertificateOptions,
+    /// 1..=10.
+    pub copies: u32,
+    /// The clerk's terminal, e.g. `本庁1`.
+    pub terminal: String,
+    /// Its printer, e.g. `P001`.
+    pub printer: String,
+    /// How the fee is paid (ignored when exempt).
+    pub payment: Payment,
+    /// Why a support-measure stop is overridden (支援措置責任者 only).
+    pub override_reason: Option<String>,
+}
+
+/// A certificate issued (or previewed) at the counter.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CounterIssued {
+    /// The issuance (empty for a preview).
+    pub issuance_id: String,
+    /// The receipt number (empty for a preview).
+    pub receipt_no: String,
+    /// The fee to take.
+    pub fee_yen: u32,
+    /// The exemption's reason (公用).
+    pub exemption: Option<String>,
+    /// The clerk's warnings.
+    pub warnings: Vec<String>,
+    /// One per copy.
+    pub documents: Vec<IssuedDocument>,
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn text(s: impl Into<String>) -> Cell {
+    Cell::Text(s.into())
+}
+
+fn printable(field: &'static str, s: &str) -> Result<(), AppError> {
+    if s.is_empty() || s.chars().count() > 32 || s.contains('/') || s.chars().any(char::is_control)
+    {
+        return Err(AppError::BadRequest {
+            field,
+            reason: "1 to 32 characters, no '/'".into(),
+        });
+    }
+    Ok(())
+}
+
+impl Office {
+    /// Checks a counter request and decides eligibility; a support-measure stop is
+    /// lifted only for a support officer who gives a reason. Returns the request to
+    /// render, the loaded data, the warnings and whether an override was used.
+    async fn counter_decide(
+        &self,
+        session: &StaffSession,
+        r: &CounterRequest,
+        request_id: &str,
+        now: OffsetDateTime,
+    ) -> Result<(CertificateRequest, Loaded, Vec<String>, bool), AppError> {
+        if !r.identity.is_sufficient() {
+            return Err(AppError::BadRequest {
+                field: "identity",
+                reason: "one photo ID or two documents without a photo".into(),
+            });
+        }
+        if !(1..=kofu_domain::fee::MAX_COPIES).contains(&r.copies) {
+            return Err(AppError::BadRequest {
+                field: "copies",
+                reason: format!("must be 1..=10, not {}", r.copies),
+            });
+        }
+        printable("terminal", &r.terminal)?;
+        printable("printer", &r.printer)?;
+        let override_reason = r.override_reason.as_deref().map(str::trim);
+        if let Some(reason) = override_reason {
+            session.require(Action::OverrideSupportMeasure)?;
+            if reason.is_empty() {
+                return Err(AppError::BadRequest {
+                    field: "override_reason",
+                    reason: "an override needs its reason".into(),
+                });
+            }
+        }
+        let town = self
+            .store
+            .municipality()
+            .await?
+            .ok_or_else(|| AppError::NotFound("municipality".into()))?;
+        let (date, _) = local_date_time(now);
+        let req = CertificateRequest {
+            request_id: request_id.to_owned(),
+            kind: r.kind,
+            subject: r.subject.clone(),
+            options: r.options.clone(),
+            channel: Channel::Counter,
+            applicant: Some(r.applicant.clone()),
+            at: now,
+            number: IssueNumber {
+                date,
+                municipality: town.name.clone(),
+                point: IssuePoint::Counter {
+                    terminal: r.terminal.clone(),
+                    printer: r.printer.clone(),
+                },
+                serial: 0,
+            },
+            card: None,
+        };
+        match check_eligibility(&self.store, &req).await {
+            Ok((data, warnings)) => Ok((req, data, describe(&warnings), false)),
+            Err(AppError::Refused(refusal))
+                if refusal.reason == RefusalReason::SupportMeasure && override_reason.is_some() =>
+            {
+                // Decide again without the measures: every other rule still applies.
+                let data = load(&self.store, &req).await?;
+                let decision = decide(
+                    &EligibilityRequest {
+                        kind: req.kind,
+                        channel: req.channel,
+                        at: req.at,
+                        tax_year: req.options.tax_year,
+                    },
+                    &SubjectData {
+                        municipality: &data.town,
+                        card: None,
+                        resident: data.resident.as_ref(),
+                        household: &data.household,
+                        seal: data.seal.as_ref(),
+                        koseki: data.koseki.as_ref(),
+                        tax: data.tax.as_ref(),
+                        support_measures: &[],
+                        suppressions: &data.suppressions,
+                    },
+                );
+                match decision {
+                    Decision::Refused(r) => Err(AppError::Refused(r)),
+                    Decision::Issuable { warnings } => Ok((req, data, describe(&warnings), true)),
+                }
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// 窓口交付: issues `copies` copies, each with its own 発行番号 from the terminal's
+    /// printer, records them with the clerk, the applicant and the fee, and answers
+    /// the PDFs (kept nowhere).
+    pub async fn counter_issue(
+        &self,
+        session: &StaffSession,
+        r: &CounterRequest,
+        now: OffsetDateTime,
+    ) -> Result<CounterIssued, AppError> {
+        session.require(Action::IssueCertificate)?;
+        let issuance_id = uuid::Uuid::new_v4().to_string();
+        for _ in 0..4 {
+            let version = self.store.registry_version().await?;
+            let (mut cert_req, data, warnings, overridden) =
+                self.counter_decide(session, r, &issuance_id, now).await?;
+            let mut tx = self.store.begin_ledger().await?;
+            if tx.registry_version() != version {
+                continue; // an import committed since the reads: decide again
+            }
+            let day = cert_req.number.date.compact();
+            let point = format!("{}/{}", r.terminal, r.printer);
+            let mut documents = Vec::new();
+            let mut subject_id = String::new();
+            for copy in 1..=r.copies {
+                cert_req.number.serial = tx.next_serial(&day, &point).await?;
+                let cert = render_loaded(&self.fonts, &cert_req, &data, Vec::new())?;
+                subject_id = cert.subject_id.clone();
+                documents.push(IssuedDocument {
+                    copy,
+                    issue_number: cert_req.number.to_string(),
+                    pages: u32::try_from(cert.pdf.pages).unwrap_or(u32::MAX),
+                    sha256: sha256_hex(&cert.pdf.bytes),
+                    pdf: cert.pdf.bytes,
+                });
+            }
+            let exemption = match &r.applicant {
+                Applicant::Official { office } => Some(format!("公用: {office}")),
+                _ => None,
+            };
+            let fee = compute_fee(
+                &data.town,
+                r.kind,
+                Channel::Counter,
+                r.copies,
+                exemption.as_deref(),
+            )
+            .map_err(|e| AppError::BadRequest {
+                field: "copies",
+                reason: e.to_string(),
+            })?;
+            let receipt_serial = tx
+                .next_serial(&day, &format!("receipt/{}", r.terminal))
+                .await?;
+            let receipt_no = format!("{day}-{}-{receipt_serial:04}", r.terminal);
+            let applicant =
+                serde_json::to_string(&r.applicant).map_err(|e| AppError::BadRequest {
+                    field: "applicant",
+                    reason: e.to_string(),
+                })?;
+            let items = serde_json::json!({
+                "options": format!("{:?}", r.options),
+                "identity": r.identity,
+                "override_reason": if overridden { r.override_reason.clone() } else { None },
+            })
+            .to_string();
+            let pages: u32 = documents.iter().map(|d| d.pages).sum();
+            let at = rfc3339(now);
+            tx.append(
+                &ISSUANCES,
+                vec![
+                    text(&issuance_id),
+                    text(&issuance_id),
+                    text(sha256_hex(items.as_bytes())),
+                    text("counter"),
+                    text(&point),
+                    text(&session.login),
+                    text(applicant),
+                    text(&subject_id),
+                    text(r.kind.code()),
+                    text(items),
+                    Cell::Int(i64::from(r.copies)),
+                    Cell::Int(i64::from(pages)),
+                    Cell::Int(i64::from(fee.total_yen)),
+                    text(&at),
+                ],
+            )
+            .await?;
+            for d in &documents {
+                tx.append(
+                    &ISSUED_COPIES,
+                    vec![
+                        text(&issuance_id),
+                        Cell::Int(i64::from(d.copy)),
+                        text(&d.issue_number),
+                        Cell::Int(i64::from(d.pages)),
+                        text(&d.sha256),
+                    ],
+                )
+                .await?;
+            }
+            tx.append(
+                &FEES,
+                vec![
+                    text(uuid::Uuid::new_v4().to_string()),
+                    text(&issuance_id),
+                    text(r.kind.code()),
+                    text("counter"),
+                    Cell::Int(i64::from(fee.total_yen)),
+                    text(if fee.exemption.is_some() {
+                        "exempt"
+                    } else {
+                        r.payment.code()
+                    }),
+                    fee.exemption.clone().map_or(Cell::Null, text),
+                    text(&receipt_no),
+                    text(&session.login),
+                    text(&at),
+                ],
+            )
+            .await?;
+            tx.commit(AuditEntry {
+                at,
+                actor: session.login.clone(),
+                action: if overridden {
+                    "counter.issue_override".into()
+                } else {
+                    "counter.issue".into()
+                },
+                target: subject_id,
+                detail: serde_json::json!({
+                    "issuance_id": issuance_id,
+                    "certificate": r.kind.code(),
+                    "copies": r.copies,
+                    "issue_numbers": documents.iter().map(|d| d.issue_number.as_str()).collect::<Vec<_>>(),
+                    "override_reason": if overridden { r.override_reason.clone() } else { None },
+                })
+                .to_string(),
+            })
+            .await?;
+            return Ok(CounterIssued {
+                issuance_id,
+                receipt_no,
+                fee_yen: fee.total_yen,
+                exemption: fee.exemption,
+                warnings,
+                documents,
+            });
+        }
+        Err(AppError::Busy)
+    }
+
+    /// Renders what an issuance would print, without numbers or ledger rows; the view
+    /// is audited.
+    pub async fn counter_preview(
+        &self,
+        session: &StaffSession,
+        r: &CounterRequest,
+        now: OffsetDateTime,
+    ) -> Result<CounterIssued, AppError> {
+        session.require(Action::PreviewCertificate)?;
+        let request_id = uuid::Uuid::new_v4().to_string();
+        let (cert_req, data, warnings, overridden) =
+            self.counter_decide(session, r, &request_id, now).await?;
+        let cert = render_loaded(&self.fonts, &cert_req, &data, Vec::new())?;
+        let tx = self.store.begin_ledger().await?;
+        tx.commit(AuditEntry {
+            at: rfc3339(now),
+            actor: session.login.clone(),
+            action: "counter.view".into(),
+            target: cert.subject_id.clone(),
+            detail: serde_json::json!({
+                "preview": request_id, "certificate": r.kind.code(), "override": overridden,
+            })
+            .to_string(),
+        })
+        .await?;
+        Ok(CounterIssued {
+            issuance_id: String::new(),
+            receipt_no: String::new(),
+            fee_yen: 0,
+            exemption: None,
+            warnings,
+            documents: vec![IssuedDocument {
+                copy: 1,
+                issue_number: String::new(),
+                pages: u32::try_from(cert.pdf.pages).unwrap_or(u32::MAX),
+                sha256: sha256_hex(&cert.pdf.bytes),
+                pdf: cert.pdf.bytes,
+            }],
+        })
+    }
+
+    /// Voids a counter issuance (処分情報): a `void` event and a reversing fee row.
+    /// Voiding twice is refused.
+    pub async fn counter_void(
+        &self,
+        session: &StaffSession,
+        issuance_id: &str,
+        reason: &str,
+        now: OffsetDateTime,
+    ) -> Result<(), AppError> {
+        session.require(Action::VoidIssuance)?;
+        if reason.trim().is_empty() {
+            return Err(AppError::BadRequest {
+                field: "reason",
+                reason: "a void needs its reason".into(),
+            });
+        }
+        let mut tx = self.store.begin_ledger().await?;
+        let issuance = tx
+            .rows_where(&ISSUANCES, "issuance_id", issuance_id)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or(AppError::UnknownIssuance)?;
+        let events = tx
+            .rows_where(&ISSUANCE_EVENTS, "issuance_id", issuance_id)
+            .await?;
+        if events
+            .iter()
+            .any(|e| matches!(e.get(2), Some(Cell::Text(t)) if t == "void"))
+        {
+            return Err(AppError::BadRequest {
+                field: "issuance_id",
+                reason: "already voided".into(),
+            });
+        }
+        let fees = tx.rows_where(&FEES, "issuance_id", issuance_id).await?;
+        let paid: i64 = fees
+            .iter()
+            .map(|f| match f.get(4) {
+                Some(Cell::Int(n)) => *n,
+                _ => 0,
+            })
+            .sum();
+        let at = rfc3339(now);
+        let detail = serde_json::json!({"reason": reason.trim()}).to_string();
+        tx.append(
+            &ISSUANCE_EVENTS,
+            vec![
+                text(uuid::Uuid::new_v4().to_string()),
+                text(issuance_id),
+                text("void"),
+                text(detail.clone()),
+                text(&session.login),
+                text(&at),
+            ],
+        )
+        .await?;
+        let cell = |i: usize| issuance.get(i).cloned().unwrap_or(Cell::Null);
+        tx.append(
+            &FEES,
+            vec![
+                text(uuid::Uuid::new_v4().to_string()),
+                text(issuance_id),
+                cell(8),
+                cell(3),
+                Cell::Int(-paid),
+                text("reversal"),
+                text(format!("void: {}", reason.trim())),
+                Cell::Null,
+                text(&session.login),
+                text(&at),
+            ],
+        )
+        .await?;
+        tx.commit(AuditEntry {
+            at,
+            actor: session.login.clone(),
+            action: "counter.void".into(),
+            target: issuance_id.to_owned(),
+            detail,
+        })
+        .await?;
+        Ok(())
+    }
+}
+
+fn describe(warnings: &[kofu_domain::eligibility::Warning]) -> Vec<String> {
+    warnings.iter().map(|w| format!("{w:?}")).collect()
 }

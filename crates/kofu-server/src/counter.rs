@@ -1,5 +1,5 @@
 //! The counter API (`/counter/v1`) the counter desktop app calls: login and logout,
-//! the session, resident search. `docs/counter-api.yaml` is its OpenAPI description.
+//! the session, resident search, issuance, preview and void. `docs/counter-api.yaml` is its OpenAPI description.
 //!
 //! Every endpoint but login needs `Authorization: Bearer <token>`; what the session's
 //! role may do is decided in kofu-app (`staff::allowed`), never here. Handlers parse,
@@ -8,13 +8,16 @@
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use base64::Engine as _;
 use kofu_app::Office;
-use kofu_app::counter::ResidentSearch;
+use kofu_app::SubjectRef;
+use kofu_app::counter::{CounterIssued, CounterRequest, IdentityCheck, Payment, ResidentSearch};
 use kofu_app::staff::{Credentials, StaffSession};
+use kofu_domain::{Applicant, CertificateKind, CertificateOptions, HouseholdSelection};
 use serde::Deserialize;
 use serde_json::json;
 use time::OffsetDateTime;
@@ -28,6 +31,9 @@ pub fn router(office: Office) -> Router {
         .route("/counter/v1/logout", post(logout))
         .route("/counter/v1/session", get(session_info))
         .route("/counter/v1/residents", get(residents))
+        .route("/counter/v1/issuances", post(issuance))
+        .route("/counter/v1/previews", post(preview))
+        .route("/counter/v1/issuances/{id}/voids", post(void))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))
@@ -157,6 +163,196 @@ fn percent_decode(s: &str) -> Result<String, ApiError> {
         }
     }
     String::from_utf8(out).map_err(|_| bad())
+}
+
+/// Which household members a 住民票 shows: `"all"`, `"self"` or resident IDs.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum HouseholdBody {
+    Word(String),
+    Members(Vec<String>),
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OptionsBody {
+    #[serde(default)]
+    household: Option<HouseholdBody>,
+    #[serde(default)]
+    show_relationship: bool,
+    #[serde(default)]
+    show_honseki: bool,
+    #[serde(default)]
+    show_my_number: bool,
+    #[serde(default)]
+    show_former_surname: bool,
+    #[serde(default)]
+    show_resident_code: bool,
+    #[serde(default)]
+    tax_year: Option<i32>,
+    #[serde(default)]
+    omit_seal: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IdentityBody {
+    #[serde(default)]
+    photo: Vec<String>,
+    #[serde(default)]
+    non_photo: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SubjectBody {
+    #[serde(default)]
+    resident_id: Option<String>,
+    #[serde(default)]
+    koseki_id: Option<String>,
+    #[serde(default)]
+    member_no: Option<u32>,
+}
+
+fn cash() -> Payment {
+    Payment::Cash
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IssueBody {
+    applicant: Applicant,
+    identity: IdentityBody,
+    certificate: String,
+    subject: SubjectBody,
+    #[serde(default)]
+    options: OptionsBody,
+    copies: u32,
+    terminal: String,
+    printer: String,
+    #[serde(default = "cash")]
+    payment: Payment,
+    #[serde(default)]
+    override_reason: Option<String>,
+}
+
+fn counter_request(b: IssueBody) -> Result<CounterRequest, ApiError> {
+    let kind: CertificateKind = b.certificate.parse().map_err(|_| {
+        ApiError::invalid("certificate", format!("未知の証明書 {:?}", b.certificate))
+    })?;
+    let subject = match (b.subject.resident_id, b.subject.koseki_id) {
+        (Some(id), None) => SubjectRef::Resident(id),
+        (None, Some(koseki_id)) => SubjectRef::Koseki {
+            koseki_id,
+            member_no: b.subject.member_no,
+        },
+        _ => {
+            return Err(ApiError::invalid(
+                "subject",
+                "resident_id か koseki_id のどちらか一つを指定してください",
+            ));
+        }
+    };
+    let o = b.options;
+    let household = match o.household {
+        None => HouseholdSelection::SelfOnly,
+        Some(HouseholdBody::Word(w)) if w == "self" => HouseholdSelection::SelfOnly,
+        Some(HouseholdBody::Word(w)) if w == "all" => HouseholdSelection::All,
+        Some(HouseholdBody::Word(w)) => {
+            return Err(ApiError::invalid("options.household", format!("{w:?}")));
+        }
+        Some(HouseholdBody::Members(ids)) => HouseholdSelection::Members(ids),
+    };
+    Ok(CounterRequest {
+        applicant: b.applicant,
+        identity: IdentityCheck {
+            photo: b.identity.photo,
+            non_photo: b.identity.non_photo,
+        },
+        kind,
+        subject,
+        options: CertificateOptions {
+            household,
+            show_relationship: o.show_relationship,
+            show_honseki: o.show_honseki,
+            show_my_number: o.show_my_number,
+            show_former_surname: o.show_former_surname,
+            show_resident_code: o.show_resident_code,
+            tax_year: o.tax_year,
+            omit_seal: o.omit_seal,
+        },
+        copies: b.copies,
+        terminal: b.terminal,
+        printer: b.printer,
+        payment: b.payment,
+        override_reason: b.override_reason,
+    })
+}
+
+fn issued_json(i: CounterIssued) -> Response {
+    let engine = base64::engine::general_purpose::STANDARD;
+    let documents: Vec<serde_json::Value> = i
+        .documents
+        .iter()
+        .map(|d| {
+            json!({"copy": d.copy, "issue_number": d.issue_number, "pages": d.pages,
+                   "sha256": d.sha256, "pdf_base64": engine.encode(&d.pdf)})
+        })
+        .collect();
+    axum::Json(json!({
+        "issuance_id": i.issuance_id, "receipt_no": i.receipt_no, "fee_yen": i.fee_yen,
+        "exemption": i.exemption, "warnings": i.warnings, "documents": documents,
+    }))
+    .into_response()
+}
+
+async fn issuance(
+    State(office): State<Office>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let s = session(&office, &headers).await?;
+    let body = bytes(body)?;
+    let req = counter_request(parse_body(&headers, &body)?)?;
+    let issued = office
+        .counter_issue(&s, &req, OffsetDateTime::now_utc())
+        .await?;
+    Ok(issued_json(issued))
+}
+
+async fn preview(
+    State(office): State<Office>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let s = session(&office, &headers).await?;
+    let body = bytes(body)?;
+    let req = counter_request(parse_body(&headers, &body)?)?;
+    let shown = office
+        .counter_preview(&s, &req, OffsetDateTime::now_utc())
+        .await?;
+    Ok(issued_json(shown))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VoidBody {
+    reason: String,
+}
+
+async fn void(
+    State(office): State<Office>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let s = session(&office, &headers).await?;
+    let body = bytes(body)?;
+    let b: VoidBody = parse_body(&headers, &body)?;
+    office
+        .counter_void(&s, &id, &b.reason, OffsetDateTime::now_utc())
+        .await?;
+    Ok(axum::Json(json!({"issuance_id": id, "voided": true})).into_response())
 }
 
 #[cfg(test)]

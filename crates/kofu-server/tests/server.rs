@@ -272,6 +272,9 @@ on_both_backends!(
     counter_successful_login_resets_the_failure_count,
     counter_sessions_expire_when_idle,
     counter_search_flags_residents_and_is_audited,
+    counter_issues_numbered_copies_with_fee_and_receipt,
+    counter_support_measure_is_overridden_only_by_the_support_officer,
+    counter_preview_numbers_nothing_and_void_reverses_the_fee,
 );
 
 // ---------------------------------------------------------------------------------------
@@ -1296,6 +1299,267 @@ async fn counter_sessions_expire_when_idle(db: Db) {
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
     assert_eq!(body["error"]["code"], "session_expired");
+}
+
+fn counter_issue_body(resident: &str, applicant: Value, copies: u32) -> Value {
+    json!({"applicant": applicant, "identity": {"photo": ["運転免許証"]},
+           "certificate": "juminhyo", "subject": {"resident_id": resident},
+           "copies": copies, "terminal": "本庁1", "printer": "P001", "payment": "cash"})
+}
+
+async fn logged_in(c: &Counter, who: &Enrolled) -> String {
+    let (status, body) = c.login(who, PASSWORD, 0).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["token"].as_str().unwrap().to_owned()
+}
+
+async fn counter_issues_numbered_copies_with_fee_and_receipt(db: Db) {
+    use kofu_app::staff::Role;
+    let clerk = enrol(&db, "mori", Role::Clerk).await;
+    let c = Counter::new(&db).await;
+    let token = logged_in(&c, &clerk).await;
+    let body = counter_issue_body("00000000019", json!({"type": "person"}), 2);
+    let (status, issued) = c
+        .call("POST", "/counter/v1/issuances", Some(&token), Some(&body))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{issued}");
+    assert_eq!(issued["fee_yen"], 600);
+    let docs = issued["documents"].as_array().unwrap();
+    assert_eq!(docs.len(), 2);
+    let numbers: Vec<&str> = docs
+        .iter()
+        .map(|d| d["issue_number"].as_str().unwrap())
+        .collect();
+    assert_ne!(numbers[0], numbers[1], "each copy has its own number");
+    for (d, n) in docs.iter().zip(&numbers) {
+        assert!(n.contains("見本市 本庁1 P001"), "{n}");
+        let pdf = pdf_of(d);
+        assert_eq!(d["sha256"], hex(&Sha256::digest(&pdf)));
+        assert!(pdf_text(&pdf).contains("見本"), "the PDF is the resident's");
+    }
+    let id = issued["issuance_id"].as_str().unwrap();
+    let receipt = issued["receipt_no"].as_str().unwrap();
+    assert!(receipt.contains("本庁1"), "{receipt}");
+    let rows = db
+        .store
+        .ledger_query(
+            "SELECT channel, point, staff, applicant, subject_id, copies FROM issuances \
+             WHERE issuance_id = $1",
+            &[kofu_store::Cell::Text(id.to_owned())],
+            &[false, false, false, false, false, true],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        serde_json::to_value(&rows[0]).unwrap(),
+        json!([
+            "counter",
+            "本庁1/P001",
+            "mori",
+            "{\"type\":\"person\"}",
+            "00000000019",
+            2
+        ])
+    );
+    let fees = db
+        .store
+        .ledger_query(
+            "SELECT amount_yen, method, receipt_no, staff FROM fees WHERE issuance_id = $1",
+            &[kofu_store::Cell::Text(id.to_owned())],
+            &[true, false, false, false],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        serde_json::to_value(&fees).unwrap(),
+        json!([[600, "cash", receipt, "mori"]])
+    );
+
+    // 公用: no fee, the exemption recorded.
+    let official = counter_issue_body(
+        "00000000019",
+        json!({"type": "official", "office": "見本県警察本部 刑事訴訟法第197条"}),
+        1,
+    );
+    let (status, free) = c
+        .call(
+            "POST",
+            "/counter/v1/issuances",
+            Some(&token),
+            Some(&official),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{free}");
+    assert_eq!(free["fee_yen"], 0);
+    assert!(free["exemption"].as_str().unwrap().contains("公用"));
+    assert!(
+        free["documents"][0]["issue_number"].as_str().unwrap() > numbers[1],
+        "the serial goes on per terminal and printer"
+    );
+
+    // Not enough identity documents, and a third party without a purpose.
+    let mut weak = body.clone();
+    weak["identity"] = json!({"non_photo": ["健康保険証"]});
+    let (status, err) = c
+        .call("POST", "/counter/v1/issuances", Some(&token), Some(&weak))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{err}");
+    let mut two = weak.clone();
+    two["identity"] = json!({"non_photo": ["健康保険証", "年金手帳"]});
+    let (status, ok) = c
+        .call("POST", "/counter/v1/issuances", Some(&token), Some(&two))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{ok}");
+    let third = counter_issue_body(
+        "00000000019",
+        json!({"type": "third_party", "purpose": ""}),
+        1,
+    );
+    let (status, err) = c
+        .call("POST", "/counter/v1/issuances", Some(&token), Some(&third))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{err}");
+    assert_eq!(audited(&db, "counter.issue").await.len(), 3);
+    assert!(db.store.verify_audit().await.unwrap().problems.is_empty());
+}
+
+async fn counter_support_measure_is_overridden_only_by_the_support_officer(db: Db) {
+    use kofu_app::staff::Role;
+    let clerk = enrol(&db, "abe", Role::Clerk).await;
+    let officer = enrol(&db, "shien", Role::SupportOfficer).await;
+    let c = Counter::new(&db).await;
+    let clerk_token = logged_in(&c, &clerk).await;
+    let officer_token = logged_in(&c, &officer).await;
+    let body = counter_issue_body("00000000035", json!({"type": "person"}), 1);
+    let (status, err) = c
+        .call(
+            "POST",
+            "/counter/v1/issuances",
+            Some(&clerk_token),
+            Some(&body),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{err}");
+    assert_eq!(err["error"]["code"], "support_measure");
+    let mut overriding = body.clone();
+    overriding["override_reason"] = json!("本人確認済み、支援措置申出者本人からの請求");
+    let (status, err) = c
+        .call(
+            "POST",
+            "/counter/v1/issuances",
+            Some(&clerk_token),
+            Some(&overriding),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{err}");
+    assert_eq!(err["error"]["code"], "forbidden");
+    let (status, err) = c
+        .call(
+            "POST",
+            "/counter/v1/issuances",
+            Some(&officer_token),
+            Some(&body),
+        )
+        .await;
+    assert_eq!(
+        err["error"]["code"], "support_measure",
+        "no reason, no override: {status}"
+    );
+    let (status, issued) = c
+        .call(
+            "POST",
+            "/counter/v1/issuances",
+            Some(&officer_token),
+            Some(&overriding),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{issued}");
+    let overrides = audited(&db, "counter.issue_override").await;
+    assert_eq!(overrides.len(), 1);
+    assert_eq!(overrides[0].0, "shien");
+    assert_eq!(
+        overrides[0].2["override_reason"],
+        overriding["override_reason"]
+    );
+    assert!(audited(&db, "counter.issue").await.is_empty());
+}
+
+async fn counter_preview_numbers_nothing_and_void_reverses_the_fee(db: Db) {
+    use kofu_app::staff::Role;
+    let clerk = enrol(&db, "ueda", Role::Clerk).await;
+    let boss = enrol(&db, "boss", Role::Supervisor).await;
+    let c = Counter::new(&db).await;
+    let token = logged_in(&c, &clerk).await;
+    let body = counter_issue_body("00000000019", json!({"type": "person"}), 1);
+    let before = (
+        db.count("issuances").await,
+        db.count("number_serials").await,
+    );
+    let (status, shown) = c
+        .call("POST", "/counter/v1/previews", Some(&token), Some(&body))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{shown}");
+    assert_eq!(shown["documents"].as_array().unwrap().len(), 1);
+    assert!(!pdf_of(&shown["documents"][0]).is_empty());
+    assert_eq!(
+        (
+            db.count("issuances").await,
+            db.count("number_serials").await
+        ),
+        before
+    );
+    assert_eq!(audited(&db, "counter.view").await.len(), 1);
+
+    let (_, issued) = c
+        .call("POST", "/counter/v1/issuances", Some(&token), Some(&body))
+        .await;
+    let id = issued["issuance_id"].as_str().unwrap().to_owned();
+    let path = format!("/counter/v1/issuances/{id}/voids");
+    let reason = json!({"reason": "印刷不良のため再発行"});
+    let (status, err) = c.call("POST", &path, Some(&token), Some(&reason)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "a clerk may not void: {err}");
+    let boss_token = logged_in(&c, &boss).await;
+    let (status, body) = c
+        .call("POST", &path, Some(&boss_token), Some(&reason))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, again) = c
+        .call("POST", &path, Some(&boss_token), Some(&reason))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "voided twice: {again}");
+    let fees = db
+        .store
+        .ledger_query(
+            "SELECT amount_yen FROM fees WHERE issuance_id = $1 ORDER BY amount_yen",
+            &[kofu_store::Cell::Text(id.clone())],
+            &[true],
+        )
+        .await
+        .unwrap();
+    assert_eq!(serde_json::to_value(&fees).unwrap(), json!([[-300], [300]]));
+    let voids = db
+        .store
+        .ledger_query(
+            "SELECT event, staff FROM issuance_events WHERE issuance_id = $1",
+            &[kofu_store::Cell::Text(id.clone())],
+            &[false, false],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        serde_json::to_value(&voids).unwrap(),
+        json!([["void", "boss"]])
+    );
+    let (status, _) = c
+        .call(
+            "POST",
+            "/counter/v1/issuances/no-such/voids",
+            Some(&boss_token),
+            Some(&reason),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(db.store.verify_audit().await.unwrap().problems.is_empty());
 }
 
 fn by_id<'a>(hits: &'a Value, id: &str) -> &'a Value {
