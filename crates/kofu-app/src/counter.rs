@@ -14,7 +14,7 @@ use kofu_domain::{
     Applicant, CertificateKind, CertificateOptions, Channel, Date, Decision, IssueNumber,
     IssuePoint, ResidentStatus, compute_fee,
 };
-use kofu_store::ledger::{FEES, ISSUANCE_EVENTS, ISSUANCES, ISSUED_COPIES};
+use kofu_store::ledger::{DAY_CLOSES, FEES, ISSUANCE_EVENTS, ISSUANCES, ISSUED_COPIES};
 use kofu_store::{AuditEntry, Cell, ResidentQuery};
 use serde::Serialize;
 use sha2::{Digest as _, Sha256};
@@ -615,6 +615,12 @@ impl Office {
         )
         .await?;
         let cell = |i: usize| issuance.get(i).cloned().unwrap_or(Cell::Null);
+        // The reversal is booked under the method the fee was taken by, so that the
+        // day's expected cash is right.
+        let method = fees
+            .first()
+            .and_then(|f| f.get(5).cloned())
+            .unwrap_or_else(|| text("cash"));
         tx.append(
             &FEES,
             vec![
@@ -623,7 +629,7 @@ impl Office {
                 cell(8),
                 cell(3),
                 Cell::Int(-paid),
-                text("reversal"),
+                method,
                 text(format!("void: {}", reason.trim())),
                 Cell::Null,
                 text(&session.login),
@@ -645,4 +651,164 @@ impl Office {
 
 fn describe(warnings: &[kofu_domain::eligibility::Warning]) -> Vec<String> {
     warnings.iter().map(|w| format!("{w:?}")).collect()
+}
+
+// ---------------------------------------------------------------------------------------
+// The day close (日計・締め)
+
+/// The counter's money and work of one day.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct DayTotals {
+    /// Cash expected in the till: cash fees less cash reversals.
+    pub cash_yen: i64,
+    /// Cashless payments, less their reversals.
+    pub cashless_yen: i64,
+    /// Fee-exempt (公用) issuances.
+    pub exempt: i64,
+    /// Counter issuances.
+    pub issuances: i64,
+    /// Voids recorded.
+    pub voids: i64,
+}
+
+/// A day signed off.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DayClose {
+    /// The day (local).
+    pub day: String,
+    /// Its totals.
+    pub totals: DayTotals,
+    /// Cash counted in the till.
+    pub counted_cash_yen: i64,
+    /// Counted less expected.
+    pub difference_yen: i64,
+    /// The audit chain head the seal covers.
+    pub audit_head: String,
+}
+
+fn local_day(at: Option<&Cell>) -> Option<Date> {
+    match at {
+        Some(Cell::Text(t)) => {
+            OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
+                .ok()
+                .map(|i| local_date_time(i).0)
+        }
+        _ => None,
+    }
+}
+
+fn int(cell: Option<&Cell>) -> i64 {
+    match cell {
+        Some(Cell::Int(n)) => *n,
+        _ => 0,
+    }
+}
+
+fn is_text(cell: Option<&Cell>, value: &str) -> bool {
+    matches!(cell, Some(Cell::Text(t)) if t == value)
+}
+
+impl Office {
+    async fn totals_in(
+        &self,
+        tx: &mut kofu_store::LedgerTx,
+        day: Date,
+    ) -> Result<DayTotals, AppError> {
+        let mut t = DayTotals::default();
+        for f in tx.rows_where(&FEES, "channel", "counter").await? {
+            if local_day(f.get(9)) != Some(day) {
+                continue;
+            }
+            let amount = int(f.get(4));
+            if is_text(f.get(5), "cash") {
+                t.cash_yen += amount;
+            } else if is_text(f.get(5), "cashless") {
+                t.cashless_yen += amount;
+            } else if is_text(f.get(5), "exempt") {
+                t.exempt += 1;
+            }
+        }
+        t.issuances = tx
+            .rows_where(&ISSUANCES, "channel", "counter")
+            .await?
+            .iter()
+            .filter(|i| local_day(i.get(13)) == Some(day))
+            .count() as i64;
+        t.voids = tx
+            .rows_where(&ISSUANCE_EVENTS, "event", "void")
+            .await?
+            .iter()
+            .filter(|e| local_day(e.get(5)) == Some(day))
+            .count() as i64;
+        Ok(t)
+    }
+
+    /// The day's expected money by method, for counting the till (read only).
+    pub async fn day_totals(
+        &self,
+        session: &StaffSession,
+        day: Date,
+    ) -> Result<DayTotals, AppError> {
+        session.require(Action::CountCash)?;
+        let mut tx = self.store.begin_ledger().await?;
+        // Read in a ledger transaction so that totals and rows are one snapshot; it
+        // writes nothing and is dropped (rolled back).
+        self.totals_in(&mut tx, day).await
+    }
+
+    /// Signs the day off: the expected totals against the cash counted, sealed with
+    /// the audit chain head in a `day_closes` row. A day is closed once.
+    pub async fn close_day(
+        &self,
+        session: &StaffSession,
+        day: Date,
+        counted_cash_yen: i64,
+        now: OffsetDateTime,
+    ) -> Result<DayClose, AppError> {
+        session.require(Action::SignOffDay)?;
+        let mut tx = self.store.begin_ledger().await?;
+        if !tx
+            .rows_where(&DAY_CLOSES, "day", &day.to_string())
+            .await?
+            .is_empty()
+        {
+            return Err(AppError::DayClosed(day.to_string()));
+        }
+        let totals = self.totals_in(&mut tx, day).await?;
+        let audit_head = tx.audit_head().await?;
+        let close = DayClose {
+            day: day.to_string(),
+            totals,
+            counted_cash_yen,
+            difference_yen: counted_cash_yen - totals.cash_yen,
+            audit_head,
+        };
+        let totals_json = serde_json::to_string(&totals).map_err(|e| AppError::BadRequest {
+            field: "day",
+            reason: e.to_string(),
+        })?;
+        let at = rfc3339(now);
+        tx.append(
+            &DAY_CLOSES,
+            vec![
+                text(&close.day),
+                text(totals_json),
+                Cell::Int(counted_cash_yen),
+                Cell::Int(close.difference_yen),
+                text(&session.login),
+                text(&close.audit_head),
+                text(&at),
+            ],
+        )
+        .await?;
+        tx.commit(AuditEntry {
+            at,
+            actor: session.login.clone(),
+            action: "counter.day_close".into(),
+            target: close.day.clone(),
+            detail: serde_json::to_string(&close).unwrap_or_default(),
+        })
+        .await?;
+        Ok(close)
+    }
 }

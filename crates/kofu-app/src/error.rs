@@ -70,6 +70,9 @@ pub enum AppError {
     /// A staff login already taken.
     #[error("the login {0:?} already exists")]
     DuplicateLogin(String),
+    /// The day was already signed off.
+    #[error("the day {0} is already closed")]
+    DayClosed(String),
     /// A password shorter than the minimum.
     #[error("the password is too weak: at least {0} characters")]
     WeakPassword(usize),
@@ -100,6 +103,7 @@ impl AppError {
             AppError::Forbidden(_) => "forbidden",
             AppError::DuplicateLogin(_) => "duplicate_login",
             AppError::WeakPassword(_) => "weak_password",
+            AppError::DayClosed(_) => "day_closed",
         }
     }
 }

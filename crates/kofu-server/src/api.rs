@@ -122,6 +122,9 @@ impl From<AppError> for ApiError {
                 "weak_password",
                 format!("パスワードは {n} 文字以上にしてください。"),
             ),
+            AppError::DayClosed(day) => {
+                ApiError::new(S::CONFLICT, "day_closed", format!("{day} は締め済みです。"))
+            }
             AppError::NotFound(what) => {
                 tracing::error!(%what, "a record the service needs is missing");
                 ApiError::new(

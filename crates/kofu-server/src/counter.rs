@@ -34,6 +34,8 @@ pub fn router(office: Office) -> Router {
         .route("/counter/v1/issuances", post(issuance))
         .route("/counter/v1/previews", post(preview))
         .route("/counter/v1/issuances/{id}/voids", post(void))
+        .route("/counter/v1/days/{day}", get(day_totals))
+        .route("/counter/v1/days/{day}/close", post(close_day))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))
@@ -353,6 +355,42 @@ async fn void(
         .counter_void(&s, &id, &b.reason, OffsetDateTime::now_utc())
         .await?;
     Ok(axum::Json(json!({"issuance_id": id, "voided": true})).into_response())
+}
+
+fn day(s: &str) -> Result<kofu_domain::Date, ApiError> {
+    s.parse()
+        .map_err(|_| ApiError::invalid("day", "YYYY-MM-DD の日付ではありません"))
+}
+
+async fn day_totals(
+    State(office): State<Office>,
+    Path(d): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let s = session(&office, &headers).await?;
+    let totals = office.day_totals(&s, day(&d)?).await?;
+    Ok(axum::Json(json!({"day": d, "expected": totals})).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CloseBody {
+    counted_cash_yen: i64,
+}
+
+async fn close_day(
+    State(office): State<Office>,
+    Path(d): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let s = session(&office, &headers).await?;
+    let body = bytes(body)?;
+    let b: CloseBody = parse_body(&headers, &body)?;
+    let closed = office
+        .close_day(&s, day(&d)?, b.counted_cash_yen, OffsetDateTime::now_utc())
+        .await?;
+    Ok(axum::Json(json!(closed)).into_response())
 }
 
 #[cfg(test)]

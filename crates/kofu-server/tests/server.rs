@@ -275,6 +275,7 @@ on_both_backends!(
     counter_issues_numbered_copies_with_fee_and_receipt,
     counter_support_measure_is_overridden_only_by_the_support_officer,
     counter_preview_numbers_nothing_and_void_reverses_the_fee,
+    counter_day_close_counts_cash_by_method_and_seals_the_day,
 );
 
 // ---------------------------------------------------------------------------------------
@@ -1820,5 +1821,95 @@ fn plain_http_only_on_loopback() {
             kofu_server::serve::Security::InsecureLoopback
         )
         .is_ok()
+    );
+}
+
+async fn counter_day_close_counts_cash_by_method_and_seals_the_day(db: Db) {
+    use kofu_app::staff::Role;
+    let clerk = enrol(&db, "nakamura", Role::Clerk).await;
+    let boss = enrol(&db, "kacho", Role::Supervisor).await;
+    let c = Counter::new(&db).await;
+    let token = logged_in(&c, &clerk).await;
+    let boss_token = logged_in(&c, &boss).await;
+    let issue = |applicant: Value, copies: u32, payment: &str| {
+        let mut b = counter_issue_body("00000000019", applicant, copies);
+        b["payment"] = json!(payment);
+        b
+    };
+    let mut ids = Vec::new();
+    for body in [
+        issue(json!({"type": "person"}), 1, "cash"),
+        issue(json!({"type": "person"}), 2, "cash"),
+        issue(json!({"type": "person"}), 1, "cashless"),
+        issue(
+            json!({"type": "official", "office": "見本税務署"}),
+            1,
+            "cash",
+        ),
+    ] {
+        let (status, issued) = c
+            .call("POST", "/counter/v1/issuances", Some(&token), Some(&body))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{issued}");
+        ids.push(issued["issuance_id"].as_str().unwrap().to_owned());
+    }
+    let (status, _) = c
+        .call(
+            "POST",
+            &format!("/counter/v1/issuances/{}/voids", ids[0]),
+            Some(&boss_token),
+            Some(&json!({"reason": "記載誤り"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (today, _) = kofu_domain::date::local_date_time(time::OffsetDateTime::now_utc());
+    let path = format!("/counter/v1/days/{today}");
+    let (status, day) = c.call("GET", &path, Some(&token), None).await;
+    assert_eq!(status, StatusCode::OK, "{day}");
+    assert_eq!(
+        day["expected"],
+        json!({"cash_yen": 600, "cashless_yen": 300, "exempt": 1, "issuances": 4, "voids": 1})
+    );
+    let close = format!("{path}/close");
+    let counted = json!({"counted_cash_yen": 500});
+    let (status, err) = c.call("POST", &close, Some(&token), Some(&counted)).await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "a clerk may not sign off: {err}"
+    );
+    let head = db
+        .store
+        .audit_rows()
+        .await
+        .unwrap()
+        .last()
+        .unwrap()
+        .hash
+        .clone();
+    let (status, sealed) = c
+        .call("POST", &close, Some(&boss_token), Some(&counted))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{sealed}");
+    assert_eq!(sealed["difference_yen"], -100);
+    assert_eq!(sealed["totals"]["cash_yen"], 600);
+    assert_eq!(sealed["audit_head"], head.as_str());
+    let (status, again) = c
+        .call("POST", &close, Some(&boss_token), Some(&counted))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{again}");
+    assert_eq!(again["error"]["code"], "day_closed");
+    let closes = audited(&db, "counter.day_close").await;
+    assert_eq!(closes.len(), 1);
+    assert_eq!(closes[0].0, "kacho");
+    let verdict = db.store.verify_audit().await.unwrap();
+    assert!(verdict.problems.is_empty(), "{:?}", verdict.problems);
+    db.tamper("UPDATE day_closes SET counted_cash_yen = 600")
+        .await;
+    let verdict = db.store.verify_audit().await.unwrap();
+    assert!(
+        matches!(&verdict.problems[..], [AuditProblem::RowAltered { key, .. }] if key.starts_with("day_closes/")),
+        "{:?}",
+        verdict.problems
     );
 }

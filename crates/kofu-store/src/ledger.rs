@@ -132,8 +132,29 @@ pub static FEES: LedgerTable = LedgerTable {
     key_columns: 1,
 };
 
+/// The seal of a counter day: totals, cash counted, difference, supervisor, audit head.
+pub static DAY_CLOSES: LedgerTable = LedgerTable {
+    name: "day_closes",
+    columns: &[
+        ("day", Text),
+        ("totals", Text),
+        ("counted_cash_yen", Int),
+        ("difference_yen", Int),
+        ("supervisor", Text),
+        ("audit_head", Text),
+        ("at", Text),
+    ],
+    key_columns: 1,
+};
+
 /// Every ledger table, in the order `verify` reads them.
-pub static LEDGER_TABLES: [&LedgerTable; 4] = [&ISSUANCES, &ISSUED_COPIES, &ISSUANCE_EVENTS, &FEES];
+pub static LEDGER_TABLES: [&LedgerTable; 5] = [
+    &ISSUANCES,
+    &ISSUED_COPIES,
+    &ISSUANCE_EVENTS,
+    &FEES,
+    &DAY_CLOSES,
+];
 
 impl LedgerTable {
     fn insert_sql(&self) -> String {
@@ -552,6 +573,14 @@ impl LedgerTx {
                 .map(|r| table.decode_pg(r))
                 .collect::<Result<_, _>>()?,
         })
+    }
+
+    /// The hash of the last audit entry committed ([`GENESIS`] when none).
+    pub async fn audit_head(&mut self) -> Result<String, StoreError> {
+        const HEAD: &str = "SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1";
+        let head: Option<String> =
+            on_tx!(self.tx, conn => sqlx::query_scalar(HEAD).fetch_optional(conn).await?);
+        Ok(head.unwrap_or_else(|| GENESIS.to_owned()))
     }
 
     /// Appends the audit entry (notarising every row appended) and commits.
