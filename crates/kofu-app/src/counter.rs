@@ -812,3 +812,130 @@ impl Office {
         Ok(close)
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// The supervisor's report
+
+/// What a supervisor reviews for one day (DOMAIN.md §5, §6: every kiosk error and
+/// every override surfaced, not dismissed).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct DayReport {
+    /// The day (local).
+    pub day: String,
+    /// Issuances by certificate kind.
+    pub by_kind: std::collections::BTreeMap<String, i64>,
+    /// Issuances by channel (`counter`, `kiosk`).
+    pub by_channel: std::collections::BTreeMap<String, i64>,
+    /// Issuances by local hour (`00`..`23`): late-night work stands out.
+    pub by_hour: std::collections::BTreeMap<String, i64>,
+    /// Counter issuances by staff login.
+    pub by_staff: std::collections::BTreeMap<String, i64>,
+    /// Copies issued.
+    pub copies: i64,
+    /// Voids: issuance, staff, reason, when.
+    pub voids: Vec<serde_json::Value>,
+    /// Support-measure overrides: who, for whom, why.
+    pub overrides: Vec<serde_json::Value>,
+    /// Kiosk outcomes other than `printed`.
+    pub kiosk_failures: Vec<serde_json::Value>,
+    /// Kiosk issuances (any day) still without an outcome past the outcome window.
+    pub kiosk_without_outcome: Vec<serde_json::Value>,
+}
+
+fn text_of(cell: Option<&Cell>) -> String {
+    match cell {
+        Some(Cell::Text(t)) => t.clone(),
+        _ => String::new(),
+    }
+}
+
+impl Office {
+    /// The supervisor's report of a day; reading it is audited.
+    pub async fn day_report(
+        &self,
+        session: &StaffSession,
+        day: Date,
+        now: OffsetDateTime,
+    ) -> Result<DayReport, AppError> {
+        session.require(Action::ViewReport)?;
+        let mut r = DayReport {
+            day: day.to_string(),
+            ..DayReport::default()
+        };
+        let issuances = self.store.ledger_rows(&ISSUANCES).await?;
+        let events = self.store.ledger_rows(&ISSUANCE_EVENTS).await?;
+        let window =
+            time::Duration::try_from(self.settings.outcome_window).unwrap_or(time::Duration::MAX);
+        let parse = |c: Option<&Cell>| {
+            OffsetDateTime::parse(&text_of(c), &time::format_description::well_known::Rfc3339).ok()
+        };
+        for i in &issuances {
+            let channel = text_of(i.get(3));
+            let issued_at = parse(i.get(13));
+            if channel == "kiosk" {
+                let id = text_of(i.first());
+                let has_outcome = events
+                    .iter()
+                    .any(|e| text_of(e.get(1)) == id && is_text(e.get(2), "outcome"));
+                if !has_outcome && issued_at.is_some_and(|t| t + window <= now) {
+                    r.kiosk_without_outcome.push(serde_json::json!({
+                        "issuance_id": id, "point": text_of(i.get(4)),
+                        "issued_at": text_of(i.get(13)),
+                    }));
+                }
+            }
+            let Some(at) = issued_at.filter(|t| local_date_time(*t).0 == day) else {
+                continue;
+            };
+            *r.by_kind.entry(text_of(i.get(8))).or_default() += 1;
+            *r.by_channel.entry(channel.clone()).or_default() += 1;
+            let hour = local_date_time(at).1.minutes() / 60;
+            *r.by_hour.entry(format!("{hour:02}")).or_default() += 1;
+            if channel == "counter" {
+                *r.by_staff.entry(text_of(i.get(5))).or_default() += 1;
+            }
+            r.copies += int(i.get(10));
+        }
+        for e in &events {
+            if local_day(e.get(5)) != Some(day) {
+                continue;
+            }
+            let detail: serde_json::Value =
+                serde_json::from_str(&text_of(e.get(3))).unwrap_or_default();
+            if is_text(e.get(2), "void") {
+                r.voids.push(serde_json::json!({
+                    "issuance_id": text_of(e.get(1)), "staff": text_of(e.get(4)),
+                    "reason": detail["reason"], "at": text_of(e.get(5)),
+                }));
+            } else if is_text(e.get(2), "outcome") && detail["outcome"] != "printed" {
+                r.kiosk_failures.push(serde_json::json!({
+                    "issuance_id": text_of(e.get(1)), "outcome": detail["outcome"],
+                    "at": text_of(e.get(5)),
+                }));
+            }
+        }
+        for a in self.store.audit_rows().await? {
+            let on_day =
+                OffsetDateTime::parse(&a.at, &time::format_description::well_known::Rfc3339)
+                    .is_ok_and(|t| local_date_time(t).0 == day);
+            if on_day && a.action == "counter.issue_override" {
+                let detail: serde_json::Value = serde_json::from_str(&a.detail).unwrap_or_default();
+                r.overrides.push(serde_json::json!({
+                    "staff": a.actor, "subject_id": a.target,
+                    "issuance_id": detail["issuance_id"], "reason": detail["override_reason"],
+                    "at": a.at,
+                }));
+            }
+        }
+        let tx = self.store.begin_ledger().await?;
+        tx.commit(AuditEntry {
+            at: rfc3339(now),
+            actor: session.login.clone(),
+            action: "counter.report".into(),
+            target: r.day.clone(),
+            detail: "{}".into(),
+        })
+        .await?;
+        Ok(r)
+    }
+}

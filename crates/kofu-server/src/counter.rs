@@ -36,6 +36,7 @@ pub fn router(office: Office) -> Router {
         .route("/counter/v1/issuances/{id}/voids", post(void))
         .route("/counter/v1/days/{day}", get(day_totals))
         .route("/counter/v1/days/{day}/close", post(close_day))
+        .route("/counter/v1/reports/{day}", get(report))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))
@@ -391,6 +392,18 @@ async fn close_day(
         .close_day(&s, day(&d)?, b.counted_cash_yen, OffsetDateTime::now_utc())
         .await?;
     Ok(axum::Json(json!(closed)).into_response())
+}
+
+async fn report(
+    State(office): State<Office>,
+    Path(d): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let s = session(&office, &headers).await?;
+    let r = office
+        .day_report(&s, day(&d)?, OffsetDateTime::now_utc())
+        .await?;
+    Ok(axum::Json(json!(r)).into_response())
 }
 
 #[cfg(test)]

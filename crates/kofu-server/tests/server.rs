@@ -276,6 +276,7 @@ on_both_backends!(
     counter_support_measure_is_overridden_only_by_the_support_officer,
     counter_preview_numbers_nothing_and_void_reverses_the_fee,
     counter_day_close_counts_cash_by_method_and_seals_the_day,
+    counter_report_surfaces_overrides_voids_and_kiosk_problems,
 );
 
 // ---------------------------------------------------------------------------------------
@@ -1912,4 +1913,114 @@ async fn counter_day_close_counts_cash_by_method_and_seals_the_day(db: Db) {
         "{:?}",
         verdict.problems
     );
+}
+
+async fn counter_report_surfaces_overrides_voids_and_kiosk_problems(db: Db) {
+    use kofu_app::staff::Role;
+    let clerk = enrol(&db, "okada", Role::Clerk).await;
+    let officer = enrol(&db, "shien2", Role::SupportOfficer).await;
+    let boss = enrol(&db, "bucho", Role::Supervisor).await;
+    let settings = OfficeSettings {
+        outcome_window: Duration::ZERO,
+        ..OfficeSettings::default()
+    };
+    let c = Counter::with(&db, settings.clone()).await;
+    let kiosk = Server::with(&db, settings).await;
+    let clerk_token = logged_in(&c, &clerk).await;
+    let officer_token = logged_in(&c, &officer).await;
+    let boss_token = logged_in(&c, &boss).await;
+
+    let (_, issued) = c
+        .call(
+            "POST",
+            "/counter/v1/issuances",
+            Some(&clerk_token),
+            Some(&counter_issue_body(
+                "00000000019",
+                json!({"type": "person"}),
+                2,
+            )),
+        )
+        .await;
+    let voided = issued["issuance_id"].as_str().unwrap().to_owned();
+    c.call(
+        "POST",
+        &format!("/counter/v1/issuances/{voided}/voids"),
+        Some(&boss_token),
+        Some(&json!({"reason": "交付前に誤りを発見"})),
+    )
+    .await;
+    let mut overriding = counter_issue_body("00000000035", json!({"type": "person"}), 1);
+    overriding["override_reason"] = json!("申出者本人");
+    let (status, _) = c
+        .call(
+            "POST",
+            "/counter/v1/issuances",
+            Some(&officer_token),
+            Some(&overriding),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    // Two kiosk issuances: one jams, one never reports.
+    let jam_id = new_id();
+    let (status, jammed) = kiosk
+        .post(
+            "/lgwan/v1/issuances",
+            &issuance(&jam_id, "0A1B2C3D", "juminhyo", json!({}), 1),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{jammed}");
+    let now = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let (status, _) = kiosk
+        .post(
+            "/lgwan/v1/outcomes",
+            &json!({"request_id": jam_id, "issuance_id": jammed["issuance_id"],
+                    "outcome": "paper_jam", "pages_printed": 0, "fee_collected_yen": 0,
+                    "reported_at": now}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, silent) = kiosk
+        .post(
+            "/lgwan/v1/issuances",
+            &issuance(&new_id(), "0A1B2C3D", "juminhyo", json!({}), 1),
+        )
+        .await;
+
+    let (today, _) = kofu_domain::date::local_date_time(time::OffsetDateTime::now_utc());
+    let path = format!("/counter/v1/reports/{today}");
+    let (status, err) = c.call("GET", &path, Some(&clerk_token), None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{err}");
+    let (status, r) = c.call("GET", &path, Some(&boss_token), None).await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    assert_eq!(r["by_kind"], json!({"juminhyo": 4}));
+    assert_eq!(r["by_channel"], json!({"counter": 2, "kiosk": 2}));
+    assert_eq!(r["by_staff"], json!({"okada": 1, "shien2": 1}));
+    assert_eq!(r["copies"], 5);
+    assert_eq!(
+        r["by_hour"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|v| v.as_i64().unwrap())
+            .sum::<i64>(),
+        4
+    );
+    assert_eq!(r["voids"].as_array().unwrap().len(), 1);
+    assert_eq!(r["voids"][0]["issuance_id"], voided.as_str());
+    assert_eq!(r["voids"][0]["staff"], "bucho");
+    assert_eq!(r["overrides"].as_array().unwrap().len(), 1);
+    assert_eq!(r["overrides"][0]["staff"], "shien2");
+    assert_eq!(r["overrides"][0]["reason"], "申出者本人");
+    assert_eq!(
+        r["kiosk_failures"],
+        json!([{"issuance_id": jammed["issuance_id"], "outcome": "paper_jam",
+                "at": r["kiosk_failures"][0]["at"]}])
+    );
+    let pending = r["kiosk_without_outcome"].as_array().unwrap();
+    assert_eq!(pending.len(), 1, "{pending:?}");
+    assert_eq!(pending[0]["issuance_id"], silent["issuance_id"]);
+    assert_eq!(audited(&db, "counter.report").await.len(), 1);
 }
