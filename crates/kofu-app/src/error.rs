@@ -49,6 +49,33 @@ pub enum AppError {
     /// An outcome for an issuance this server never made.
     #[error("no such issuance")]
     UnknownIssuance,
+    /// The login, password or TOTP code is wrong (which one is not told).
+    #[error("login, password or one-time code is wrong")]
+    InvalidCredentials,
+    /// Too many consecutive failed logins: the account is locked until unlocked.
+    #[error("the account is locked after repeated failed logins")]
+    AccountLocked,
+    /// The account is deactivated.
+    #[error("the account is deactivated")]
+    AccountDisabled,
+    /// No session, or an ended one.
+    #[error("not logged in")]
+    Unauthenticated,
+    /// The session was idle too long.
+    #[error("the session expired; log in again")]
+    SessionExpired,
+    /// The session's role may not do this.
+    #[error("this role may not {0:?}")]
+    Forbidden(crate::staff::Action),
+    /// A staff login already taken.
+    #[error("the login {0:?} already exists")]
+    DuplicateLogin(String),
+    /// The day was already signed off.
+    #[error("the day {0} is already closed")]
+    DayClosed(String),
+    /// A password shorter than the minimum.
+    #[error("the password is too weak: at least {0} characters")]
+    WeakPassword(usize),
 }
 
 impl AppError {
@@ -68,6 +95,15 @@ impl AppError {
             AppError::RequestIdReused => "request_id_reused",
             AppError::NotReproducible(_) => "not_reproducible",
             AppError::UnknownIssuance => "unknown_issuance",
+            AppError::InvalidCredentials => "invalid_credentials",
+            AppError::AccountLocked => "account_locked",
+            AppError::AccountDisabled => "account_disabled",
+            AppError::Unauthenticated => "unauthenticated",
+            AppError::SessionExpired => "session_expired",
+            AppError::Forbidden(_) => "forbidden",
+            AppError::DuplicateLogin(_) => "duplicate_login",
+            AppError::WeakPassword(_) => "weak_password",
+            AppError::DayClosed(_) => "day_closed",
         }
     }
 }

@@ -4,11 +4,13 @@
 //! below them.
 
 pub mod certificate;
+pub mod counter;
 mod error;
 pub mod import;
 pub mod kiosk;
 mod office;
 pub mod review;
+pub mod staff;
 
 pub use certificate::{Certificate, CertificateRequest, SubjectRef, render_certificate};
 pub use error::AppError;

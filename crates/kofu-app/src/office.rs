@@ -18,6 +18,8 @@ pub struct OfficeSettings {
     pub outcome_window: Duration,
     /// Fault injection for tests: every render waits this long first.
     pub render_stall: Option<Duration>,
+    /// A counter session unused this long is expired.
+    pub session_idle: Duration,
 }
 
 impl Default for OfficeSettings {
@@ -26,6 +28,7 @@ impl Default for OfficeSettings {
             issue_time_limit: Duration::from_secs(3),
             outcome_window: Duration::from_secs(600),
             render_stall: None,
+            session_idle: Duration::from_secs(15 * 60),
         }
     }
 }

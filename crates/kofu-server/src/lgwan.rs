@@ -8,22 +8,21 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use base64::Engine as _;
+use kofu_app::Office;
 use kofu_app::kiosk::{InquiryAnswer, Issued, Kiosk, KioskOptions, Outcome, OutcomeNotice};
-use kofu_app::{AppError, Office};
 use kofu_domain::CertificateKind;
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest as _, Sha256};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-/// The largest request body accepted (an issuance request is well under 2 KiB).
-pub const MAX_BODY: usize = 64 * 1024;
+pub use crate::api::{ApiError, MAX_BODY};
+use crate::api::{bytes, method_not_allowed, not_found, parse_body};
 
 /// The LGWAN router over an office.
 pub fn router(office: Office) -> Router {
@@ -38,164 +37,8 @@ pub fn router(office: Office) -> Router {
         .with_state(office)
 }
 
-/// An error answer: `{"error": {"code": …, "message": …}}`.
-#[derive(Debug)]
-pub struct ApiError {
-    status: StatusCode,
-    code: &'static str,
-    message: String,
-}
-
-impl ApiError {
-    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError {
-            status,
-            code,
-            message: message.into(),
-        }
-    }
-
-    fn invalid(field: &str, reason: impl std::fmt::Display) -> Self {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            format!("リクエストの項目 {field} が不正です: {reason}"),
-        )
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let body = json!({"error": {"code": self.code, "message": self.message}});
-        (self.status, axum::Json(body)).into_response()
-    }
-}
-
-impl From<AppError> for ApiError {
-    fn from(e: AppError) -> Self {
-        use StatusCode as S;
-        match e {
-            AppError::Refused(r) => {
-                ApiError::new(S::FORBIDDEN, r.reason.code(), r.reason.kiosk_message())
-            }
-            AppError::InvalidOptions(o) => ApiError::new(
-                S::BAD_REQUEST,
-                "invalid_options",
-                format!("指定された選択項目は使えません: {o}"),
-            ),
-            AppError::BadRequest { field, reason } => ApiError::invalid(field, reason),
-            AppError::Timeout(_) => ApiError::new(
-                S::SERVICE_UNAVAILABLE,
-                "timeout",
-                "時間内に処理できませんでした。証明書は発行されていません。",
-            ),
-            AppError::Busy => ApiError::new(
-                S::SERVICE_UNAVAILABLE,
-                "busy",
-                "住民記録の更新中です。証明書は発行されていません。もう一度お試しください。",
-            ),
-            AppError::RequestIdReused => ApiError::new(
-                S::CONFLICT,
-                "request_id_reused",
-                "この request_id は別の内容の要求に使われています。",
-            ),
-            AppError::NotReproducible(_) => ApiError::new(
-                S::CONFLICT,
-                "not_reproducible",
-                "記録が変わったため、同じ証明書を再送できません。",
-            ),
-            AppError::UnknownIssuance => ApiError::new(
-                S::NOT_FOUND,
-                "unknown_issuance",
-                "該当する発行がありません。",
-            ),
-            AppError::NotFound(what) => {
-                tracing::error!(%what, "a record the service needs is missing");
-                ApiError::new(
-                    S::SERVICE_UNAVAILABLE,
-                    "not_ready",
-                    "発行サーバの準備ができていません。",
-                )
-            }
-            other => {
-                tracing::error!(error = %other, code = other.code(), "internal error");
-                ApiError::new(
-                    S::INTERNAL_SERVER_ERROR,
-                    "internal_error",
-                    "発行サーバで障害が発生しました。証明書は発行されていません。",
-                )
-            }
-        }
-    }
-}
-
-async fn not_found() -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        "not_found",
-        "そのような窓口はありません。",
-    )
-}
-
-async fn method_not_allowed() -> ApiError {
-    ApiError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
-        "このメソッドは使えません。",
-    )
-}
-
-/// The body, or the answer to a body too large to read.
-fn bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
-    body.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "body_too_large",
-                format!("リクエストが大きすぎます（上限 {MAX_BODY} バイト）。"),
-            )
-        } else {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_request",
-                format!("本文を読めません: {e}"),
-            )
-        }
-    })
-}
-
 async fn health() -> axum::Json<serde_json::Value> {
     axum::Json(json!({"status": "ok"}))
-}
-
-/// Reads a JSON body: the right content type, valid JSON, every field as specified.
-fn parse_body<T: DeserializeOwned>(headers: &HeaderMap, body: &Bytes) -> Result<T, ApiError> {
-    let json_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
-    if !json_type {
-        return Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "Content-Type は application/json でなければなりません。",
-        ));
-    }
-    let de = &mut serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        if inner.is_syntax() || inner.is_eof() {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "malformed_json",
-                format!("JSON として読めません: {inner}"),
-            )
-        } else {
-            ApiError::invalid(if path == "." { "(body)" } else { &path }, inner)
-        }
-    })
 }
 
 fn request_id(s: &str) -> Result<String, ApiError> {

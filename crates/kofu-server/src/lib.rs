@@ -1,6 +1,8 @@
 //! kofu-server: the town's issuance server — the LGWAN endpoints the relay center
-//! calls, and how they are served (mutual TLS, or plain HTTP on loopback in
+//! calls, the counter API the counter app calls, and how they are served (mutual TLS, or plain HTTP on loopback in
 //! development). The `kofu` binary's command line lives beside it in `main.rs`.
 
+pub mod api;
+pub mod counter;
 pub mod lgwan;
 pub mod serve;

@@ -73,6 +73,29 @@ enum Command {
     /// Database administration.
     #[command(subcommand)]
     Db(DbCommand),
+    /// Staff accounts of the counter.
+    #[command(subcommand)]
+    Staff(StaffCommand),
+}
+
+#[derive(Subcommand)]
+enum StaffCommand {
+    /// Add a personal account: reads the password from standard input and prints the
+    /// TOTP secret and its otpauth:// URI once (enrol an authenticator app with it).
+    Add {
+        /// Database URL (see `import`).
+        #[arg(long)]
+        database: Option<String>,
+        /// The personal login (a-z, 0-9, '.', '_', '-').
+        #[arg(long)]
+        login: String,
+        /// clerk, supervisor, support_officer or admin.
+        #[arg(long)]
+        role: String,
+        /// Read the password from standard input (the only way: never on the command line).
+        #[arg(long)]
+        password_stdin: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -166,6 +189,12 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             eprintln!("kofu: role {role} may read everything and only append to the ledgers");
             Ok(ExitCode::SUCCESS)
         }
+        Command::Staff(StaffCommand::Add {
+            database,
+            login,
+            role,
+            password_stdin,
+        }) => staff_add(database, login, &role, password_stdin).await,
         Command::Audit(AuditCommand::Verify { database }) => {
             let store = database::open(database).await?;
             let verdict = store.verify_audit().await?;
@@ -188,6 +217,40 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             }
         }
     }
+}
+
+async fn staff_add(
+    database: Option<String>,
+    login: String,
+    role: &str,
+    password_stdin: bool,
+) -> anyhow::Result<ExitCode> {
+    if !password_stdin {
+        anyhow::bail!("give --password-stdin and the password on standard input");
+    }
+    let role: kofu_app::staff::Role = role.parse()?;
+    let mut password = String::new();
+    std::io::stdin()
+        .read_line(&mut password)
+        .context("cannot read the password from standard input")?;
+    let password = password.trim_end_matches(['\r', '\n']).to_owned();
+    let store = database::open(database).await?;
+    let enrolment = kofu_app::staff::add_staff(
+        &store,
+        &kofu_app::staff::NewStaff {
+            login: login.clone(),
+            role,
+            password,
+        },
+        "cli",
+        time::OffsetDateTime::now_utc(),
+    )
+    .await?;
+    println!("login: {login} ({})", role.code());
+    println!("totp_secret: {}", enrolment.totp_secret);
+    println!("otpauth_uri: {}", enrolment.otpauth_uri);
+    eprintln!("kofu: the TOTP secret is shown only now; enrol the authenticator app with it");
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn import(file: &std::path::Path, database: Option<String>) -> anyhow::Result<ExitCode> {

@@ -1,6 +1,7 @@
 //! `kofu serve`: binds the LGWAN listener, with mutual TLS (only clients whose
-//! certificate chains to the configured relay-center CA get past the handshake) or,
-//! in development, plain HTTP on a loopback address.
+//! certificate chains to the configured relay-center CA get past the handshake), and
+//! the counter listener with TLS (staff authenticate in the API itself); or, in
+//! development, either as plain HTTP on a loopback address.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -56,17 +57,37 @@ fn pem_error(path: &Path, reason: impl std::fmt::Display) -> ServeError {
     }
 }
 
+/// The server's certificate chain and key.
+fn server_identity(
+    cert: &Path,
+    key: &Path,
+) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), ServeError> {
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
+        .map_err(|e| pem_error(cert, e))?
+        .collect::<Result<_, _>>()
+        .map_err(|e| pem_error(cert, e))?;
+    if certs.is_empty() {
+        return Err(pem_error(cert, "no certificate in the file"));
+    }
+    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| pem_error(key, e))?;
+    Ok((certs, key))
+}
+
+/// The rustls server configuration of the counter listener: our certificate, no
+/// client certificate (staff log in with password and TOTP).
+pub fn tls_config(cert: &Path, key: &Path) -> Result<rustls::ServerConfig, ServeError> {
+    let (certs, key) = server_identity(cert, key)?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    Ok(rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)?)
+}
+
 /// The rustls server configuration: our certificate, and client certificates
 /// required and verified against the relay-center CA.
 pub fn mtls_config(files: &TlsFiles) -> Result<rustls::ServerConfig, ServeError> {
-    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&files.cert)
-        .map_err(|e| pem_error(&files.cert, e))?
-        .collect::<Result<_, _>>()
-        .map_err(|e| pem_error(&files.cert, e))?;
-    if certs.is_empty() {
-        return Err(pem_error(&files.cert, "no certificate in the file"));
-    }
-    let key = PrivateKeyDer::from_pem_file(&files.key).map_err(|e| pem_error(&files.key, e))?;
+    let (certs, key) = server_identity(&files.cert, &files.key)?;
     let mut roots = rustls::RootCertStore::empty();
     for ca in
         CertificateDer::pem_file_iter(&files.relay_ca).map_err(|e| pem_error(&files.relay_ca, e))?
@@ -87,11 +108,13 @@ pub fn mtls_config(files: &TlsFiles) -> Result<rustls::ServerConfig, ServeError>
         .with_single_cert(certs, key)?)
 }
 
-/// How the LGWAN listener is secured.
+/// How a listener is secured.
 #[derive(Clone, Debug)]
 pub enum Security {
-    /// Mutual TLS.
+    /// Mutual TLS (LGWAN).
     Mtls(Arc<rustls::ServerConfig>),
+    /// TLS without client certificates (counter).
+    Tls(Arc<rustls::ServerConfig>),
     /// Plain HTTP on loopback (development and tests).
     InsecureLoopback,
 }
@@ -138,7 +161,7 @@ impl Listener {
                     .serve(app)
                     .await?
             }
-            Security::Mtls(config) => {
+            Security::Mtls(config) | Security::Tls(config) => {
                 let tls = axum_server::tls_rustls::RustlsConfig::from_config(config);
                 axum_server::from_tcp_rustls(self.listener, tls)?
                     .handle(handle)

@@ -1,5 +1,5 @@
 //! `kofu serve`: opens the store and the fonts, builds the office and serves the
-//! LGWAN endpoints until interrupted.
+//! LGWAN endpoints (and, with `--counter-listen`, the counter API) until interrupted.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use kofu_server::serve::{Listener, Security, TlsFiles, mtls_config};
+use kofu_server::serve::{Listener, Security, TlsFiles, mtls_config, tls_config};
 
 use crate::database;
 
@@ -21,9 +21,13 @@ pub struct ServeArgs {
     /// Address of the LGWAN listener (the relay center's side).
     #[arg(long, default_value = "127.0.0.1:8443")]
     lgwan_listen: SocketAddr,
-    /// Address of the counter API listener.
+    /// Address of the counter API listener (TLS with --tls-cert/--tls-key, or plain
+    /// HTTP on loopback with --insecure-loopback).
     #[arg(long)]
     counter_listen: Option<SocketAddr>,
+    /// Seconds a counter session may stay unused before it expires.
+    #[arg(long, default_value_t = 900)]
+    session_idle_secs: u64,
     /// Development only: plain HTTP, allowed on a loopback address only.
     #[arg(long)]
     insecure_loopback: bool,
@@ -49,9 +53,6 @@ pub struct ServeArgs {
 
 /// Runs the server until Ctrl-C or SIGTERM.
 pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
-    if args.counter_listen.is_some() {
-        anyhow::bail!("the counter API (--counter-listen) is not available in this build yet");
-    }
     let security = match (
         &args.tls_cert,
         &args.tls_key,
@@ -69,7 +70,18 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         (_, _, _, true) => anyhow::bail!("--insecure-loopback and TLS files exclude each other"),
         _ => return Err(kofu_server::serve::ServeError::NoTls.into()),
     };
+    let counter_security = match &security {
+        Security::InsecureLoopback => Security::InsecureLoopback,
+        _ => match (&args.tls_cert, &args.tls_key) {
+            (Some(cert), Some(key)) => Security::Tls(Arc::new(tls_config(cert, key)?)),
+            _ => return Err(kofu_server::serve::ServeError::NoTls.into()),
+        },
+    };
     let listener = Listener::bind(args.lgwan_listen, security)?;
+    let counter = match args.counter_listen {
+        Some(addr) => Some(Listener::bind(addr, counter_security)?),
+        None => None,
+    };
     let store = database::open(args.database).await?;
     let fonts = kofu_render::FontBook::load(&kofu_render::SystemFonts::from_env()).context(
         "cannot load the certificate fonts (Debian: fonts-ipaexfont, fonts-ipamj-mincho)",
@@ -78,6 +90,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         issue_time_limit: Duration::from_millis(args.issue_time_limit_ms),
         outcome_window: Duration::from_secs(args.outcome_window_secs),
         render_stall: args.fault_render_stall_ms.map(Duration::from_millis),
+        session_idle: Duration::from_secs(args.session_idle_secs),
     };
     let office = kofu_app::Office::new(
         store,
@@ -87,8 +100,12 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     )
     .await?;
     let addr = listener.local_addr()?;
+    let mut ready = serde_json::json!({"lgwan": addr.to_string()});
+    if let Some(c) = &counter {
+        ready["counter"] = c.local_addr()?.to_string().into();
+    }
     // One line on stdout, for scripts and tests that bind port 0.
-    println!("{}", serde_json::json!({"lgwan": addr.to_string()}));
+    println!("{ready}");
     tracing::info!(%addr, "LGWAN listener ready");
     // Kiosk issuances whose outcome never came are flagged for review, never closed.
     let sweeper = office.clone();
@@ -106,9 +123,26 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             }
         }
     });
-    listener
-        .serve(kofu_server::lgwan::router(office), shutdown_signal())
-        .await?;
+    // One signal stops both listeners.
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop.send(true);
+    });
+    let until_stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
+    let lgwan = listener.serve(
+        kofu_server::lgwan::router(office.clone()),
+        until_stopped(stopped.clone()),
+    );
+    match counter {
+        Some(c) => {
+            let counter = c.serve(kofu_server::counter::router(office), until_stopped(stopped));
+            tokio::try_join!(lgwan, counter)?;
+        }
+        None => lgwan.await?,
+    }
     Ok(ExitCode::SUCCESS)
 }
 

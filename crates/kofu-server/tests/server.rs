@@ -1,6 +1,7 @@
 //! The issuance server against both backends: the LGWAN endpoints (every answer and
 //! every refusal reason), idempotency, the time limit, bad input, the audit chain with
-//! tampering, append-only ledgers, and mutual TLS. Every data test runs once on SQLite
+//! tampering, append-only ledgers, mutual TLS, and the counter API (staff, login,
+//! lock-out, idle expiry, resident search). Every data test runs once on SQLite
 //! and once on PostgreSQL (`KOFU_TEST_PG_URL`; `KOFU_SKIP_PG=1` skips that half).
 #![allow(clippy::unwrap_used)]
 
@@ -265,6 +266,17 @@ on_both_backends!(
     bad_input_is_a_stable_4xx,
     audit_detects_altered_removed_and_inserted_rows,
     ledgers_refuse_update_and_delete,
+    staff_add_refuses_duplicates_and_weak_passwords,
+    counter_login_starts_a_session_and_logout_ends_it,
+    counter_locks_an_account_after_five_failures,
+    counter_successful_login_resets_the_failure_count,
+    counter_sessions_expire_when_idle,
+    counter_search_flags_residents_and_is_audited,
+    counter_issues_numbered_copies_with_fee_and_receipt,
+    counter_support_measure_is_overridden_only_by_the_support_officer,
+    counter_preview_numbers_nothing_and_void_reverses_the_fee,
+    counter_day_close_counts_cash_by_method_and_seals_the_day,
+    counter_report_surfaces_overrides_voids_and_kiosk_problems,
 );
 
 // ---------------------------------------------------------------------------------------
@@ -971,6 +983,697 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 // ---------------------------------------------------------------------------------------
+// Counter API
+
+/// The counter API over the database, called in-process, with a bearer token.
+struct Counter {
+    router: axum::Router,
+}
+
+impl Counter {
+    async fn new(db: &Db) -> Counter {
+        Counter::with(db, OfficeSettings::default()).await
+    }
+
+    async fn with(db: &Db, settings: OfficeSettings) -> Counter {
+        Counter {
+            router: kofu_server::counter::router(office(db, settings).await),
+        }
+    }
+
+    async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = Request::builder().method(method).uri(path);
+        if let Some(t) = token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        let req = match body {
+            Some(b) => req
+                .header("content-type", "application/json")
+                .body(Body::from(serde_json::to_vec(b).unwrap())),
+            None => req.body(Body::empty()),
+        }
+        .unwrap();
+        let resp = self.router.clone().oneshot(req).await.unwrap();
+        let status = resp.status();
+        let bytes = axum::body::to_bytes(resp.into_body(), 1 << 26)
+            .await
+            .unwrap();
+        if bytes.is_empty() {
+            return (status, Value::Null);
+        }
+        let value = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| panic!("not JSON ({status}): {}", String::from_utf8_lossy(&bytes)));
+        (status, value)
+    }
+
+    /// Logs in with the password and the TOTP code of `step_offset` steps from now
+    /// (a code is accepted once, so a second login in the same 30 s uses the next).
+    async fn login(
+        &self,
+        staff: &Enrolled,
+        password: &str,
+        step_offset: i64,
+    ) -> (StatusCode, Value) {
+        let body = json!({"login": staff.login, "password": password,
+                          "totp": staff.code(step_offset)});
+        self.call("POST", "/counter/v1/login", None, Some(&body))
+            .await
+    }
+}
+
+const PASSWORD: &str = "correct horse battery staple";
+
+struct Enrolled {
+    login: String,
+    secret: Vec<u8>,
+}
+
+impl Enrolled {
+    fn code(&self, step_offset: i64) -> String {
+        let step = kofu_app::staff::totp_step(time::OffsetDateTime::now_utc()) + step_offset;
+        let code = kofu_app::staff::hotp(&self.secret, u64::try_from(step).unwrap(), 6).unwrap();
+        format!("{code:06}")
+    }
+}
+
+async fn enrol(db: &Db, login: &str, role: kofu_app::staff::Role) -> Enrolled {
+    let e = kofu_app::staff::add_staff(
+        &db.store,
+        &kofu_app::staff::NewStaff {
+            login: login.to_owned(),
+            role,
+            password: PASSWORD.to_owned(),
+        },
+        "test",
+        time::OffsetDateTime::now_utc(),
+    )
+    .await
+    .unwrap();
+    assert!(
+        e.otpauth_uri.starts_with(&format!(
+            "otpauth://totp/kofu:{login}?secret={}",
+            e.totp_secret
+        )),
+        "{}",
+        e.otpauth_uri
+    );
+    Enrolled {
+        login: login.to_owned(),
+        secret: kofu_app::staff::base32_decode(&e.totp_secret).unwrap(),
+    }
+}
+
+/// The audit entries of an action, as (actor, target, detail).
+async fn audited(db: &Db, action: &str) -> Vec<(String, String, Value)> {
+    db.store
+        .audit_rows()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.action == action)
+        .map(|r| (r.actor, r.target, serde_json::from_str(&r.detail).unwrap()))
+        .collect()
+}
+
+async fn sessions_with(db: &Db, digest: &str) -> i64 {
+    let rows = db
+        .store
+        .ledger_query(
+            "SELECT COUNT(*) FROM staff_sessions WHERE token_sha256 = $1",
+            &[kofu_store::Cell::Text(digest.to_owned())],
+            &[true],
+        )
+        .await
+        .unwrap();
+    match rows[0][0] {
+        kofu_store::Cell::Int(n) => n,
+        _ => -1,
+    }
+}
+
+async fn staff_add_refuses_duplicates_and_weak_passwords(db: Db) {
+    use kofu_app::staff::{NewStaff, Role, add_staff};
+    let now = time::OffsetDateTime::now_utc();
+    let new = |login: &str, password: &str| NewStaff {
+        login: login.to_owned(),
+        role: Role::Clerk,
+        password: password.to_owned(),
+    };
+    add_staff(&db.store, &new("sato", PASSWORD), "test", now)
+        .await
+        .unwrap();
+    let dup = add_staff(
+        &db.store,
+        &new("sato", "another long password"),
+        "test",
+        now,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(dup.code(), "duplicate_login", "{dup}");
+    let weak = add_staff(&db.store, &new("suzuki", "elevenchars"), "test", now)
+        .await
+        .unwrap_err();
+    assert_eq!(weak.code(), "weak_password", "{weak}");
+    let bad = add_staff(&db.store, &new("Sato Taro", PASSWORD), "test", now)
+        .await
+        .unwrap_err();
+    assert_eq!(bad.code(), "invalid_request", "{bad}");
+    assert!(db.store.staff("suzuki").await.unwrap().is_none());
+    let row = db.store.staff("sato").await.unwrap().unwrap();
+    assert!(row.password_hash.starts_with("$argon2id$"));
+    assert!(!row.password_hash.contains(PASSWORD));
+    let adds = audited(&db, "staff.add").await;
+    assert_eq!(adds.len(), 1, "only the account created is audited");
+    assert_eq!(adds[0].1, "sato");
+    assert_eq!(adds[0].2, json!({"role": "clerk"}));
+    assert!(db.store.verify_audit().await.unwrap().problems.is_empty());
+}
+
+async fn counter_login_starts_a_session_and_logout_ends_it(db: Db) {
+    let clerk = enrol(&db, "tanaka", kofu_app::staff::Role::Clerk).await;
+    let c = Counter::new(&db).await;
+    let (status, body) = c.login(&clerk, "wrong password!!", 0).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert_eq!(body["error"]["code"], "invalid_credentials");
+    let (status, body) = c.login(&clerk, PASSWORD, 0).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["staff"], json!({"login": "tanaka", "role": "clerk"}));
+    assert_eq!(body["expires_idle_secs"], 900);
+    let token = body["token"].as_str().unwrap().to_owned();
+    assert_eq!(token.len(), 64);
+    // Only the token's digest is stored.
+    assert_eq!(sessions_with(&db, &token).await, 0);
+    assert_eq!(
+        sessions_with(&db, &hex(&Sha256::digest(token.as_bytes()))).await,
+        1
+    );
+    // The same code again is a replay.
+    let (status, body) = c.login(&clerk, PASSWORD, 0).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+
+    let (status, body) = c
+        .call("GET", "/counter/v1/session", Some(&token), None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["staff"]["login"], "tanaka");
+    for bad in [None, Some("0123"), Some(&token[1..])] {
+        let (status, body) = c.call("GET", "/counter/v1/session", bad, None).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{bad:?}: {body}");
+        assert_eq!(body["error"]["code"], "unauthenticated");
+    }
+    let (status, _) = c
+        .call("POST", "/counter/v1/logout", Some(&token), None)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, body) = c
+        .call("GET", "/counter/v1/session", Some(&token), None)
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+
+    let logins = audited(&db, "staff.login").await;
+    assert_eq!(logins.len(), 1);
+    assert_eq!(logins[0].0, "tanaka");
+    let failed = audited(&db, "staff.login_failed").await;
+    assert_eq!(failed.len(), 2, "{failed:?}");
+    assert_eq!(failed[0].2["reason"], "password");
+    assert_eq!(failed[1].2["reason"], "totp");
+    assert_eq!(audited(&db, "staff.logout").await.len(), 1);
+    let (status, body) = c
+        .call(
+            "POST",
+            "/counter/v1/login",
+            None,
+            Some(&json!({"login": "nobody", "password": PASSWORD, "totp": "000000"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert_eq!(
+        audited(&db, "staff.login_failed").await[2].2["reason"],
+        "unknown_login"
+    );
+    assert!(db.store.verify_audit().await.unwrap().problems.is_empty());
+}
+
+async fn counter_locks_an_account_after_five_failures(db: Db) {
+    let clerk = enrol(&db, "yamada", kofu_app::staff::Role::Clerk).await;
+    let c = Counter::new(&db).await;
+    for attempt in 1..=5 {
+        let (status, body) = c.login(&clerk, "not the password", 0).await;
+        let expected = if attempt < 5 {
+            "invalid_credentials"
+        } else {
+            "account_locked"
+        };
+        assert_eq!(
+            body["error"]["code"], expected,
+            "attempt {attempt}: {status} {body}"
+        );
+    }
+    // Locked: the right password and code no longer open it.
+    let (status, body) = c.login(&clerk, PASSWORD, 0).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(body["error"]["code"], "account_locked");
+    let failed = audited(&db, "staff.login_failed").await;
+    assert_eq!(failed.len(), 5);
+    assert_eq!(failed[4].2["locked"], true);
+    assert_eq!(failed[3].2["locked"], false);
+    let refused = audited(&db, "staff.login_refused").await;
+    assert_eq!(refused.len(), 1);
+    assert_eq!(refused[0].2["reason"], "locked");
+    assert!(audited(&db, "staff.login").await.is_empty());
+}
+
+async fn counter_successful_login_resets_the_failure_count(db: Db) {
+    let clerk = enrol(&db, "kato", kofu_app::staff::Role::Clerk).await;
+    let c = Counter::new(&db).await;
+    for _ in 0..4 {
+        c.login(&clerk, "not the password", 0).await;
+    }
+    let (status, body) = c.login(&clerk, PASSWORD, 0).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        db.store
+            .staff("kato")
+            .await
+            .unwrap()
+            .unwrap()
+            .failed_attempts,
+        0
+    );
+    for _ in 0..4 {
+        c.login(&clerk, "not the password", 0).await;
+    }
+    let (status, body) = c.login(&clerk, PASSWORD, 1).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "four failures after a reset do not lock: {body}"
+    );
+}
+
+async fn counter_sessions_expire_when_idle(db: Db) {
+    let clerk = enrol(&db, "ito", kofu_app::staff::Role::Clerk).await;
+    let c = Counter::with(
+        &db,
+        OfficeSettings {
+            session_idle: Duration::from_secs(1),
+            ..OfficeSettings::default()
+        },
+    )
+    .await;
+    let (_, body) = c.login(&clerk, PASSWORD, 0).await;
+    assert_eq!(body["expires_idle_secs"], 1);
+    let token = body["token"].as_str().unwrap().to_owned();
+    let (status, _) = c
+        .call("GET", "/counter/v1/session", Some(&token), None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let (status, body) = c
+        .call("GET", "/counter/v1/session", Some(&token), None)
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert_eq!(body["error"]["code"], "session_expired");
+}
+
+fn counter_issue_body(resident: &str, applicant: Value, copies: u32) -> Value {
+    json!({"applicant": applicant, "identity": {"photo": ["運転免許証"]},
+           "certificate": "juminhyo", "subject": {"resident_id": resident},
+           "copies": copies, "terminal": "本庁1", "printer": "P001", "payment": "cash"})
+}
+
+async fn logged_in(c: &Counter, who: &Enrolled) -> String {
+    let (status, body) = c.login(who, PASSWORD, 0).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["token"].as_str().unwrap().to_owned()
+}
+
+async fn counter_issues_numbered_copies_with_fee_and_receipt(db: Db) {
+    use kofu_app::staff::Role;
+    let clerk = enrol(&db, "mori", Role::Clerk).await;
+    let c = Counter::new(&db).await;
+    let token = logged_in(&c, &clerk).await;
+    let body = counter_issue_body("00000000019", json!({"type": "person"}), 2);
+    let (status, issued) = c
+        .call("POST", "/counter/v1/issuances", Some(&token), Some(&body))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{issued}");
+    assert_eq!(issued["fee_yen"], 600);
+    let docs = issued["documents"].as_array().unwrap();
+    assert_eq!(docs.len(), 2);
+    let numbers: Vec<&str> = docs
+        .iter()
+        .map(|d| d["issue_number"].as_str().unwrap())
+        .collect();
+    assert_ne!(numbers[0], numbers[1], "each copy has its own number");
+    for (d, n) in docs.iter().zip(&numbers) {
+        assert!(n.contains("見本市 本庁1 P001"), "{n}");
+        let pdf = pdf_of(d);
+        assert_eq!(d["sha256"], hex(&Sha256::digest(&pdf)));
+        assert!(pdf_text(&pdf).contains("見本"), "the PDF is the resident's");
+    }
+    let id = issued["issuance_id"].as_str().unwrap();
+    let receipt = issued["receipt_no"].as_str().unwrap();
+    assert!(receipt.contains("本庁1"), "{receipt}");
+    let rows = db
+        .store
+        .ledger_query(
+            "SELECT channel, point, staff, applicant, subject_id, copies FROM issuances \
+             WHERE issuance_id = $1",
+            &[kofu_store::Cell::Text(id.to_owned())],
+            &[false, false, false, false, false, true],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        serde_json::to_value(&rows[0]).unwrap(),
+        json!([
+            "counter",
+            "本庁1/P001",
+            "mori",
+            "{\"type\":\"person\"}",
+            "00000000019",
+            2
+        ])
+    );
+    let fees = db
+        .store
+        .ledger_query(
+            "SELECT amount_yen, method, receipt_no, staff FROM fees WHERE issuance_id = $1",
+            &[kofu_store::Cell::Text(id.to_owned())],
+            &[true, false, false, false],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        serde_json::to_value(&fees).unwrap(),
+        json!([[600, "cash", receipt, "mori"]])
+    );
+
+    // 公用: no fee, the exemption recorded.
+    let official = counter_issue_body(
+        "00000000019",
+        json!({"type": "official", "office": "見本県警察本部 刑事訴訟法第197条"}),
+        1,
+    );
+    let (status, free) = c
+        .call(
+            "POST",
+            "/counter/v1/issuances",
+            Some(&token),
+            Some(&official),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{free}");
+    assert_eq!(free["fee_yen"], 0);
+    assert!(free["exemption"].as_str().unwrap().contains("公用"));
+    assert!(
+        free["documents"][0]["issue_number"].as_str().unwrap() > numbers[1],
+        "the serial goes on per terminal and printer"
+    );
+
+    // Not enough identity documents, and a third party without a purpose.
+    let mut weak = body.clone();
+    weak["identity"] = json!({"non_photo": ["健康保険証"]});
+    let (status, err) = c
+        .call("POST", "/counter/v1/issuances", Some(&token), Some(&weak))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{err}");
+    let mut two = weak.clone();
+    two["identity"] = json!({"non_photo": ["健康保険証", "年金手帳"]});
+    let (status, ok) = c
+        .call("POST", "/counter/v1/issuances", Some(&token), Some(&two))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{ok}");
+    let third = counter_issue_body(
+        "00000000019",
+        json!({"type": "third_party", "purpose": ""}),
+        1,
+    );
+    let (status, err) = c
+        .call("POST", "/counter/v1/issuances", Some(&token), Some(&third))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{err}");
+    assert_eq!(audited(&db, "counter.issue").await.len(), 3);
+    assert!(db.store.verify_audit().await.unwrap().problems.is_empty());
+}
+
+async fn counter_support_measure_is_overridden_only_by_the_support_officer(db: Db) {
+    use kofu_app::staff::Role;
+    let clerk = enrol(&db, "abe", Role::Clerk).await;
+    let officer = enrol(&db, "shien", Role::SupportOfficer).await;
+    let c = Counter::new(&db).await;
+    let clerk_token = logged_in(&c, &clerk).await;
+    let officer_token = logged_in(&c, &officer).await;
+    let body = counter_issue_body("00000000035", json!({"type": "person"}), 1);
+    let (status, err) = c
+        .call(
+            "POST",
+            "/counter/v1/issuances",
+            Some(&clerk_token),
+            Some(&body),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{err}");
+    assert_eq!(err["error"]["code"], "support_measure");
+    let mut overriding = body.clone();
+    overriding["override_reason"] = json!("本人確認済み、支援措置申出者本人からの請求");
+    let (status, err) = c
+        .call(
+            "POST",
+            "/counter/v1/issuances",
+            Some(&clerk_token),
+            Some(&overriding),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{err}");
+    assert_eq!(err["error"]["code"], "forbidden");
+    let (status, err) = c
+        .call(
+            "POST",
+            "/counter/v1/issuances",
+            Some(&officer_token),
+            Some(&body),
+        )
+        .await;
+    assert_eq!(
+        err["error"]["code"], "support_measure",
+        "no reason, no override: {status}"
+    );
+    let (status, issued) = c
+        .call(
+            "POST",
+            "/counter/v1/issuances",
+            Some(&officer_token),
+            Some(&overriding),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{issued}");
+    let overrides = audited(&db, "counter.issue_override").await;
+    assert_eq!(overrides.len(), 1);
+    assert_eq!(overrides[0].0, "shien");
+    assert_eq!(
+        overrides[0].2["override_reason"],
+        overriding["override_reason"]
+    );
+    assert!(audited(&db, "counter.issue").await.is_empty());
+}
+
+async fn counter_preview_numbers_nothing_and_void_reverses_the_fee(db: Db) {
+    use kofu_app::staff::Role;
+    let clerk = enrol(&db, "ueda", Role::Clerk).await;
+    let boss = enrol(&db, "boss", Role::Supervisor).await;
+    let c = Counter::new(&db).await;
+    let token = logged_in(&c, &clerk).await;
+    let body = counter_issue_body("00000000019", json!({"type": "person"}), 1);
+    let before = (
+        db.count("issuances").await,
+        db.count("number_serials").await,
+    );
+    let (status, shown) = c
+        .call("POST", "/counter/v1/previews", Some(&token), Some(&body))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{shown}");
+    assert_eq!(shown["documents"].as_array().unwrap().len(), 1);
+    assert!(!pdf_of(&shown["documents"][0]).is_empty());
+    assert_eq!(
+        (
+            db.count("issuances").await,
+            db.count("number_serials").await
+        ),
+        before
+    );
+    assert_eq!(audited(&db, "counter.view").await.len(), 1);
+
+    let (_, issued) = c
+        .call("POST", "/counter/v1/issuances", Some(&token), Some(&body))
+        .await;
+    let id = issued["issuance_id"].as_str().unwrap().to_owned();
+    let path = format!("/counter/v1/issuances/{id}/voids");
+    let reason = json!({"reason": "印刷不良のため再発行"});
+    let (status, err) = c.call("POST", &path, Some(&token), Some(&reason)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "a clerk may not void: {err}");
+    let boss_token = logged_in(&c, &boss).await;
+    let (status, body) = c
+        .call("POST", &path, Some(&boss_token), Some(&reason))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, again) = c
+        .call("POST", &path, Some(&boss_token), Some(&reason))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "voided twice: {again}");
+    let fees = db
+        .store
+        .ledger_query(
+            "SELECT amount_yen FROM fees WHERE issuance_id = $1 ORDER BY amount_yen",
+            &[kofu_store::Cell::Text(id.clone())],
+            &[true],
+        )
+        .await
+        .unwrap();
+    assert_eq!(serde_json::to_value(&fees).unwrap(), json!([[-300], [300]]));
+    let voids = db
+        .store
+        .ledger_query(
+            "SELECT event, staff FROM issuance_events WHERE issuance_id = $1",
+            &[kofu_store::Cell::Text(id.clone())],
+            &[false, false],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        serde_json::to_value(&voids).unwrap(),
+        json!([["void", "boss"]])
+    );
+    let (status, _) = c
+        .call(
+            "POST",
+            "/counter/v1/issuances/no-such/voids",
+            Some(&boss_token),
+            Some(&reason),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(db.store.verify_audit().await.unwrap().problems.is_empty());
+}
+
+fn by_id<'a>(hits: &'a Value, id: &str) -> &'a Value {
+    hits["residents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["resident_id"] == id)
+        .unwrap_or_else(|| panic!("{id} not in {hits}"))
+}
+
+async fn counter_search_flags_residents_and_is_audited(db: Db) {
+    use kofu_app::staff::Role;
+    let clerk = enrol(&db, "kimura", Role::Clerk).await;
+    let admin = enrol(&db, "admin1", Role::Admin).await;
+    let c = Counter::new(&db).await;
+    let (_, body) = c.login(&clerk, PASSWORD, 0).await;
+    let token = body["token"].as_str().unwrap().to_owned();
+    let search = |query: &str| format!("/counter/v1/residents?{query}");
+
+    let (status, hits) = c
+        .call("GET", &search("birth_date=1980-04-01"), Some(&token), None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{hits}");
+    let ids: Vec<&str> = hits["residents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["resident_id"].as_str().unwrap())
+        .collect();
+    let mut sorted = ids.clone();
+    sorted.sort_unstable();
+    assert_eq!(
+        sorted,
+        ["00000000019", "00000000078", "00000000086", "00000000094"]
+    );
+    let taro = by_id(&hits, "00000000019");
+    assert_eq!(taro["name"], "見本 太郎");
+    assert_eq!(
+        taro["flags"],
+        json!({"support_measure": false, "suppression": false, "moved_out": false, "deceased": false})
+    );
+    assert_eq!(by_id(&hits, "00000000078")["flags"]["moved_out"], true);
+    assert_eq!(by_id(&hits, "00000000086")["flags"]["suppression"], true);
+
+    // Kana typed, percent-encoded: ツジ (a support measure), シボウ (deceased, with a
+    // household suppression).
+    let (_, hits) = c
+        .call(
+            "GET",
+            &search("name=%E3%83%84%E3%82%B8"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(
+        by_id(&hits, "00000000035")["flags"]["support_measure"],
+        true
+    );
+    let (_, hits) = c
+        .call(
+            "GET",
+            &search("name=%E3%82%B7%E3%83%9C%E3%82%A6"),
+            Some(&token),
+            None,
+        )
+        .await;
+    let shibou = by_id(&hits, "00000000051");
+    assert_eq!(shibou["flags"]["deceased"], true);
+    assert_eq!(shibou["flags"]["suppression"], true);
+
+    let (status, body) = c.call("GET", &search(""), Some(&token), None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"]["code"], "invalid_request");
+    let (status, body) = c
+        .call("GET", &search("birth_date=1980-13-01"), Some(&token), None)
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let (status, body) = c.call("GET", &search("name=x"), None, None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+
+    // The admin manages accounts and may not look residents up.
+    let (_, body) = c.login(&admin, PASSWORD, 0).await;
+    let admin_token = body["token"].as_str().unwrap().to_owned();
+    let (status, body) = c
+        .call(
+            "GET",
+            &search("birth_date=1980-04-01"),
+            Some(&admin_token),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(body["error"]["code"], "forbidden");
+
+    let searches = audited(&db, "counter.search").await;
+    assert_eq!(searches.len(), 3, "answered searches only: {searches:?}");
+    assert!(searches.iter().all(|(actor, _, _)| actor == "kimura"));
+    assert_eq!(searches[0].2["query"]["birth_date"], "1980-04-01");
+    let mut found: Vec<&str> = searches[0].2["found"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    found.sort_unstable();
+    assert_eq!(found, sorted);
+    assert_eq!(searches[1].2["query"]["name"], "ツジ");
+    assert!(db.store.verify_audit().await.unwrap().problems.is_empty());
+}
+
+// ---------------------------------------------------------------------------------------
 // Mutual TLS
 
 struct Pki {
@@ -1120,6 +1823,206 @@ fn plain_http_only_on_loopback() {
         )
         .is_ok()
     );
+}
+
+async fn counter_day_close_counts_cash_by_method_and_seals_the_day(db: Db) {
+    use kofu_app::staff::Role;
+    let clerk = enrol(&db, "nakamura", Role::Clerk).await;
+    let boss = enrol(&db, "kacho", Role::Supervisor).await;
+    let c = Counter::new(&db).await;
+    let token = logged_in(&c, &clerk).await;
+    let boss_token = logged_in(&c, &boss).await;
+    let issue = |applicant: Value, copies: u32, payment: &str| {
+        let mut b = counter_issue_body("00000000019", applicant, copies);
+        b["payment"] = json!(payment);
+        b
+    };
+    let mut ids = Vec::new();
+    for body in [
+        issue(json!({"type": "person"}), 1, "cash"),
+        issue(json!({"type": "person"}), 2, "cash"),
+        issue(json!({"type": "person"}), 1, "cashless"),
+        issue(
+            json!({"type": "official", "office": "見本税務署"}),
+            1,
+            "cash",
+        ),
+    ] {
+        let (status, issued) = c
+            .call("POST", "/counter/v1/issuances", Some(&token), Some(&body))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{issued}");
+        ids.push(issued["issuance_id"].as_str().unwrap().to_owned());
+    }
+    let (status, _) = c
+        .call(
+            "POST",
+            &format!("/counter/v1/issuances/{}/voids", ids[0]),
+            Some(&boss_token),
+            Some(&json!({"reason": "記載誤り"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (today, _) = kofu_domain::date::local_date_time(time::OffsetDateTime::now_utc());
+    let path = format!("/counter/v1/days/{today}");
+    let (status, day) = c.call("GET", &path, Some(&token), None).await;
+    assert_eq!(status, StatusCode::OK, "{day}");
+    assert_eq!(
+        day["expected"],
+        json!({"cash_yen": 600, "cashless_yen": 300, "exempt": 1, "issuances": 4, "voids": 1})
+    );
+    let close = format!("{path}/close");
+    let counted = json!({"counted_cash_yen": 500});
+    let (status, err) = c.call("POST", &close, Some(&token), Some(&counted)).await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "a clerk may not sign off: {err}"
+    );
+    let head = db
+        .store
+        .audit_rows()
+        .await
+        .unwrap()
+        .last()
+        .unwrap()
+        .hash
+        .clone();
+    let (status, sealed) = c
+        .call("POST", &close, Some(&boss_token), Some(&counted))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{sealed}");
+    assert_eq!(sealed["difference_yen"], -100);
+    assert_eq!(sealed["totals"]["cash_yen"], 600);
+    assert_eq!(sealed["audit_head"], head.as_str());
+    let (status, again) = c
+        .call("POST", &close, Some(&boss_token), Some(&counted))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{again}");
+    assert_eq!(again["error"]["code"], "day_closed");
+    let closes = audited(&db, "counter.day_close").await;
+    assert_eq!(closes.len(), 1);
+    assert_eq!(closes[0].0, "kacho");
+    let verdict = db.store.verify_audit().await.unwrap();
+    assert!(verdict.problems.is_empty(), "{:?}", verdict.problems);
+    db.tamper("UPDATE day_closes SET counted_cash_yen = 600")
+        .await;
+    let verdict = db.store.verify_audit().await.unwrap();
+    assert!(
+        matches!(&verdict.problems[..], [AuditProblem::RowAltered { key, .. }] if key.starts_with("day_closes/")),
+        "{:?}",
+        verdict.problems
+    );
+}
+
+async fn counter_report_surfaces_overrides_voids_and_kiosk_problems(db: Db) {
+    use kofu_app::staff::Role;
+    let clerk = enrol(&db, "okada", Role::Clerk).await;
+    let officer = enrol(&db, "shien2", Role::SupportOfficer).await;
+    let boss = enrol(&db, "bucho", Role::Supervisor).await;
+    let settings = OfficeSettings {
+        outcome_window: Duration::ZERO,
+        ..OfficeSettings::default()
+    };
+    let c = Counter::with(&db, settings.clone()).await;
+    let kiosk = Server::with(&db, settings).await;
+    let clerk_token = logged_in(&c, &clerk).await;
+    let officer_token = logged_in(&c, &officer).await;
+    let boss_token = logged_in(&c, &boss).await;
+
+    let (_, issued) = c
+        .call(
+            "POST",
+            "/counter/v1/issuances",
+            Some(&clerk_token),
+            Some(&counter_issue_body(
+                "00000000019",
+                json!({"type": "person"}),
+                2,
+            )),
+        )
+        .await;
+    let voided = issued["issuance_id"].as_str().unwrap().to_owned();
+    c.call(
+        "POST",
+        &format!("/counter/v1/issuances/{voided}/voids"),
+        Some(&boss_token),
+        Some(&json!({"reason": "交付前に誤りを発見"})),
+    )
+    .await;
+    let mut overriding = counter_issue_body("00000000035", json!({"type": "person"}), 1);
+    overriding["override_reason"] = json!("申出者本人");
+    let (status, _) = c
+        .call(
+            "POST",
+            "/counter/v1/issuances",
+            Some(&officer_token),
+            Some(&overriding),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    // Two kiosk issuances: one jams, one never reports.
+    let jam_id = new_id();
+    let (status, jammed) = kiosk
+        .post(
+            "/lgwan/v1/issuances",
+            &issuance(&jam_id, "0A1B2C3D", "juminhyo", json!({}), 1),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{jammed}");
+    let now = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let (status, _) = kiosk
+        .post(
+            "/lgwan/v1/outcomes",
+            &json!({"request_id": jam_id, "issuance_id": jammed["issuance_id"],
+                    "outcome": "paper_jam", "pages_printed": 0, "fee_collected_yen": 0,
+                    "reported_at": now}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, silent) = kiosk
+        .post(
+            "/lgwan/v1/issuances",
+            &issuance(&new_id(), "0A1B2C3D", "juminhyo", json!({}), 1),
+        )
+        .await;
+
+    let (today, _) = kofu_domain::date::local_date_time(time::OffsetDateTime::now_utc());
+    let path = format!("/counter/v1/reports/{today}");
+    let (status, err) = c.call("GET", &path, Some(&clerk_token), None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{err}");
+    let (status, r) = c.call("GET", &path, Some(&boss_token), None).await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    assert_eq!(r["by_kind"], json!({"juminhyo": 4}));
+    assert_eq!(r["by_channel"], json!({"counter": 2, "kiosk": 2}));
+    assert_eq!(r["by_staff"], json!({"okada": 1, "shien2": 1}));
+    assert_eq!(r["copies"], 5);
+    assert_eq!(
+        r["by_hour"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|v| v.as_i64().unwrap())
+            .sum::<i64>(),
+        4
+    );
+    assert_eq!(r["voids"].as_array().unwrap().len(), 1);
+    assert_eq!(r["voids"][0]["issuance_id"], voided.as_str());
+    assert_eq!(r["voids"][0]["staff"], "bucho");
+    assert_eq!(r["overrides"].as_array().unwrap().len(), 1);
+    assert_eq!(r["overrides"][0]["staff"], "shien2");
+    assert_eq!(r["overrides"][0]["reason"], "申出者本人");
+    assert_eq!(
+        r["kiosk_failures"],
+        json!([{"issuance_id": jammed["issuance_id"], "outcome": "paper_jam",
+                "at": r["kiosk_failures"][0]["at"]}])
+    );
+    let pending = r["kiosk_without_outcome"].as_array().unwrap();
+    assert_eq!(pending.len(), 1, "{pending:?}");
+    assert_eq!(pending[0]["issuance_id"], silent["issuance_id"]);
+    assert_eq!(audited(&db, "counter.report").await.len(), 1);
 }
 
 // ---------------------------------------------------------------------------------------

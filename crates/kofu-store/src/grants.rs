@@ -8,10 +8,17 @@ use crate::error::StoreError;
 use crate::ledger::LEDGER_TABLES;
 use crate::{Pool, Store};
 
-/// Tables of state the server updates in place: serial counters, the secret, and
+/// Tables of state the server updates in place: serial counters, the secret, staff
+/// accounts and sessions, and
 /// the feed state (a use case share-locks its row, which PostgreSQL grants only
 /// with UPDATE).
-const SERVER_STATE: &[&str] = &["number_serials", "server_secret", "feed_state"];
+const SERVER_STATE: &[&str] = &[
+    "number_serials",
+    "server_secret",
+    "feed_state",
+    "staff",
+    "staff_sessions",
+];
 
 impl Store {
     /// Grants `role` what the issuance server needs and no more (PostgreSQL): `SELECT`

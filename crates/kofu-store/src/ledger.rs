@@ -17,9 +17,7 @@ use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
-use sqlx::{
-    AssertSqlSafe, PgConnection, Postgres, Row as _, Sqlite, SqliteConnection, Transaction,
-};
+use sqlx::{AssertSqlSafe, Postgres, Row as _, Sqlite, Transaction};
 
 use crate::error::StoreError;
 use crate::{Pool, Store};
@@ -134,8 +132,29 @@ pub static FEES: LedgerTable = LedgerTable {
     key_columns: 1,
 };
 
+/// The seal of a counter day: totals, cash counted, difference, supervisor, audit head.
+pub static DAY_CLOSES: LedgerTable = LedgerTable {
+    name: "day_closes",
+    columns: &[
+        ("day", Text),
+        ("totals", Text),
+        ("counted_cash_yen", Int),
+        ("difference_yen", Int),
+        ("supervisor", Text),
+        ("audit_head", Text),
+        ("at", Text),
+    ],
+    key_columns: 1,
+};
+
 /// Every ledger table, in the order `verify` reads them.
-pub static LEDGER_TABLES: [&LedgerTable; 4] = [&ISSUANCES, &ISSUED_COPIES, &ISSUANCE_EVENTS, &FEES];
+pub static LEDGER_TABLES: [&LedgerTable; 5] = [
+    &ISSUANCES,
+    &ISSUED_COPIES,
+    &ISSUANCE_EVENTS,
+    &FEES,
+    &DAY_CLOSES,
+];
 
 impl LedgerTable {
     fn insert_sql(&self) -> String {
@@ -300,25 +319,28 @@ impl AuditRow {
 }
 
 /// The transaction of one backend.
-enum Tx {
+pub(crate) enum Tx {
     Sqlite(Transaction<'static, Sqlite>),
     Postgres(Transaction<'static, Postgres>),
 }
 
-macro_rules! on_tx {
+/// Runs `$body` with `$conn` bound to the concrete connection of a transaction.
+macro_rules! on_tx_impl {
     ($tx:expr, $conn:ident => $body:expr) => {
         match &mut $tx {
-            Tx::Sqlite(t) => {
-                let $conn: &mut SqliteConnection = &mut **t;
+            $crate::ledger::Tx::Sqlite(t) => {
+                let $conn: &mut ::sqlx::SqliteConnection = &mut **t;
                 $body
             }
-            Tx::Postgres(t) => {
-                let $conn: &mut PgConnection = &mut **t;
+            $crate::ledger::Tx::Postgres(t) => {
+                let $conn: &mut ::sqlx::PgConnection = &mut **t;
                 $body
             }
         }
     };
 }
+
+pub(crate) use on_tx_impl as on_tx;
 
 /// Binds cells in order.
 fn bind_cells<'q, DB>(
@@ -343,7 +365,7 @@ where
 
 /// The write transaction of one use case. See the module documentation.
 pub struct LedgerTx {
-    tx: Tx,
+    pub(crate) tx: Tx,
     version: i64,
     notarised: Vec<Notarised>,
     _sqlite_writer: Option<tokio::sync::OwnedMutexGuard<()>>,
@@ -551,6 +573,14 @@ impl LedgerTx {
                 .map(|r| table.decode_pg(r))
                 .collect::<Result<_, _>>()?,
         })
+    }
+
+    /// The hash of the last audit entry committed ([`GENESIS`] when none).
+    pub async fn audit_head(&mut self) -> Result<String, StoreError> {
+        const HEAD: &str = "SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1";
+        let head: Option<String> =
+            on_tx!(self.tx, conn => sqlx::query_scalar(HEAD).fetch_optional(conn).await?);
+        Ok(head.unwrap_or_else(|| GENESIS.to_owned()))
     }
 
     /// Appends the audit entry (notarising every row appended) and commits.

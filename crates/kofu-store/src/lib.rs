@@ -49,6 +49,7 @@ mod import;
 pub mod ledger;
 mod schema;
 mod search;
+pub mod staff;
 
 pub use error::StoreError;
 pub use import::ImportTx;

@@ -1,0 +1,941 @@
+//! The counter path (窓口交付): what a clerk's session asks of the office — resident
+//! search, issuance, preview, void. Every call takes the session, checks its right in
+//! [`crate::staff::allowed`] and is audited under the clerk's own login.
+//!
+//! Issuance follows the kiosk path's rules: reads and the eligibility decision before
+//! the write transaction, the registry version checked inside it (an import in
+//! between sends the request round again), one 発行番号 per copy from the terminal's
+//! printer, the same rendering core, no PDF kept.
+
+use kofu_domain::date::local_date_time;
+use kofu_domain::eligibility::{EligibilityRequest, RefusalReason, SubjectData, decide};
+use kofu_domain::search::NameQuery;
+use kofu_domain::{
+    Applicant, CertificateKind, CertificateOptions, Channel, Date, Decision, IssueNumber,
+    IssuePoint, ResidentStatus, compute_fee,
+};
+use kofu_store::ledger::{DAY_CLOSES, FEES, ISSUANCE_EVENTS, ISSUANCES, ISSUED_COPIES};
+use kofu_store::{AuditEntry, Cell, ResidentQuery};
+use serde::Serialize;
+use sha2::{Digest as _, Sha256};
+use time::OffsetDateTime;
+
+use crate::certificate::{
+    CertificateRequest, Loaded, SubjectRef, check_eligibility, load, render_loaded,
+};
+use crate::kiosk::IssuedDocument;
+use crate::staff::{Action, StaffSession};
+use crate::{AppError, Office};
+
+/// The most residents one search answers; a clerk narrows the query beyond that.
+pub const SEARCH_LIMIT: u32 = 50;
+
+/// What a clerk searches by; every criterion given must match.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ResidentSearch {
+    /// The name as typed (kanji, kana or romaji).
+    pub name: Option<String>,
+    /// The date of birth.
+    pub birth_date: Option<Date>,
+    /// Text the address contains.
+    pub address: Option<String>,
+}
+
+/// What a clerk must see before going on with a resident.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ResidentFlags {
+    /// 支援措置 on the resident or a household member: stop for the support officer.
+    pub support_measure: bool,
+    /// 発行抑止 on the resident or the household, started.
+    pub suppression: bool,
+    /// 転出 done or notified.
+    pub moved_out: bool,
+    /// 死亡.
+    pub deceased: bool,
+}
+
+/// One resident found.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ResidentHit {
+    /// Resident ID.
+    pub resident_id: String,
+    /// Household ID.
+    pub household_id: String,
+    /// The name exactly as registered.
+    pub name: String,
+    /// The reading (kana).
+    pub reading: String,
+    /// Date of birth, ISO 8601.
+    pub birth_date: String,
+    /// Address.
+    pub address: String,
+    /// Status flags.
+    pub flags: ResidentFlags,
+}
+
+fn rfc3339(t: OffsetDateTime) -> String {
+    t.to_offset(time::UtcOffset::UTC)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+impl Office {
+    /// Looks residents up for a clerk; the search (who, what was asked, who was
+    /// found) is audited.
+    pub async fn search_residents(
+        &self,
+        session: &StaffSession,
+        q: &ResidentSearch,
+        now: OffsetDateTime,
+    ) -> Result<Vec<ResidentHit>, AppError> {
+        session.require(Action::SearchResidents)?;
+        let name = match q.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+            Some(n) => Some(NameQuery::parse(n).ok_or_else(|| AppError::BadRequest {
+                field: "name",
+                reason: "nothing searchable in the name".into(),
+            })?),
+            None => None,
+        };
+        let query = ResidentQuery {
+            name,
+            birth_date: q.birth_date,
+            address: q.address.clone().filter(|a| !a.trim().is_empty()),
+        };
+        if query.is_empty() {
+            // An empty query would list nobody; asking for everybody is not a search.
+            return Err(AppError::BadRequest {
+                field: "name",
+                reason: "give a name, a birth date or an address".into(),
+            });
+        }
+        let (today, _) = local_date_time(now);
+        let mut hits = Vec::new();
+        for r in self.store.search(&query, SEARCH_LIMIT).await? {
+            let mut ids: Vec<String> = self
+                .store
+                .household(&r.household_id)
+                .await?
+                .into_iter()
+                .map(|m| m.resident_id)
+                .collect();
+            ids.push(r.resident_id.clone());
+            // Fail closed: a measure past its planned end is still in force.
+            let support_measure = !self.store.support_measures(&ids).await?.is_empty();
+            let suppression = self
+                .store
+                .suppressions(&r.resident_id, &r.household_id)
+                .await?
+                .iter()
+                .any(|s| s.from <= today);
+            hits.push(ResidentHit {
+                flags: ResidentFlags {
+                    support_measure,
+                    suppression,
+                    moved_out: matches!(
+                        r.status,
+                        ResidentStatus::MovedOut | ResidentStatus::MovingOut
+                    ),
+                    deceased: r.status == ResidentStatus::Deceased,
+                },
+                name: r.full_name(),
+                reading: format!("{} {}", r.family_kana, r.given_kana),
+                birth_date: r.birth_date.to_string(),
+                address: r.address,
+                resident_id: r.resident_id,
+                household_id: r.household_id,
+            });
+        }
+        let tx = self.store.begin_ledger().await?;
+        tx.commit(AuditEntry {
+            at: rfc3339(now),
+            actor: session.login.clone(),
+            action: "counter.search".into(),
+            target: String::new(),
+            detail: serde_json::json!({
+                "query": {
+                    "name": q.name,
+                    "birth_date": q.birth_date.map(|d| d.to_string()),
+                    "address": q.address,
+                },
+                "found": hits.iter().map(|h| h.resident_id.as_str()).collect::<Vec<_>>(),
+            })
+            .to_string(),
+        })
+        .await?;
+        Ok(hits)
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Counter issuance, preview and void
+
+/// How the applicant proved who they are: one photo ID, or two without a photo.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct IdentityCheck {
+    /// Photo IDs seen (運転免許証, マイナンバーカード, パスポート…).
+    pub photo: Vec<String>,
+    /// Documents without a photo seen (健康保険証, 年金手帳…).
+    pub non_photo: Vec<String>,
+}
+
+impl IdentityCheck {
+    /// Whether the documents seen are enough.
+    pub fn is_sufficient(&self) -> bool {
+        let named = |d: &&String| !d.trim().is_empty();
+        self.photo.iter().filter(named).count() >= 1
+            || self.non_photo.iter().filter(named).count() >= 2
+    }
+}
+
+/// How the fee is paid at the counter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Payment {
+    /// Cash at the counter.
+    Cash,
+    /// Card or QR payment.
+    Cashless,
+}
+
+impl Payment {
+    fn code(self) -> &'static str {
+        match self {
+            Payment::Cash => "cash",
+            Payment::Cashless => "cashless",
+        }
+    }
+}
+
+/// A counter request for one certificate.
+#[derive(Clone, Debug)]
+pub struct CounterRequest {
+    /// Who asks.
+    pub applicant: Applicant,
+    /// The documents the clerk checked.
+    pub identity: IdentityCheck,
+    /// The certificate.
+    pub kind: CertificateKind,
+    /// Whom it is about.
+    pub subject: SubjectRef,
+    /// Options chosen.
+    pub options: CertificateOptions,
+    /// 1..=10.
+    pub copies: u32,
+    /// The clerk's terminal, e.g. `本庁1`.
+    pub terminal: String,
+    /// Its printer, e.g. `P001`.
+    pub printer: String,
+    /// How the fee is paid (ignored when exempt).
+    pub payment: Payment,
+    /// Why a support-measure stop is overridden (支援措置責任者 only).
+    pub override_reason: Option<String>,
+}
+
+/// A certificate issued (or previewed) at the counter.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CounterIssued {
+    /// The issuance (empty for a preview).
+    pub issuance_id: String,
+    /// The receipt number (empty for a preview).
+    pub receipt_no: String,
+    /// The fee to take.
+    pub fee_yen: u32,
+    /// The exemption's reason (公用).
+    pub exemption: Option<String>,
+    /// The clerk's warnings.
+    pub warnings: Vec<String>,
+    /// One per copy.
+    pub documents: Vec<IssuedDocument>,
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn text(s: impl Into<String>) -> Cell {
+    Cell::Text(s.into())
+}
+
+fn printable(field: &'static str, s: &str) -> Result<(), AppError> {
+    if s.is_empty() || s.chars().count() > 32 || s.contains('/') || s.chars().any(char::is_control)
+    {
+        return Err(AppError::BadRequest {
+            field,
+            reason: "1 to 32 characters, no '/'".into(),
+        });
+    }
+    Ok(())
+}
+
+impl Office {
+    /// Checks a counter request and decides eligibility; a support-measure stop is
+    /// lifted only for a support officer who gives a reason. Returns the request to
+    /// render, the loaded data, the warnings and whether an override was used.
+    async fn counter_decide(
+        &self,
+        session: &StaffSession,
+        r: &CounterRequest,
+        request_id: &str,
+        now: OffsetDateTime,
+    ) -> Result<(CertificateRequest, Loaded, Vec<String>, bool), AppError> {
+        if !r.identity.is_sufficient() {
+            return Err(AppError::BadRequest {
+                field: "identity",
+                reason: "one photo ID or two documents without a photo".into(),
+            });
+        }
+        if !(1..=kofu_domain::fee::MAX_COPIES).contains(&r.copies) {
+            return Err(AppError::BadRequest {
+                field: "copies",
+                reason: format!("must be 1..=10, not {}", r.copies),
+            });
+        }
+        printable("terminal", &r.terminal)?;
+        printable("printer", &r.printer)?;
+        let override_reason = r.override_reason.as_deref().map(str::trim);
+        if let Some(reason) = override_reason {
+            session.require(Action::OverrideSupportMeasure)?;
+            if reason.is_empty() {
+                return Err(AppError::BadRequest {
+                    field: "override_reason",
+                    reason: "an override needs its reason".into(),
+                });
+            }
+        }
+        let town = self
+            .store
+            .municipality()
+            .await?
+            .ok_or_else(|| AppError::NotFound("municipality".into()))?;
+        let (date, _) = local_date_time(now);
+        let req = CertificateRequest {
+            request_id: request_id.to_owned(),
+            kind: r.kind,
+            subject: r.subject.clone(),
+            options: r.options.clone(),
+            channel: Channel::Counter,
+            applicant: Some(r.applicant.clone()),
+            at: now,
+            number: IssueNumber {
+                date,
+                municipality: town.name.clone(),
+                point: IssuePoint::Counter {
+                    terminal: r.terminal.clone(),
+                    printer: r.printer.clone(),
+                },
+                serial: 0,
+            },
+            card: None,
+        };
+        match check_eligibility(&self.store, &req).await {
+            Ok((data, warnings)) => Ok((req, data, describe(&warnings), false)),
+            Err(AppError::Refused(refusal))
+                if refusal.reason == RefusalReason::SupportMeasure && override_reason.is_some() =>
+            {
+                // Decide again without the measures: every other rule still applies.
+                let data = load(&self.store, &req).await?;
+                let decision = decide(
+                    &EligibilityRequest {
+                        kind: req.kind,
+                        channel: req.channel,
+                        at: req.at,
+                        tax_year: req.options.tax_year,
+                    },
+                    &SubjectData {
+                        municipality: &data.town,
+                        card: None,
+                        resident: data.resident.as_ref(),
+                        household: &data.household,
+                        seal: data.seal.as_ref(),
+                        koseki: data.koseki.as_ref(),
+                        tax: data.tax.as_ref(),
+                        support_measures: &[],
+                        suppressions: &data.suppressions,
+                    },
+                );
+                match decision {
+                    Decision::Refused(r) => Err(AppError::Refused(r)),
+                    Decision::Issuable { warnings } => Ok((req, data, describe(&warnings), true)),
+                }
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// 窓口交付: issues `copies` copies, each with its own 発行番号 from the terminal's
+    /// printer, records them with the clerk, the applicant and the fee, and answers
+    /// the PDFs (kept nowhere).
+    pub async fn counter_issue(
+        &self,
+        session: &StaffSession,
+        r: &CounterRequest,
+        now: OffsetDateTime,
+    ) -> Result<CounterIssued, AppError> {
+        session.require(Action::IssueCertificate)?;
+        let issuance_id = uuid::Uuid::new_v4().to_string();
+        for _ in 0..4 {
+            let version = self.store.registry_version().await?;
+            let (mut cert_req, data, warnings, overridden) =
+                self.counter_decide(session, r, &issuance_id, now).await?;
+            let mut tx = self.store.begin_ledger().await?;
+            if tx.registry_version() != version {
+                continue; // an import committed since the reads: decide again
+            }
+            let day = cert_req.number.date.compact();
+            let point = format!("{}/{}", r.terminal, r.printer);
+            let mut documents = Vec::new();
+            let mut subject_id = String::new();
+            for copy in 1..=r.copies {
+                cert_req.number.serial = tx.next_serial(&day, &point).await?;
+                let cert = render_loaded(&self.fonts, &cert_req, &data, Vec::new())?;
+                subject_id = cert.subject_id.clone();
+                documents.push(IssuedDocument {
+                    copy,
+                    issue_number: cert_req.number.to_string(),
+                    pages: u32::try_from(cert.pdf.pages).unwrap_or(u32::MAX),
+                    sha256: sha256_hex(&cert.pdf.bytes),
+                    pdf: cert.pdf.bytes,
+                });
+            }
+            let exemption = match &r.applicant {
+                Applicant::Official { office } => Some(format!("公用: {office}")),
+                _ => None,
+            };
+            let fee = compute_fee(
+                &data.town,
+                r.kind,
+                Channel::Counter,
+                r.copies,
+                exemption.as_deref(),
+            )
+            .map_err(|e| AppError::BadRequest {
+                field: "copies",
+                reason: e.to_string(),
+            })?;
+            let receipt_serial = tx
+                .next_serial(&day, &format!("receipt/{}", r.terminal))
+                .await?;
+            let receipt_no = format!("{day}-{}-{receipt_serial:04}", r.terminal);
+            let applicant =
+                serde_json::to_string(&r.applicant).map_err(|e| AppError::BadRequest {
+                    field: "applicant",
+                    reason: e.to_string(),
+                })?;
+            let items = serde_json::json!({
+                "options": format!("{:?}", r.options),
+                "identity": r.identity,
+                "override_reason": if overridden { r.override_reason.clone() } else { None },
+            })
+            .to_string();
+            let pages: u32 = documents.iter().map(|d| d.pages).sum();
+            let at = rfc3339(now);
+            tx.append(
+                &ISSUANCES,
+                vec![
+                    text(&issuance_id),
+                    text(&issuance_id),
+                    text(sha256_hex(items.as_bytes())),
+                    text("counter"),
+                    text(&point),
+                    text(&session.login),
+                    text(applicant),
+                    text(&subject_id),
+                    text(r.kind.code()),
+                    text(items),
+                    Cell::Int(i64::from(r.copies)),
+                    Cell::Int(i64::from(pages)),
+                    Cell::Int(i64::from(fee.total_yen)),
+                    text(&at),
+                ],
+            )
+            .await?;
+            for d in &documents {
+                tx.append(
+                    &ISSUED_COPIES,
+                    vec![
+                        text(&issuance_id),
+                        Cell::Int(i64::from(d.copy)),
+                        text(&d.issue_number),
+                        Cell::Int(i64::from(d.pages)),
+                        text(&d.sha256),
+                    ],
+                )
+                .await?;
+            }
+            tx.append(
+                &FEES,
+                vec![
+                    text(uuid::Uuid::new_v4().to_string()),
+                    text(&issuance_id),
+                    text(r.kind.code()),
+                    text("counter"),
+                    Cell::Int(i64::from(fee.total_yen)),
+                    text(if fee.exemption.is_some() {
+                        "exempt"
+                    } else {
+                        r.payment.code()
+                    }),
+                    fee.exemption.clone().map_or(Cell::Null, text),
+                    text(&receipt_no),
+                    text(&session.login),
+                    text(&at),
+                ],
+            )
+            .await?;
+            tx.commit(AuditEntry {
+                at,
+                actor: session.login.clone(),
+                action: if overridden {
+                    "counter.issue_override".into()
+                } else {
+                    "counter.issue".into()
+                },
+                target: subject_id,
+                detail: serde_json::json!({
+                    "issuance_id": issuance_id,
+                    "certificate": r.kind.code(),
+                    "copies": r.copies,
+                    "issue_numbers": documents.iter().map(|d| d.issue_number.as_str()).collect::<Vec<_>>(),
+                    "override_reason": if overridden { r.override_reason.clone() } else { None },
+                })
+                .to_string(),
+            })
+            .await?;
+            return Ok(CounterIssued {
+                issuance_id,
+                receipt_no,
+                fee_yen: fee.total_yen,
+                exemption: fee.exemption,
+                warnings,
+                documents,
+            });
+        }
+        Err(AppError::Busy)
+    }
+
+    /// Renders what an issuance would print, without numbers or ledger rows; the view
+    /// is audited.
+    pub async fn counter_preview(
+        &self,
+        session: &StaffSession,
+        r: &CounterRequest,
+        now: OffsetDateTime,
+    ) -> Result<CounterIssued, AppError> {
+        session.require(Action::PreviewCertificate)?;
+        let request_id = uuid::Uuid::new_v4().to_string();
+        let (cert_req, data, warnings, overridden) =
+            self.counter_decide(session, r, &request_id, now).await?;
+        let cert = render_loaded(&self.fonts, &cert_req, &data, Vec::new())?;
+        let tx = self.store.begin_ledger().await?;
+        tx.commit(AuditEntry {
+            at: rfc3339(now),
+            actor: session.login.clone(),
+            action: "counter.view".into(),
+            target: cert.subject_id.clone(),
+            detail: serde_json::json!({
+                "preview": request_id, "certificate": r.kind.code(), "override": overridden,
+            })
+            .to_string(),
+        })
+        .await?;
+        Ok(CounterIssued {
+            issuance_id: String::new(),
+            receipt_no: String::new(),
+            fee_yen: 0,
+            exemption: None,
+            warnings,
+            documents: vec![IssuedDocument {
+                copy: 1,
+                issue_number: String::new(),
+                pages: u32::try_from(cert.pdf.pages).unwrap_or(u32::MAX),
+                sha256: sha256_hex(&cert.pdf.bytes),
+                pdf: cert.pdf.bytes,
+            }],
+        })
+    }
+
+    /// Voids a counter issuance (処分情報): a `void` event and a reversing fee row.
+    /// Voiding twice is refused.
+    pub async fn counter_void(
+        &self,
+        session: &StaffSession,
+        issuance_id: &str,
+        reason: &str,
+        now: OffsetDateTime,
+    ) -> Result<(), AppError> {
+        session.require(Action::VoidIssuance)?;
+        if reason.trim().is_empty() {
+            return Err(AppError::BadRequest {
+                field: "reason",
+                reason: "a void needs its reason".into(),
+            });
+        }
+        let mut tx = self.store.begin_ledger().await?;
+        let issuance = tx
+            .rows_where(&ISSUANCES, "issuance_id", issuance_id)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or(AppError::UnknownIssuance)?;
+        let events = tx
+            .rows_where(&ISSUANCE_EVENTS, "issuance_id", issuance_id)
+            .await?;
+        if events
+            .iter()
+            .any(|e| matches!(e.get(2), Some(Cell::Text(t)) if t == "void"))
+        {
+            return Err(AppError::BadRequest {
+                field: "issuance_id",
+                reason: "already voided".into(),
+            });
+        }
+        let fees = tx.rows_where(&FEES, "issuance_id", issuance_id).await?;
+        let paid: i64 = fees
+            .iter()
+            .map(|f| match f.get(4) {
+                Some(Cell::Int(n)) => *n,
+                _ => 0,
+            })
+            .sum();
+        let at = rfc3339(now);
+        let detail = serde_json::json!({"reason": reason.trim()}).to_string();
+        tx.append(
+            &ISSUANCE_EVENTS,
+            vec![
+                text(uuid::Uuid::new_v4().to_string()),
+                text(issuance_id),
+                text("void"),
+                text(detail.clone()),
+                text(&session.login),
+                text(&at),
+            ],
+        )
+        .await?;
+        let cell = |i: usize| issuance.get(i).cloned().unwrap_or(Cell::Null);
+        // The reversal is booked under the method the fee was taken by, so that the
+        // day's expected cash is right.
+        let method = fees
+            .first()
+            .and_then(|f| f.get(5).cloned())
+            .unwrap_or_else(|| text("cash"));
+        tx.append(
+            &FEES,
+            vec![
+                text(uuid::Uuid::new_v4().to_string()),
+                text(issuance_id),
+                cell(8),
+                cell(3),
+                Cell::Int(-paid),
+                method,
+                text(format!("void: {}", reason.trim())),
+                Cell::Null,
+                text(&session.login),
+                text(&at),
+            ],
+        )
+        .await?;
+        tx.commit(AuditEntry {
+            at,
+            actor: session.login.clone(),
+            action: "counter.void".into(),
+            target: issuance_id.to_owned(),
+            detail,
+        })
+        .await?;
+        Ok(())
+    }
+}
+
+fn describe(warnings: &[kofu_domain::eligibility::Warning]) -> Vec<String> {
+    warnings.iter().map(|w| format!("{w:?}")).collect()
+}
+
+// ---------------------------------------------------------------------------------------
+// The day close (日計・締め)
+
+/// The counter's money and work of one day.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct DayTotals {
+    /// Cash expected in the till: cash fees less cash reversals.
+    pub cash_yen: i64,
+    /// Cashless payments, less their reversals.
+    pub cashless_yen: i64,
+    /// Fee-exempt (公用) issuances.
+    pub exempt: i64,
+    /// Counter issuances.
+    pub issuances: i64,
+    /// Voids recorded.
+    pub voids: i64,
+}
+
+/// A day signed off.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DayClose {
+    /// The day (local).
+    pub day: String,
+    /// Its totals.
+    pub totals: DayTotals,
+    /// Cash counted in the till.
+    pub counted_cash_yen: i64,
+    /// Counted less expected.
+    pub difference_yen: i64,
+    /// The audit chain head the seal covers.
+    pub audit_head: String,
+}
+
+fn local_day(at: Option<&Cell>) -> Option<Date> {
+    match at {
+        Some(Cell::Text(t)) => {
+            OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
+                .ok()
+                .map(|i| local_date_time(i).0)
+        }
+        _ => None,
+    }
+}
+
+fn int(cell: Option<&Cell>) -> i64 {
+    match cell {
+        Some(Cell::Int(n)) => *n,
+        _ => 0,
+    }
+}
+
+fn is_text(cell: Option<&Cell>, value: &str) -> bool {
+    matches!(cell, Some(Cell::Text(t)) if t == value)
+}
+
+impl Office {
+    async fn totals_in(
+        &self,
+        tx: &mut kofu_store::LedgerTx,
+        day: Date,
+    ) -> Result<DayTotals, AppError> {
+        let mut t = DayTotals::default();
+        for f in tx.rows_where(&FEES, "channel", "counter").await? {
+            if local_day(f.get(9)) != Some(day) {
+                continue;
+            }
+            let amount = int(f.get(4));
+            if is_text(f.get(5), "cash") {
+                t.cash_yen += amount;
+            } else if is_text(f.get(5), "cashless") {
+                t.cashless_yen += amount;
+            } else if is_text(f.get(5), "exempt") {
+                t.exempt += 1;
+            }
+        }
+        t.issuances = tx
+            .rows_where(&ISSUANCES, "channel", "counter")
+            .await?
+            .iter()
+            .filter(|i| local_day(i.get(13)) == Some(day))
+            .count() as i64;
+        t.voids = tx
+            .rows_where(&ISSUANCE_EVENTS, "event", "void")
+            .await?
+            .iter()
+            .filter(|e| local_day(e.get(5)) == Some(day))
+            .count() as i64;
+        Ok(t)
+    }
+
+    /// The day's expected money by method, for counting the till (read only).
+    pub async fn day_totals(
+        &self,
+        session: &StaffSession,
+        day: Date,
+    ) -> Result<DayTotals, AppError> {
+        session.require(Action::CountCash)?;
+        let mut tx = self.store.begin_ledger().await?;
+        // Read in a ledger transaction so that totals and rows are one snapshot; it
+        // writes nothing and is dropped (rolled back).
+        self.totals_in(&mut tx, day).await
+    }
+
+    /// Signs the day off: the expected totals against the cash counted, sealed with
+    /// the audit chain head in a `day_closes` row. A day is closed once.
+    pub async fn close_day(
+        &self,
+        session: &StaffSession,
+        day: Date,
+        counted_cash_yen: i64,
+        now: OffsetDateTime,
+    ) -> Result<DayClose, AppError> {
+        session.require(Action::SignOffDay)?;
+        let mut tx = self.store.begin_ledger().await?;
+        if !tx
+            .rows_where(&DAY_CLOSES, "day", &day.to_string())
+            .await?
+            .is_empty()
+        {
+            return Err(AppError::DayClosed(day.to_string()));
+        }
+        let totals = self.totals_in(&mut tx, day).await?;
+        let audit_head = tx.audit_head().await?;
+        let close = DayClose {
+            day: day.to_string(),
+            totals,
+            counted_cash_yen,
+            difference_yen: counted_cash_yen - totals.cash_yen,
+            audit_head,
+        };
+        let totals_json = serde_json::to_string(&totals).map_err(|e| AppError::BadRequest {
+            field: "day",
+            reason: e.to_string(),
+        })?;
+        let at = rfc3339(now);
+        tx.append(
+            &DAY_CLOSES,
+            vec![
+                text(&close.day),
+                text(totals_json),
+                Cell::Int(counted_cash_yen),
+                Cell::Int(close.difference_yen),
+                text(&session.login),
+                text(&close.audit_head),
+                text(&at),
+            ],
+        )
+        .await?;
+        tx.commit(AuditEntry {
+            at,
+            actor: session.login.clone(),
+            action: "counter.day_close".into(),
+            target: close.day.clone(),
+            detail: serde_json::to_string(&close).unwrap_or_default(),
+        })
+        .await?;
+        Ok(close)
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The supervisor's report
+
+/// What a supervisor reviews for one day (DOMAIN.md §5, §6: every kiosk error and
+/// every override surfaced, not dismissed).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct DayReport {
+    /// The day (local).
+    pub day: String,
+    /// Issuances by certificate kind.
+    pub by_kind: std::collections::BTreeMap<String, i64>,
+    /// Issuances by channel (`counter`, `kiosk`).
+    pub by_channel: std::collections::BTreeMap<String, i64>,
+    /// Issuances by local hour (`00`..`23`): late-night work stands out.
+    pub by_hour: std::collections::BTreeMap<String, i64>,
+    /// Counter issuances by staff login.
+    pub by_staff: std::collections::BTreeMap<String, i64>,
+    /// Copies issued.
+    pub copies: i64,
+    /// Voids: issuance, staff, reason, when.
+    pub voids: Vec<serde_json::Value>,
+    /// Support-measure overrides: who, for whom, why.
+    pub overrides: Vec<serde_json::Value>,
+    /// Kiosk outcomes other than `printed`.
+    pub kiosk_failures: Vec<serde_json::Value>,
+    /// Kiosk issuances (any day) still without an outcome past the outcome window.
+    pub kiosk_without_outcome: Vec<serde_json::Value>,
+}
+
+fn text_of(cell: Option<&Cell>) -> String {
+    match cell {
+        Some(Cell::Text(t)) => t.clone(),
+        _ => String::new(),
+    }
+}
+
+impl Office {
+    /// The supervisor's report of a day; reading it is audited.
+    pub async fn day_report(
+        &self,
+        session: &StaffSession,
+        day: Date,
+        now: OffsetDateTime,
+    ) -> Result<DayReport, AppError> {
+        session.require(Action::ViewReport)?;
+        let mut r = DayReport {
+            day: day.to_string(),
+            ..DayReport::default()
+        };
+        let issuances = self.store.ledger_rows(&ISSUANCES).await?;
+        let events = self.store.ledger_rows(&ISSUANCE_EVENTS).await?;
+        let window =
+            time::Duration::try_from(self.settings.outcome_window).unwrap_or(time::Duration::MAX);
+        let parse = |c: Option<&Cell>| {
+            OffsetDateTime::parse(&text_of(c), &time::format_description::well_known::Rfc3339).ok()
+        };
+        for i in &issuances {
+            let channel = text_of(i.get(3));
+            let issued_at = parse(i.get(13));
+            if channel == "kiosk" {
+                let id = text_of(i.first());
+                let has_outcome = events
+                    .iter()
+                    .any(|e| text_of(e.get(1)) == id && is_text(e.get(2), "outcome"));
+                if !has_outcome && issued_at.is_some_and(|t| t + window <= now) {
+                    r.kiosk_without_outcome.push(serde_json::json!({
+                        "issuance_id": id, "point": text_of(i.get(4)),
+                        "issued_at": text_of(i.get(13)),
+                    }));
+                }
+            }
+            let Some(at) = issued_at.filter(|t| local_date_time(*t).0 == day) else {
+                continue;
+            };
+            *r.by_kind.entry(text_of(i.get(8))).or_default() += 1;
+            *r.by_channel.entry(channel.clone()).or_default() += 1;
+            let hour = local_date_time(at).1.minutes() / 60;
+            *r.by_hour.entry(format!("{hour:02}")).or_default() += 1;
+            if channel == "counter" {
+                *r.by_staff.entry(text_of(i.get(5))).or_default() += 1;
+            }
+            r.copies += int(i.get(10));
+        }
+        for e in &events {
+            if local_day(e.get(5)) != Some(day) {
+                continue;
+            }
+            let detail: serde_json::Value =
+                serde_json::from_str(&text_of(e.get(3))).unwrap_or_default();
+            if is_text(e.get(2), "void") {
+                r.voids.push(serde_json::json!({
+                    "issuance_id": text_of(e.get(1)), "staff": text_of(e.get(4)),
+                    "reason": detail["reason"], "at": text_of(e.get(5)),
+                }));
+            } else if is_text(e.get(2), "outcome") && detail["outcome"] != "printed" {
+                r.kiosk_failures.push(serde_json::json!({
+                    "issuance_id": text_of(e.get(1)), "outcome": detail["outcome"],
+                    "at": text_of(e.get(5)),
+                }));
+            }
+        }
+        for a in self.store.audit_rows().await? {
+            let on_day =
+                OffsetDateTime::parse(&a.at, &time::format_description::well_known::Rfc3339)
+                    .is_ok_and(|t| local_date_time(t).0 == day);
+            if on_day && a.action == "counter.issue_override" {
+                let detail: serde_json::Value = serde_json::from_str(&a.detail).unwrap_or_default();
+                r.overrides.push(serde_json::json!({
+                    "staff": a.actor, "subject_id": a.target,
+                    "issuance_id": detail["issuance_id"], "reason": detail["override_reason"],
+                    "at": a.at,
+                }));
+            }
+        }
+        let tx = self.store.begin_ledger().await?;
+        tx.commit(AuditEntry {
+            at: rfc3339(now),
+            actor: session.login.clone(),
+            action: "counter.report".into(),
+            target: r.day.clone(),
+            detail: "{}".into(),
+        })
+        .await?;
+        Ok(r)
+    }
+}

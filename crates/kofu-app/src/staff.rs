@@ -1,0 +1,794 @@
+//! Staff: personal accounts, two-factor login (password and TOTP), sessions, and the
+//! one table of who may do what.
+//!
+//! DOMAIN.md §6 asks for a personal ID per clerk with a role, two-factor login and a
+//! lock-out after repeated failures, with every login and every change logged. Staff
+//! rows are state; each change commits together with its audit entry. The instant is
+//! always a parameter.
+
+use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
+use hmac::{Hmac, Mac as _};
+use kofu_store::staff::StaffRow;
+use kofu_store::{AuditEntry, Store};
+use serde::Serialize;
+use sha2::{Digest as _, Sha256};
+use time::OffsetDateTime;
+
+use crate::{AppError, Office};
+
+/// Consecutive failed logins after which an account is locked.
+pub const MAX_FAILED_ATTEMPTS: i64 = 5;
+/// The least number of characters in a password.
+pub const MIN_PASSWORD_CHARS: usize = 12;
+/// TOTP time step (RFC 6238), in seconds.
+pub const TOTP_STEP_SECS: i64 = 30;
+/// TOTP digits.
+pub const TOTP_DIGITS: u32 = 6;
+/// Bytes of a TOTP secret (160 bits, as RFC 4226 recommends for HMAC-SHA-1).
+const TOTP_SECRET_BYTES: usize = 20;
+
+/// What a member of staff is at the counter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// A counter clerk.
+    Clerk,
+    /// The counter's supervisor: voids, the day close, reports.
+    Supervisor,
+    /// 支援措置責任者: the only one who may override a support-measure stop.
+    SupportOfficer,
+    /// Manages staff accounts; sees no resident data.
+    Admin,
+}
+
+impl Role {
+    /// Every role, for exhaustive tests and listings.
+    pub const ALL: [Role; 4] = [
+        Role::Clerk,
+        Role::Supervisor,
+        Role::SupportOfficer,
+        Role::Admin,
+    ];
+
+    /// The stored and wire name.
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::Clerk => "clerk",
+            Role::Supervisor => "supervisor",
+            Role::SupportOfficer => "support_officer",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = AppError;
+
+    fn from_str(s: &str) -> Result<Role, AppError> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.code() == s)
+            .ok_or_else(|| AppError::BadRequest {
+                field: "role",
+                reason: format!("unknown role {s:?} (clerk, supervisor, support_officer, admin)"),
+            })
+    }
+}
+
+/// What a session may ask for: every counter endpoint names one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Look residents up.
+    SearchResidents,
+    /// Render a certificate without issuing it.
+    PreviewCertificate,
+    /// Issue a certificate at the counter.
+    IssueCertificate,
+    /// Issue despite a support-measure stop.
+    OverrideSupportMeasure,
+    /// Void an issued certificate.
+    VoidIssuance,
+    /// Count the cash of the day.
+    CountCash,
+    /// Sign the day off and seal it.
+    SignOffDay,
+    /// Read the supervisor report.
+    ViewReport,
+    /// Add, lock, unlock or deactivate staff accounts.
+    ManageStaff,
+}
+
+impl Action {
+    /// Every action, for exhaustive tests.
+    pub const ALL: [Action; 9] = [
+        Action::SearchResidents,
+        Action::PreviewCertificate,
+        Action::IssueCertificate,
+        Action::OverrideSupportMeasure,
+        Action::VoidIssuance,
+        Action::CountCash,
+        Action::SignOffDay,
+        Action::ViewReport,
+        Action::ManageStaff,
+    ];
+}
+
+/// The authorisation matrix: whether `role` may perform `action`. The one place it is
+/// decided.
+pub fn allowed(role: Role, action: Action) -> bool {
+    use Action as A;
+    match role {
+        Role::Clerk => matches!(
+            action,
+            A::SearchResidents | A::PreviewCertificate | A::IssueCertificate | A::CountCash
+        ),
+        Role::Supervisor => matches!(
+            action,
+            A::SearchResidents
+                | A::PreviewCertificate
+                | A::IssueCertificate
+                | A::VoidIssuance
+                | A::CountCash
+                | A::SignOffDay
+                | A::ViewReport
+        ),
+        Role::SupportOfficer => matches!(
+            action,
+            A::SearchResidents
+                | A::PreviewCertificate
+                | A::IssueCertificate
+                | A::OverrideSupportMeasure
+        ),
+        // Separation of duties: whoever manages accounts cannot look residents up.
+        Role::Admin => matches!(action, A::ManageStaff | A::ViewReport),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// TOTP (RFC 6238 over RFC 4226) and base32 (RFC 4648)
+
+const BASE32: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
+/// Base32 (RFC 4648) without padding, as authenticator apps read secrets.
+pub fn base32_encode(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len().div_ceil(5) * 8);
+    let (mut buffer, mut bits) = (0u32, 0u32);
+    for &b in bytes {
+        buffer = (buffer << 8) | u32::from(b);
+        bits += 8;
+        while bits >= 5 {
+            bits -= 5;
+            out.push(char::from(BASE32[((buffer >> bits) & 31) as usize]));
+        }
+    }
+    if bits > 0 {
+        out.push(char::from(BASE32[((buffer << (5 - bits)) & 31) as usize]));
+    }
+    out
+}
+
+/// Decodes base32 (case-insensitive, padding and spaces ignored); `None` if invalid.
+pub fn base32_decode(text: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(text.len() * 5 / 8);
+    let (mut buffer, mut bits) = (0u32, 0u32);
+    for c in text.bytes().filter(|c| *c != b'=' && *c != b' ') {
+        let value = BASE32.iter().position(|&a| a == c.to_ascii_uppercase())?;
+        buffer = (buffer << 5) | u32::try_from(value).ok()?;
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            out.push(u8::try_from((buffer >> bits) & 0xff).ok()?);
+        }
+    }
+    Some(out)
+}
+
+/// The HOTP value (RFC 4226) of `secret` at `counter`, truncated to `digits` digits.
+pub fn hotp(secret: &[u8], counter: u64, digits: u32) -> Option<u32> {
+    let mut mac = Hmac::<sha1::Sha1>::new_from_slice(secret).ok()?;
+    mac.update(&counter.to_be_bytes());
+    let hash = mac.finalize().into_bytes();
+    let offset = usize::from(hash[hash.len() - 1] & 0x0f);
+    let code = u32::from_be_bytes([
+        hash[offset] & 0x7f,
+        hash[offset + 1],
+        hash[offset + 2],
+        hash[offset + 3],
+    ]);
+    Some(code % 10u32.checked_pow(digits)?)
+}
+
+/// The TOTP time step of an instant.
+pub fn totp_step(at: OffsetDateTime) -> i64 {
+    at.unix_timestamp().div_euclid(TOTP_STEP_SECS)
+}
+
+/// The step within one step of `at` whose code is `code`, if any (clocks drift).
+fn totp_match(secret: &[u8], code: &str, at: OffsetDateTime) -> Option<i64> {
+    let code = code.trim();
+    if code.len() != TOTP_DIGITS as usize || !code.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let now = totp_step(at);
+    (now - 1..=now + 1).find(|&step| {
+        u64::try_from(step)
+            .ok()
+            .and_then(|s| hotp(secret, s, TOTP_DIGITS))
+            .is_some_and(|expected| format!("{expected:06}") == code)
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// Passwords
+
+/// Argon2id hash of a password in PHC string format, with a fresh random salt.
+pub fn hash_password(password: &str) -> Result<String, AppError> {
+    let salt_bytes = random_bytes::<16>()?;
+    let salt = SaltString::encode_b64(&salt_bytes).map_err(|e| internal(e.to_string()))?;
+    argon2::Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| internal(e.to_string()))
+}
+
+/// Whether `password` matches an Argon2 hash (any unreadable hash matches nothing).
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|parsed| {
+        argon2::Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+    })
+}
+
+fn internal(reason: String) -> AppError {
+    AppError::BadRequest {
+        field: "(server)",
+        reason,
+    }
+}
+
+fn random_bytes<const N: usize>() -> Result<[u8; N], AppError> {
+    let mut bytes = [0u8; N];
+    getrandom::fill(&mut bytes).map_err(|e| internal(format!("no randomness: {e}")))?;
+    Ok(bytes)
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn rfc3339(t: OffsetDateTime) -> String {
+    t.to_offset(time::UtcOffset::UTC)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+// ---------------------------------------------------------------------------------------
+// Use cases
+
+/// A staff account to create.
+#[derive(Clone)]
+pub struct NewStaff {
+    /// The personal login: 1..=64 of `a-z 0-9 . _ -`.
+    pub login: String,
+    /// The role.
+    pub role: Role,
+    /// The initial password (at least [`MIN_PASSWORD_CHARS`] characters).
+    pub password: String,
+}
+
+impl std::fmt::Debug for NewStaff {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewStaff")
+            .field("login", &self.login)
+            .field("role", &self.role)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a new account's holder needs once: the TOTP secret for their authenticator.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Enrolment {
+    /// The TOTP secret, base32.
+    pub totp_secret: String,
+    /// The `otpauth://totp/…` URI (a QR code of it enrols an authenticator app).
+    pub otpauth_uri: String,
+}
+
+/// A login attempt.
+#[derive(Clone)]
+pub struct Credentials {
+    /// The login.
+    pub login: String,
+    /// The password.
+    pub password: String,
+    /// The current 6-digit TOTP code.
+    pub totp: String,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("login", &self.login)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Who a session belongs to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct StaffSession {
+    /// The login.
+    pub login: String,
+    /// The role.
+    pub role: Role,
+}
+
+impl StaffSession {
+    /// The session's right to `action`, or `Forbidden`.
+    pub fn require(&self, action: Action) -> Result<(), AppError> {
+        if allowed(self.role, action) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(action))
+        }
+    }
+}
+
+/// A session just started.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SessionStarted {
+    /// The bearer token (given once, kept only as a digest).
+    pub token: String,
+    /// Whose.
+    pub staff: StaffSession,
+    /// Idle seconds after which it expires.
+    pub expires_idle_secs: u64,
+}
+
+impl std::fmt::Debug for SessionStarted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionStarted")
+            .field("staff", &self.staff)
+            .finish_non_exhaustive()
+    }
+}
+
+fn valid_login(login: &str) -> bool {
+    (1..=64).contains(&login.len())
+        && login
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+}
+
+fn role_of(code: &str) -> Result<Role, AppError> {
+    code.parse()
+}
+
+/// Creates a staff account. `actor` is who creates it (`cli` from the command line,
+/// or an admin's login). Needs only the store: enrolling staff loads no fonts.
+pub async fn add_staff(
+    store: &Store,
+    new: &NewStaff,
+    actor: &str,
+    now: OffsetDateTime,
+) -> Result<Enrolment, AppError> {
+    if !valid_login(&new.login) {
+        return Err(AppError::BadRequest {
+            field: "login",
+            reason: "1 to 64 characters of a-z, 0-9, '.', '_', '-'".into(),
+        });
+    }
+    let chars = new.password.chars().count();
+    if chars < MIN_PASSWORD_CHARS {
+        return Err(AppError::WeakPassword(MIN_PASSWORD_CHARS));
+    }
+    let password = new.password.clone();
+    // Argon2 is deliberately slow: off the async threads.
+    let password_hash = tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|e| internal(e.to_string()))??;
+    let secret = base32_encode(&random_bytes::<TOTP_SECRET_BYTES>()?);
+    let mut tx = store.begin_ledger().await?;
+    let row = StaffRow {
+        login: new.login.clone(),
+        role: new.role.code().to_owned(),
+        password_hash,
+        totp_secret: secret.clone(),
+        last_totp_step: 0,
+        failed_attempts: 0,
+        active: true,
+        created_at: rfc3339(now),
+    };
+    match tx.insert_staff(&row).await {
+        Err(e) if e.is_unique_violation() => {
+            return Err(AppError::DuplicateLogin(new.login.clone()));
+        }
+        other => other?,
+    }
+    tx.commit(AuditEntry {
+        at: rfc3339(now),
+        actor: actor.to_owned(),
+        action: "staff.add".into(),
+        target: new.login.clone(),
+        detail: serde_json::json!({"role": new.role.code()}).to_string(),
+    })
+    .await?;
+    let issuer = "kofu";
+    Ok(Enrolment {
+        otpauth_uri: format!(
+            "otpauth://totp/{issuer}:{}?secret={secret}&issuer={issuer}&algorithm=SHA1&digits={TOTP_DIGITS}&period={TOTP_STEP_SECS}",
+            new.login
+        ),
+        totp_secret: secret,
+    })
+}
+
+impl Office {
+    /// Logs a member of staff in with password and TOTP code. Every attempt is audited;
+    /// the fifth consecutive failure locks the account.
+    pub async fn login(
+        &self,
+        creds: &Credentials,
+        now: OffsetDateTime,
+    ) -> Result<SessionStarted, AppError> {
+        // Verify before taking the write transaction: Argon2 takes a while and the
+        // transaction holds SQLite's write lock. The counts are taken inside it.
+        let stored = self.store.staff(&creds.login).await?;
+        let (password_ok, totp_step) = match &stored {
+            Some(row) => {
+                let (password, hash) = (creds.password.clone(), row.password_hash.clone());
+                let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+                    .await
+                    .map_err(|e| internal(e.to_string()))?;
+                let step = base32_decode(&row.totp_secret)
+                    .and_then(|secret| totp_match(&secret, &creds.totp, now));
+                (ok, step)
+            }
+            None => (false, None),
+        };
+        let mut tx = self.store.begin_ledger().await?;
+        let audit = |action: &str, detail: serde_json::Value| AuditEntry {
+            at: rfc3339(now),
+            actor: creds.login.clone(),
+            action: action.to_owned(),
+            target: creds.login.clone(),
+            detail: detail.to_string(),
+        };
+        let Some(row) = tx.staff_for_update(&creds.login).await? else {
+            tx.commit(audit(
+                "staff.login_failed",
+                serde_json::json!({"reason": "unknown_login"}),
+            ))
+            .await?;
+            return Err(AppError::InvalidCredentials);
+        };
+        match judge(&row, password_ok, totp_step) {
+            Verdict::Inactive => {
+                tx.commit(audit(
+                    "staff.login_refused",
+                    serde_json::json!({"reason": "inactive"}),
+                ))
+                .await?;
+                Err(AppError::AccountDisabled)
+            }
+            Verdict::Locked => {
+                tx.commit(audit(
+                    "staff.login_refused",
+                    serde_json::json!({"reason": "locked", "failed_attempts": row.failed_attempts}),
+                ))
+                .await?;
+                Err(AppError::AccountLocked)
+            }
+            Verdict::Accept { step } => {
+                let token = hex(&random_bytes::<32>()?);
+                tx.set_login_state(&row.login, 0, step).await?;
+                tx.start_session(
+                    &sha256_hex(token.as_bytes()),
+                    &row.login,
+                    now.unix_timestamp(),
+                )
+                .await?;
+                tx.commit(audit("staff.login", serde_json::json!({"role": row.role})))
+                    .await?;
+                Ok(SessionStarted {
+                    token,
+                    staff: StaffSession {
+                        login: row.login,
+                        role: role_of(&row.role)?,
+                    },
+                    expires_idle_secs: self.settings.session_idle.as_secs(),
+                })
+            }
+            Verdict::Fail { failed, locked } => {
+                tx.set_login_state(&row.login, failed, row.last_totp_step)
+                    .await?;
+                tx.commit(audit(
+                    "staff.login_failed",
+                    serde_json::json!({
+                        "reason": if password_ok { "totp" } else { "password" },
+                        "failed_attempts": failed,
+                        "locked": locked,
+                    }),
+                ))
+                .await?;
+                Err(if locked {
+                    AppError::AccountLocked
+                } else {
+                    AppError::InvalidCredentials
+                })
+            }
+        }
+    }
+
+    /// The session of a bearer token, if open, not idle too long and its account still
+    /// active; using it restarts its idle clock.
+    pub async fn authenticate(
+        &self,
+        token: &str,
+        now: OffsetDateTime,
+    ) -> Result<StaffSession, AppError> {
+        let digest = sha256_hex(token.as_bytes());
+        let row = self
+            .store
+            .session(&digest)
+            .await?
+            .ok_or(AppError::Unauthenticated)?;
+        if !row.active {
+            return Err(AppError::Unauthenticated);
+        }
+        let idle = i64::try_from(self.settings.session_idle.as_secs()).unwrap_or(i64::MAX);
+        let now_unix = now.unix_timestamp();
+        if idle_expired(row.last_seen_unix, now_unix, idle) {
+            return Err(AppError::SessionExpired);
+        }
+        self.store.touch_session(&digest, now_unix).await?;
+        Ok(StaffSession {
+            login: row.login,
+            role: role_of(&row.role)?,
+        })
+    }
+
+    /// Ends the session of a bearer token.
+    pub async fn logout(&self, token: &str, now: OffsetDateTime) -> Result<(), AppError> {
+        let session = self.authenticate(token, now).await?;
+        let mut tx = self.store.begin_ledger().await?;
+        tx.end_session(&sha256_hex(token.as_bytes())).await?;
+        tx.commit(AuditEntry {
+            at: rfc3339(now),
+            actor: session.login.clone(),
+            action: "staff.logout".into(),
+            target: session.login,
+            detail: "{}".into(),
+        })
+        .await?;
+        Ok(())
+    }
+}
+
+/// What a login attempt on an existing account comes to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Verdict {
+    /// Both factors good: a session, the failure count reset, the step remembered.
+    Accept { step: i64 },
+    /// A factor is wrong: the count after this failure, and whether that locks it.
+    Fail { failed: i64, locked: bool },
+    /// Locked by earlier failures: refused whatever was typed.
+    Locked,
+    /// Deactivated.
+    Inactive,
+}
+
+/// Judges a login attempt on the account state read inside the transaction.
+fn judge(row: &StaffRow, password_ok: bool, totp_step: Option<i64>) -> Verdict {
+    if !row.active {
+        return Verdict::Inactive;
+    }
+    if row.failed_attempts >= MAX_FAILED_ATTEMPTS {
+        return Verdict::Locked;
+    }
+    // A code is good once: a step at or before the last one accepted is a replay.
+    match (password_ok, totp_step.filter(|s| *s > row.last_totp_step)) {
+        (true, Some(step)) => Verdict::Accept { step },
+        _ => {
+            let failed = row.failed_attempts + 1;
+            Verdict::Fail {
+                failed,
+                locked: failed >= MAX_FAILED_ATTEMPTS,
+            }
+        }
+    }
+}
+
+/// Whether a session last used at `last_seen` has been idle longer than `idle` at `now`
+/// (Unix seconds).
+fn idle_expired(last_seen: i64, now: i64, idle: i64) -> bool {
+    now.saturating_sub(last_seen) > idle
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn totp_matches_the_rfc_6238_sha1_vectors() {
+        let secret = b"12345678901234567890";
+        // (T, the 8-digit value of RFC 6238 appendix B)
+        for (t, eight) in [
+            (59i64, 94_287_082u32),
+            (1_111_111_109, 7_081_804),
+            (1_111_111_111, 14_050_471),
+            (1_234_567_890, 89_005_924),
+            (2_000_000_000, 69_279_037),
+            (20_000_000_000, 65_353_130),
+        ] {
+            let at = OffsetDateTime::from_unix_timestamp(t).unwrap();
+            let step = u64::try_from(totp_step(at)).unwrap();
+            assert_eq!(hotp(secret, step, 8), Some(eight), "T={t}");
+            assert_eq!(hotp(secret, step, 6), Some(eight % 1_000_000), "T={t}");
+        }
+        let at = OffsetDateTime::from_unix_timestamp(59).unwrap();
+        assert_eq!(totp_match(secret, "287082", at), Some(1));
+        assert_eq!(totp_match(secret, "287083", at), None);
+        assert_eq!(totp_match(secret, "28708", at), None);
+    }
+
+    #[test]
+    fn base32_round_trips_and_matches_rfc_4648() {
+        // RFC 4648 §10, without padding.
+        for (plain, encoded) in [
+            ("", ""),
+            ("f", "MY"),
+            ("fo", "MZXQ"),
+            ("foo", "MZXW6"),
+            ("foob", "MZXW6YQ"),
+            ("fooba", "MZXW6YTB"),
+            ("foobar", "MZXW6YTBOI"),
+        ] {
+            assert_eq!(base32_encode(plain.as_bytes()), encoded);
+            assert_eq!(base32_decode(encoded).unwrap(), plain.as_bytes());
+        }
+        assert_eq!(
+            base32_decode("mzxw6ytboi======").unwrap(),
+            b"foobar".to_vec()
+        );
+        assert_eq!(base32_decode("MZ1"), None);
+    }
+
+    #[test]
+    fn argon2id_round_trip() {
+        let hash = hash_password("correct horse battery").unwrap();
+        assert!(hash.starts_with("$argon2id$"), "{hash}");
+        assert!(verify_password("correct horse battery", &hash));
+        assert!(!verify_password("correct horse batterY", &hash));
+        assert!(!verify_password("correct horse battery", "not a hash"));
+        // A fresh salt each time.
+        assert_ne!(hash, hash_password("correct horse battery").unwrap());
+    }
+
+    #[test]
+    fn authorisation_matrix_is_exactly_the_table() {
+        use Action as A;
+        // Columns: clerk, supervisor, support_officer, admin.
+        let table: [(Action, [bool; 4]); 9] = [
+            (A::SearchResidents, [true, true, true, false]),
+            (A::PreviewCertificate, [true, true, true, false]),
+            (A::IssueCertificate, [true, true, true, false]),
+            (A::OverrideSupportMeasure, [false, false, true, false]),
+            (A::VoidIssuance, [false, true, false, false]),
+            (A::CountCash, [true, true, false, false]),
+            (A::SignOffDay, [false, true, false, false]),
+            (A::ViewReport, [false, true, false, true]),
+            (A::ManageStaff, [false, false, false, true]),
+        ];
+        assert_eq!(
+            table.iter().map(|(a, _)| *a).collect::<Vec<_>>(),
+            Action::ALL.to_vec(),
+            "the table lists every action once, in order"
+        );
+        for (action, row) in table {
+            for (role, expected) in Role::ALL.into_iter().zip(row) {
+                assert_eq!(
+                    allowed(role, action),
+                    expected,
+                    "{} × {action:?}",
+                    role.code()
+                );
+            }
+        }
+    }
+
+    fn account(failed_attempts: i64) -> StaffRow {
+        StaffRow {
+            login: "clerk1".into(),
+            role: "clerk".into(),
+            password_hash: String::new(),
+            totp_secret: String::new(),
+            last_totp_step: 100,
+            failed_attempts,
+            active: true,
+            created_at: String::new(),
+        }
+    }
+
+    #[test]
+    fn fifth_consecutive_failure_locks_and_a_locked_account_refuses_good_factors() {
+        let mut row = account(0);
+        for n in 1..=5 {
+            let verdict = judge(&row, false, Some(101));
+            assert_eq!(
+                verdict,
+                Verdict::Fail {
+                    failed: n,
+                    locked: n == 5
+                }
+            );
+            row.failed_attempts = n;
+        }
+        assert_eq!(judge(&row, true, Some(101)), Verdict::Locked);
+        // Four failures then a success: the account is still open.
+        assert_eq!(
+            judge(&account(4), true, Some(101)),
+            Verdict::Accept { step: 101 }
+        );
+        // A wrong TOTP counts like a wrong password.
+        assert_eq!(
+            judge(&account(4), true, None),
+            Verdict::Fail {
+                failed: 5,
+                locked: true
+            }
+        );
+        let mut inactive = account(0);
+        inactive.active = false;
+        assert_eq!(judge(&inactive, true, Some(101)), Verdict::Inactive);
+    }
+
+    #[test]
+    fn a_totp_code_is_accepted_once() {
+        assert_eq!(
+            judge(&account(0), true, Some(100)),
+            Verdict::Fail {
+                failed: 1,
+                locked: false
+            }
+        );
+        assert_eq!(
+            judge(&account(0), true, Some(99)),
+            Verdict::Fail {
+                failed: 1,
+                locked: false
+            }
+        );
+        assert_eq!(
+            judge(&account(0), true, Some(101)),
+            Verdict::Accept { step: 101 }
+        );
+    }
+
+    #[test]
+    fn sessions_expire_after_the_idle_time_only() {
+        let idle = 15 * 60;
+        assert!(!idle_expired(1_000, 1_000, idle));
+        assert!(!idle_expired(1_000, 1_000 + idle, idle));
+        assert!(idle_expired(1_000, 1_000 + idle + 1, idle));
+        assert!(!idle_expired(i64::MAX, i64::MIN, idle));
+    }
+
+    #[test]
+    fn roles_parse_from_their_codes_only() {
+        for role in Role::ALL {
+            assert_eq!(role.code().parse::<Role>().unwrap(), role);
+        }
+        assert!("Clerk".parse::<Role>().is_err());
+        assert!("root".parse::<Role>().is_err());
+    }
+}

@@ -1,0 +1,214 @@
+//! What the LGWAN and counter APIs share: the error answer `{"error":{"code","message"}}`
+//! with its stable codes, the mapping of every use-case error to it, and reading a
+//! JSON body (content type, size, every field named in the error).
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use kofu_app::AppError;
+use serde::de::DeserializeOwned;
+use serde_json::json;
+
+/// The largest request body accepted (an issuance request is well under 2 KiB).
+pub const MAX_BODY: usize = 64 * 1024;
+
+/// An error answer: `{"error": {"code": …, "message": …}}`.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+impl ApiError {
+    pub(crate) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn invalid(field: &str, reason: impl std::fmt::Display) -> Self {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            format!("リクエストの項目 {field} が不正です: {reason}"),
+        )
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = json!({"error": {"code": self.code, "message": self.message}});
+        (self.status, axum::Json(body)).into_response()
+    }
+}
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        use StatusCode as S;
+        match e {
+            AppError::Refused(r) => {
+                ApiError::new(S::FORBIDDEN, r.reason.code(), r.reason.kiosk_message())
+            }
+            AppError::InvalidOptions(o) => ApiError::new(
+                S::BAD_REQUEST,
+                "invalid_options",
+                format!("指定された選択項目は使えません: {o}"),
+            ),
+            AppError::BadRequest { field, reason } => ApiError::invalid(field, reason),
+            AppError::Timeout(_) => ApiError::new(
+                S::SERVICE_UNAVAILABLE,
+                "timeout",
+                "時間内に処理できませんでした。証明書は発行されていません。",
+            ),
+            AppError::Busy => ApiError::new(
+                S::SERVICE_UNAVAILABLE,
+                "busy",
+                "住民記録の更新中です。証明書は発行されていません。もう一度お試しください。",
+            ),
+            AppError::RequestIdReused => ApiError::new(
+                S::CONFLICT,
+                "request_id_reused",
+                "この request_id は別の内容の要求に使われています。",
+            ),
+            AppError::NotReproducible(_) => ApiError::new(
+                S::CONFLICT,
+                "not_reproducible",
+                "記録が変わったため、同じ証明書を再送できません。",
+            ),
+            AppError::UnknownIssuance => ApiError::new(
+                S::NOT_FOUND,
+                "unknown_issuance",
+                "該当する発行がありません。",
+            ),
+            AppError::InvalidCredentials => ApiError::new(
+                S::UNAUTHORIZED,
+                "invalid_credentials",
+                "ログイン名、パスワードまたはワンタイムコードが違います。",
+            ),
+            AppError::AccountLocked => ApiError::new(
+                S::FORBIDDEN,
+                "account_locked",
+                "ログインの失敗が続いたため、アカウントはロックされています。管理者に連絡してください。",
+            ),
+            AppError::AccountDisabled => ApiError::new(
+                S::FORBIDDEN,
+                "account_disabled",
+                "このアカウントは無効です。",
+            ),
+            AppError::Unauthenticated => {
+                ApiError::new(S::UNAUTHORIZED, "unauthenticated", "ログインしてください。")
+            }
+            AppError::SessionExpired => ApiError::new(
+                S::UNAUTHORIZED,
+                "session_expired",
+                "操作がない時間が続いたため、ログアウトしました。もう一度ログインしてください。",
+            ),
+            AppError::Forbidden(action) => ApiError::new(
+                S::FORBIDDEN,
+                "forbidden",
+                format!("この役割では行えない操作です（{action:?}）。"),
+            ),
+            AppError::DuplicateLogin(login) => ApiError::new(
+                S::CONFLICT,
+                "duplicate_login",
+                format!("ログイン名 {login} は使われています。"),
+            ),
+            AppError::WeakPassword(n) => ApiError::new(
+                S::BAD_REQUEST,
+                "weak_password",
+                format!("パスワードは {n} 文字以上にしてください。"),
+            ),
+            AppError::DayClosed(day) => {
+                ApiError::new(S::CONFLICT, "day_closed", format!("{day} は締め済みです。"))
+            }
+            AppError::NotFound(what) => {
+                tracing::error!(%what, "a record the service needs is missing");
+                ApiError::new(
+                    S::SERVICE_UNAVAILABLE,
+                    "not_ready",
+                    "発行サーバの準備ができていません。",
+                )
+            }
+            other => {
+                tracing::error!(error = %other, code = other.code(), "internal error");
+                ApiError::new(
+                    S::INTERNAL_SERVER_ERROR,
+                    "internal_error",
+                    "発行サーバで障害が発生しました。証明書は発行されていません。",
+                )
+            }
+        }
+    }
+}
+
+pub(crate) async fn not_found() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "そのような窓口はありません。",
+    )
+}
+
+pub(crate) async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "このメソッドは使えません。",
+    )
+}
+
+/// The body, or the answer to a body too large to read.
+pub(crate) fn bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+    body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                format!("リクエストが大きすぎます（上限 {MAX_BODY} バイト）。"),
+            )
+        } else {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                format!("本文を読めません: {e}"),
+            )
+        }
+    })
+}
+
+/// Reads a JSON body: the right content type, valid JSON, every field as specified.
+pub(crate) fn parse_body<T: DeserializeOwned>(
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<T, ApiError> {
+    let json_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+    if !json_type {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "Content-Type は application/json でなければなりません。",
+        ));
+    }
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if inner.is_syntax() || inner.is_eof() {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "malformed_json",
+                format!("JSON として読めません: {inner}"),
+            )
+        } else {
+            ApiError::invalid(if path == "." { "(body)" } else { &path }, inner)
+        }
+    })
+}

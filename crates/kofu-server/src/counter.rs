@@ -1,0 +1,428 @@
+//! The counter API (`/counter/v1`) the counter desktop app calls: login and logout,
+//! the session, resident search, issuance, preview and void. `docs/counter-api.yaml` is its OpenAPI description.
+//!
+//! Every endpoint but login needs `Authorization: Bearer <token>`; what the session's
+//! role may do is decided in kofu-app (`staff::allowed`), never here. Handlers parse,
+//! call one use case and map its answer.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use base64::Engine as _;
+use kofu_app::Office;
+use kofu_app::SubjectRef;
+use kofu_app::counter::{CounterIssued, CounterRequest, IdentityCheck, Payment, ResidentSearch};
+use kofu_app::staff::{Credentials, StaffSession};
+use kofu_domain::{Applicant, CertificateKind, CertificateOptions, HouseholdSelection};
+use serde::Deserialize;
+use serde_json::json;
+use time::OffsetDateTime;
+
+use crate::api::{ApiError, MAX_BODY, bytes, method_not_allowed, not_found, parse_body};
+
+/// The counter router over an office.
+pub fn router(office: Office) -> Router {
+    Router::new()
+        .route("/counter/v1/login", post(login))
+        .route("/counter/v1/logout", post(logout))
+        .route("/counter/v1/session", get(session_info))
+        .route("/counter/v1/residents", get(residents))
+        .route("/counter/v1/issuances", post(issuance))
+        .route("/counter/v1/previews", post(preview))
+        .route("/counter/v1/issuances/{id}/voids", post(void))
+        .route("/counter/v1/days/{day}", get(day_totals))
+        .route("/counter/v1/days/{day}/close", post(close_day))
+        .route("/counter/v1/reports/{day}", get(report))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .with_state(office)
+}
+
+/// The bearer token of a request.
+fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| ApiError::from(kofu_app::AppError::Unauthenticated))
+}
+
+/// The session a request is made in.
+async fn session(office: &Office, headers: &HeaderMap) -> Result<StaffSession, ApiError> {
+    Ok(office
+        .authenticate(bearer(headers)?, OffsetDateTime::now_utc())
+        .await?)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LoginBody {
+    login: String,
+    password: String,
+    totp: String,
+}
+
+async fn login(
+    State(office): State<Office>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let body = bytes(body)?;
+    let b: LoginBody = parse_body(&headers, &body)?;
+    let started = office
+        .login(
+            &Credentials {
+                login: b.login,
+                password: b.password,
+                totp: b.totp,
+            },
+            OffsetDateTime::now_utc(),
+        )
+        .await?;
+    Ok(axum::Json(json!({
+        "token": started.token,
+        "staff": {"login": started.staff.login, "role": started.staff.role},
+        "expires_idle_secs": started.expires_idle_secs,
+    }))
+    .into_response())
+}
+
+async fn logout(State(office): State<Office>, headers: HeaderMap) -> Result<Response, ApiError> {
+    office
+        .logout(bearer(&headers)?, OffsetDateTime::now_utc())
+        .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn session_info(
+    State(office): State<Office>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let s = session(&office, &headers).await?;
+    Ok(axum::Json(json!({"staff": {"login": s.login, "role": s.role}})).into_response())
+}
+
+async fn residents(
+    State(office): State<Office>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Result<Response, ApiError> {
+    let s = session(&office, &headers).await?;
+    let mut q = ResidentSearch::default();
+    for (key, value) in query_pairs(uri.query().unwrap_or_default())? {
+        match key.as_str() {
+            "name" => q.name = Some(value),
+            "birth_date" => {
+                q.birth_date = Some(value.parse().map_err(|_| {
+                    ApiError::invalid("birth_date", "YYYY-MM-DD の日付ではありません")
+                })?);
+            }
+            "address" => q.address = Some(value),
+            other => return Err(ApiError::invalid(other, "未知の検索条件です")),
+        }
+    }
+    let hits = office
+        .search_residents(&s, &q, OffsetDateTime::now_utc())
+        .await?;
+    Ok(axum::Json(json!({"residents": hits})).into_response())
+}
+
+/// The pairs of a URL query (`application/x-www-form-urlencoded`: `+` is a space,
+/// `%XX` a byte of UTF-8).
+fn query_pairs(query: &str) -> Result<Vec<(String, String)>, ApiError> {
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            Ok((percent_decode(k)?, percent_decode(v)?))
+        })
+        .collect()
+}
+
+fn percent_decode(s: &str) -> Result<String, ApiError> {
+    let bad = || ApiError::invalid("(query)", "URL エンコードが不正です");
+    let mut out = Vec::with_capacity(s.len());
+    let mut bytes = s.bytes();
+    while let Some(b) = bytes.next() {
+        match b {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hi = bytes.next().and_then(|c| char::from(c).to_digit(16));
+                let lo = bytes.next().and_then(|c| char::from(c).to_digit(16));
+                match (hi, lo) {
+                    (Some(h), Some(l)) => out.push(u8::try_from(h * 16 + l).map_err(|_| bad())?),
+                    _ => return Err(bad()),
+                }
+            }
+            b => out.push(b),
+        }
+    }
+    String::from_utf8(out).map_err(|_| bad())
+}
+
+/// Which household members a 住民票 shows: `"all"`, `"self"` or resident IDs.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum HouseholdBody {
+    Word(String),
+    Members(Vec<String>),
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OptionsBody {
+    #[serde(default)]
+    household: Option<HouseholdBody>,
+    #[serde(default)]
+    show_relationship: bool,
+    #[serde(default)]
+    show_honseki: bool,
+    #[serde(default)]
+    show_my_number: bool,
+    #[serde(default)]
+    show_former_surname: bool,
+    #[serde(default)]
+    show_resident_code: bool,
+    #[serde(default)]
+    tax_year: Option<i32>,
+    #[serde(default)]
+    omit_seal: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IdentityBody {
+    #[serde(default)]
+    photo: Vec<String>,
+    #[serde(default)]
+    non_photo: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SubjectBody {
+    #[serde(default)]
+    resident_id: Option<String>,
+    #[serde(default)]
+    koseki_id: Option<String>,
+    #[serde(default)]
+    member_no: Option<u32>,
+}
+
+fn cash() -> Payment {
+    Payment::Cash
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IssueBody {
+    applicant: Applicant,
+    identity: IdentityBody,
+    certificate: String,
+    subject: SubjectBody,
+    #[serde(default)]
+    options: OptionsBody,
+    copies: u32,
+    terminal: String,
+    printer: String,
+    #[serde(default = "cash")]
+    payment: Payment,
+    #[serde(default)]
+    override_reason: Option<String>,
+}
+
+fn counter_request(b: IssueBody) -> Result<CounterRequest, ApiError> {
+    let kind: CertificateKind = b.certificate.parse().map_err(|_| {
+        ApiError::invalid("certificate", format!("未知の証明書 {:?}", b.certificate))
+    })?;
+    let subject = match (b.subject.resident_id, b.subject.koseki_id) {
+        (Some(id), None) => SubjectRef::Resident(id),
+        (None, Some(koseki_id)) => SubjectRef::Koseki {
+            koseki_id,
+            member_no: b.subject.member_no,
+        },
+        _ => {
+            return Err(ApiError::invalid(
+                "subject",
+                "resident_id か koseki_id のどちらか一つを指定してください",
+            ));
+        }
+    };
+    let o = b.options;
+    let household = match o.household {
+        None => HouseholdSelection::SelfOnly,
+        Some(HouseholdBody::Word(w)) if w == "self" => HouseholdSelection::SelfOnly,
+        Some(HouseholdBody::Word(w)) if w == "all" => HouseholdSelection::All,
+        Some(HouseholdBody::Word(w)) => {
+            return Err(ApiError::invalid("options.household", format!("{w:?}")));
+        }
+        Some(HouseholdBody::Members(ids)) => HouseholdSelection::Members(ids),
+    };
+    Ok(CounterRequest {
+        applicant: b.applicant,
+        identity: IdentityCheck {
+            photo: b.identity.photo,
+            non_photo: b.identity.non_photo,
+        },
+        kind,
+        subject,
+        options: CertificateOptions {
+            household,
+            show_relationship: o.show_relationship,
+            show_honseki: o.show_honseki,
+            show_my_number: o.show_my_number,
+            show_former_surname: o.show_former_surname,
+            show_resident_code: o.show_resident_code,
+            tax_year: o.tax_year,
+            omit_seal: o.omit_seal,
+        },
+        copies: b.copies,
+        terminal: b.terminal,
+        printer: b.printer,
+        payment: b.payment,
+        override_reason: b.override_reason,
+    })
+}
+
+fn issued_json(i: CounterIssued) -> Response {
+    let engine = base64::engine::general_purpose::STANDARD;
+    let documents: Vec<serde_json::Value> = i
+        .documents
+        .iter()
+        .map(|d| {
+            json!({"copy": d.copy, "issue_number": d.issue_number, "pages": d.pages,
+                   "sha256": d.sha256, "pdf_base64": engine.encode(&d.pdf)})
+        })
+        .collect();
+    axum::Json(json!({
+        "issuance_id": i.issuance_id, "receipt_no": i.receipt_no, "fee_yen": i.fee_yen,
+        "exemption": i.exemption, "warnings": i.warnings, "documents": documents,
+    }))
+    .into_response()
+}
+
+async fn issuance(
+    State(office): State<Office>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let s = session(&office, &headers).await?;
+    let body = bytes(body)?;
+    let req = counter_request(parse_body(&headers, &body)?)?;
+    let issued = office
+        .counter_issue(&s, &req, OffsetDateTime::now_utc())
+        .await?;
+    Ok(issued_json(issued))
+}
+
+async fn preview(
+    State(office): State<Office>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let s = session(&office, &headers).await?;
+    let body = bytes(body)?;
+    let req = counter_request(parse_body(&headers, &body)?)?;
+    let shown = office
+        .counter_preview(&s, &req, OffsetDateTime::now_utc())
+        .await?;
+    Ok(issued_json(shown))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VoidBody {
+    reason: String,
+}
+
+async fn void(
+    State(office): State<Office>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let s = session(&office, &headers).await?;
+    let body = bytes(body)?;
+    let b: VoidBody = parse_body(&headers, &body)?;
+    office
+        .counter_void(&s, &id, &b.reason, OffsetDateTime::now_utc())
+        .await?;
+    Ok(axum::Json(json!({"issuance_id": id, "voided": true})).into_response())
+}
+
+fn day(s: &str) -> Result<kofu_domain::Date, ApiError> {
+    s.parse()
+        .map_err(|_| ApiError::invalid("day", "YYYY-MM-DD の日付ではありません"))
+}
+
+async fn day_totals(
+    State(office): State<Office>,
+    Path(d): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let s = session(&office, &headers).await?;
+    let totals = office.day_totals(&s, day(&d)?).await?;
+    Ok(axum::Json(json!({"day": d, "expected": totals})).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CloseBody {
+    counted_cash_yen: i64,
+}
+
+async fn close_day(
+    State(office): State<Office>,
+    Path(d): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let s = session(&office, &headers).await?;
+    let body = bytes(body)?;
+    let b: CloseBody = parse_body(&headers, &body)?;
+    let closed = office
+        .close_day(&s, day(&d)?, b.counted_cash_yen, OffsetDateTime::now_utc())
+        .await?;
+    Ok(axum::Json(json!(closed)).into_response())
+}
+
+async fn report(
+    State(office): State<Office>,
+    Path(d): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let s = session(&office, &headers).await?;
+    let r = office
+        .day_report(&s, day(&d)?, OffsetDateTime::now_utc())
+        .await?;
+    Ok(axum::Json(json!(r)).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn queries_decode_plus_and_percent_utf8() {
+        let pairs = query_pairs("name=%E8%A6%8B%E6%9C%AC+%E5%A4%AA%E9%83%8E&birth_date=1980-04-01")
+            .unwrap();
+        assert_eq!(
+            pairs,
+            vec![
+                ("name".to_owned(), "見本 太郎".to_owned()),
+                ("birth_date".to_owned(), "1980-04-01".to_owned())
+            ]
+        );
+        assert!(query_pairs("name=%E8%A6").is_err());
+        assert!(query_pairs("name=%G1").is_err());
+    }
+}
