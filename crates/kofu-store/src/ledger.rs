@@ -15,9 +15,7 @@
 
 use serde::Serialize;
 use sha2::{Digest as _, Sha256};
-use sqlx::postgres::PgRow;
-use sqlx::sqlite::SqliteRow;
-use sqlx::{AssertSqlSafe, Postgres, Row as _, Sqlite, Transaction};
+use sqlx::{AssertSqlSafe, Postgres, Sqlite, Transaction};
 
 use crate::error::StoreError;
 use crate::{Pool, Store};
@@ -201,35 +199,37 @@ impl LedgerTable {
         hex(&Sha256::digest(&json))
     }
 
-    fn decode_sqlite(&self, row: &SqliteRow) -> Result<Vec<Cell>, sqlx::Error> {
-        self.columns
-            .iter()
-            .enumerate()
-            .map(|(i, (_, ty))| {
-                Ok(match ty {
-                    Text => Cell::opt(row.try_get::<Option<String>, _>(i)?.as_deref()),
-                    Int => row
-                        .try_get::<Option<i64>, _>(i)?
-                        .map_or(Cell::Null, Cell::Int),
-                })
-            })
-            .collect()
+    /// Reads one row of this table, on either backend.
+    fn decode<R: sqlx::Row>(&self, row: &R) -> Result<Vec<Cell>, sqlx::Error>
+    where
+        usize: sqlx::ColumnIndex<R>,
+        for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+        for<'r> Option<i64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    {
+        decode_row(row, self.columns.iter().map(|(_, ty)| *ty == Int))
     }
+}
 
-    fn decode_pg(&self, row: &PgRow) -> Result<Vec<Cell>, sqlx::Error> {
-        self.columns
-            .iter()
-            .enumerate()
-            .map(|(i, (_, ty))| {
-                Ok(match ty {
-                    Text => Cell::opt(row.try_get::<Option<String>, _>(i)?.as_deref()),
-                    Int => row
-                        .try_get::<Option<i64>, _>(i)?
-                        .map_or(Cell::Null, Cell::Int),
-                })
+/// Reads a row as cells: integers where `ints` says so, text elsewhere.
+fn decode_row<R: sqlx::Row>(
+    row: &R,
+    ints: impl Iterator<Item = bool>,
+) -> Result<Vec<Cell>, sqlx::Error>
+where
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<i64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    ints.enumerate()
+        .map(|(i, int)| {
+            Ok(if int {
+                row.try_get::<Option<i64>, _>(i)?
+                    .map_or(Cell::Null, Cell::Int)
+            } else {
+                Cell::opt(row.try_get::<Option<String>, _>(i)?.as_deref())
             })
-            .collect()
-    }
+        })
+        .collect()
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -444,13 +444,13 @@ impl Store {
                 .fetch_all(pool)
                 .await?
                 .iter()
-                .map(|r| table.decode_sqlite(r))
+                .map(|r| table.decode(r))
                 .collect::<Result<_, _>>()?,
             Pool::Postgres(pool) => sqlx::query(AssertSqlSafe(sql))
                 .fetch_all(pool)
                 .await?
                 .iter()
-                .map(|r| table.decode_pg(r))
+                .map(|r| table.decode(r))
                 .collect::<Result<_, _>>()?,
         })
     }
@@ -463,36 +463,18 @@ impl Store {
         binds: &[Cell],
         int_columns: &[bool],
     ) -> Result<Vec<Vec<Cell>>, StoreError> {
-        fn decode<R: sqlx::Row>(row: &R, ints: &[bool]) -> Result<Vec<Cell>, sqlx::Error>
-        where
-            usize: sqlx::ColumnIndex<R>,
-            for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-            for<'r> Option<i64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-        {
-            ints.iter()
-                .enumerate()
-                .map(|(i, int)| {
-                    Ok(if *int {
-                        row.try_get::<Option<i64>, _>(i)?
-                            .map_or(Cell::Null, Cell::Int)
-                    } else {
-                        Cell::opt(row.try_get::<Option<String>, _>(i)?.as_deref())
-                    })
-                })
-                .collect()
-        }
         Ok(match &self.pool {
             Pool::Sqlite(pool) => bind_cells(sqlx::query(sql), binds)
                 .fetch_all(pool)
                 .await?
                 .iter()
-                .map(|r| decode(r, int_columns))
+                .map(|r| decode_row(r, int_columns.iter().copied()))
                 .collect::<Result<_, _>>()?,
             Pool::Postgres(pool) => bind_cells(sqlx::query(sql), binds)
                 .fetch_all(pool)
                 .await?
                 .iter()
-                .map(|r| decode(r, int_columns))
+                .map(|r| decode_row(r, int_columns.iter().copied()))
                 .collect::<Result<_, _>>()?,
         })
     }
@@ -563,14 +545,14 @@ impl LedgerTx {
                 .fetch_all(&mut **tx)
                 .await?
                 .iter()
-                .map(|r| table.decode_sqlite(r))
+                .map(|r| table.decode(r))
                 .collect::<Result<_, _>>()?,
             Tx::Postgres(tx) => sqlx::query(AssertSqlSafe(sql))
                 .bind(value)
                 .fetch_all(&mut **tx)
                 .await?
                 .iter()
-                .map(|r| table.decode_pg(r))
+                .map(|r| table.decode(r))
                 .collect::<Result<_, _>>()?,
         })
     }
