@@ -15,7 +15,8 @@ use time::OffsetDateTime;
 use crate::AppError;
 
 /// Whom a certificate is about.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum SubjectRef {
     /// A resident, by resident ID (every kind; 戸籍 kinds use the resident's 戸籍).
     Resident(String),

@@ -88,7 +88,8 @@ impl Office {
         q: &ResidentSearch,
         now: OffsetDateTime,
     ) -> Result<Vec<ResidentHit>, AppError> {
-        session.require(Action::SearchResidents)?;
+        self.authorize(session, Action::SearchResidents, now)
+            .await?;
         let name = match q.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
             Some(n) => Some(NameQuery::parse(n).ok_or_else(|| AppError::BadRequest {
                 field: "name",
@@ -170,7 +171,7 @@ impl Office {
 // Counter issuance, preview and void
 
 /// How the applicant proved who they are: one photo ID, or two without a photo.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct IdentityCheck {
     /// Photo IDs seen (運転免許証, マイナンバーカード, パスポート…).
     pub photo: Vec<String>,
@@ -209,6 +210,10 @@ impl Payment {
 /// A counter request for one certificate.
 #[derive(Clone, Debug)]
 pub struct CounterRequest {
+    /// The terminal's idempotency key for this issuance (8 to 64 of `A-Za-z0-9-_`):
+    /// a retry after a lost answer gets the same issuance back, never a second one.
+    /// Ignored by the preview.
+    pub request_id: String,
     /// Who asks.
     pub applicant: Applicant,
     /// The documents the clerk checked.
@@ -231,6 +236,15 @@ pub struct CounterRequest {
     pub override_reason: Option<String>,
 }
 
+/// Something the clerk must read before handing the certificate over.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct ClerkWarning {
+    /// Stable code (`suppression_warning`…).
+    pub code: String,
+    /// What to check, in the registry's words.
+    pub detail: String,
+}
+
 /// A certificate issued (or previewed) at the counter.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CounterIssued {
@@ -243,9 +257,56 @@ pub struct CounterIssued {
     /// The exemption's reason (公用).
     pub exemption: Option<String>,
     /// The clerk's warnings.
-    pub warnings: Vec<String>,
+    pub warnings: Vec<ClerkWarning>,
     /// One per copy.
     pub documents: Vec<IssuedDocument>,
+    /// Whether this answers a retry of an issuance already made (nothing new was
+    /// numbered or charged).
+    pub replayed: bool,
+}
+
+/// What the ledger keeps of a counter request, enough to reproduce its copies.
+#[derive(Serialize, serde::Deserialize)]
+struct CounterItems {
+    subject: SubjectRef,
+    options: CertificateOptions,
+    identity: IdentityCheck,
+    payment: Payment,
+    override_reason: Option<String>,
+    warnings: Vec<ClerkWarning>,
+}
+
+/// The digest a retry must match: everything the clerk asked, and who asked.
+fn counter_request_digest(login: &str, r: &CounterRequest) -> String {
+    let canonical = serde_json::json!({
+        "staff": login,
+        "applicant": r.applicant,
+        "identity": r.identity,
+        "kind": r.kind.code(),
+        "subject": r.subject,
+        "options": r.options,
+        "copies": r.copies,
+        "terminal": r.terminal,
+        "printer": r.printer,
+        "payment": r.payment,
+        "override_reason": r.override_reason,
+    });
+    sha256_hex(canonical.to_string().as_bytes())
+}
+
+fn check_request_id(id: &str) -> Result<(), AppError> {
+    let ok = (8..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(AppError::BadRequest {
+            field: "request_id",
+            reason: "8 to 64 characters of A-Z, a-z, 0-9, '-' and '_'".into(),
+        })
+    }
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -280,7 +341,7 @@ impl Office {
         r: &CounterRequest,
         request_id: &str,
         now: OffsetDateTime,
-    ) -> Result<(CertificateRequest, Loaded, Vec<String>, bool), AppError> {
+    ) -> Result<(CertificateRequest, Loaded, Vec<ClerkWarning>, bool), AppError> {
         if !r.identity.is_sufficient() {
             return Err(AppError::BadRequest {
                 field: "identity",
@@ -297,7 +358,8 @@ impl Office {
         printable("printer", &r.printer)?;
         let override_reason = r.override_reason.as_deref().map(str::trim);
         if let Some(reason) = override_reason {
-            session.require(Action::OverrideSupportMeasure)?;
+            self.authorize(session, Action::OverrideSupportMeasure, now)
+                .await?;
             if reason.is_empty() {
                 return Err(AppError::BadRequest {
                     field: "override_reason",
@@ -310,26 +372,7 @@ impl Office {
             .municipality()
             .await?
             .ok_or_else(|| AppError::NotFound("municipality".into()))?;
-        let (date, _) = local_date_time(now);
-        let req = CertificateRequest {
-            request_id: request_id.to_owned(),
-            kind: r.kind,
-            subject: r.subject.clone(),
-            options: r.options.clone(),
-            channel: Channel::Counter,
-            applicant: Some(r.applicant.clone()),
-            at: now,
-            number: IssueNumber {
-                date,
-                municipality: town.name.clone(),
-                point: IssuePoint::Counter {
-                    terminal: r.terminal.clone(),
-                    printer: r.printer.clone(),
-                },
-                serial: 0,
-            },
-            card: None,
-        };
+        let req = counter_certificate(r, &town.name, request_id, now, 0);
         match check_eligibility(&self.store, &req).await {
             Ok((data, warnings)) => Ok((req, data, describe(&warnings), false)),
             Err(AppError::Refused(refusal))
@@ -367,16 +410,25 @@ impl Office {
 
     /// 窓口交付: issues `copies` copies, each with its own 発行番号 from the terminal's
     /// printer, records them with the clerk, the applicant and the fee, and answers
-    /// the PDFs (kept nowhere).
+    /// the PDFs (kept nowhere). A retry with the same `request_id` answers the same
+    /// issuance again; a closed day takes no more issuances.
     pub async fn counter_issue(
         &self,
         session: &StaffSession,
         r: &CounterRequest,
         now: OffsetDateTime,
     ) -> Result<CounterIssued, AppError> {
-        session.require(Action::IssueCertificate)?;
-        let issuance_id = uuid::Uuid::new_v4().to_string();
+        self.authorize(session, Action::IssueCertificate, now)
+            .await?;
+        check_request_id(&r.request_id)?;
+        // Namespaced: a terminal's key can never collide with a relay center's.
+        let key = format!("counter:{}", r.request_id);
+        let digest = counter_request_digest(&session.login, r);
         for _ in 0..4 {
+            if let Some(previous) = self.issuance_by_request(&key).await? {
+                return self.counter_replay(&digest, previous).await;
+            }
+            let issuance_id = uuid::Uuid::new_v4().to_string();
             let version = self.store.registry_version().await?;
             let (mut cert_req, data, warnings, overridden) =
                 self.counter_decide(session, r, &issuance_id, now).await?;
@@ -384,6 +436,7 @@ impl Office {
             if tx.registry_version() != version {
                 continue; // an import committed since the reads: decide again
             }
+            refuse_closed_day(&mut tx, cert_req.number.date).await?;
             let day = cert_req.number.date.compact();
             let point = format!("{}/{}", r.terminal, r.printer);
             let mut documents = Vec::new();
@@ -424,86 +477,102 @@ impl Office {
                     field: "applicant",
                     reason: e.to_string(),
                 })?;
-            let items = serde_json::json!({
-                "options": format!("{:?}", r.options),
-                "identity": r.identity,
-                "override_reason": if overridden { r.override_reason.clone() } else { None },
+            let override_reason = overridden.then(|| r.override_reason.clone()).flatten();
+            let items = serde_json::to_string(&CounterItems {
+                subject: r.subject.clone(),
+                options: r.options.clone(),
+                identity: r.identity.clone(),
+                payment: r.payment,
+                override_reason: override_reason.clone(),
+                warnings: warnings.clone(),
             })
-            .to_string();
+            .map_err(|e| AppError::BadRequest {
+                field: "options",
+                reason: e.to_string(),
+            })?;
             let pages: u32 = documents.iter().map(|d| d.pages).sum();
             let at = rfc3339(now);
-            tx.append(
-                &ISSUANCES,
-                vec![
-                    text(&issuance_id),
-                    text(&issuance_id),
-                    text(sha256_hex(items.as_bytes())),
-                    text("counter"),
-                    text(&point),
-                    text(&session.login),
-                    text(applicant),
-                    text(&subject_id),
-                    text(r.kind.code()),
-                    text(items),
-                    Cell::Int(i64::from(r.copies)),
-                    Cell::Int(i64::from(pages)),
-                    Cell::Int(i64::from(fee.total_yen)),
-                    text(&at),
-                ],
-            )
-            .await?;
-            for d in &documents {
+            let rows = async {
                 tx.append(
-                    &ISSUED_COPIES,
+                    &ISSUANCES,
                     vec![
                         text(&issuance_id),
-                        Cell::Int(i64::from(d.copy)),
-                        text(&d.issue_number),
-                        Cell::Int(i64::from(d.pages)),
-                        text(&d.sha256),
+                        text(&key),
+                        text(&digest),
+                        text("counter"),
+                        text(&point),
+                        text(&session.login),
+                        text(applicant),
+                        text(&subject_id),
+                        text(r.kind.code()),
+                        text(items),
+                        Cell::Int(i64::from(r.copies)),
+                        Cell::Int(i64::from(pages)),
+                        Cell::Int(i64::from(fee.total_yen)),
+                        text(&at),
                     ],
                 )
                 .await?;
-            }
-            tx.append(
-                &FEES,
-                vec![
-                    text(uuid::Uuid::new_v4().to_string()),
-                    text(&issuance_id),
-                    text(r.kind.code()),
-                    text("counter"),
-                    Cell::Int(i64::from(fee.total_yen)),
-                    text(if fee.exemption.is_some() {
-                        "exempt"
+                for d in &documents {
+                    tx.append(
+                        &ISSUED_COPIES,
+                        vec![
+                            text(&issuance_id),
+                            Cell::Int(i64::from(d.copy)),
+                            text(&d.issue_number),
+                            Cell::Int(i64::from(d.pages)),
+                            text(&d.sha256),
+                        ],
+                    )
+                    .await?;
+                }
+                tx.append(
+                    &FEES,
+                    vec![
+                        text(uuid::Uuid::new_v4().to_string()),
+                        text(&issuance_id),
+                        text(r.kind.code()),
+                        text("counter"),
+                        Cell::Int(i64::from(fee.total_yen)),
+                        text(if fee.exemption.is_some() {
+                            "exempt"
+                        } else {
+                            r.payment.code()
+                        }),
+                        fee.exemption.clone().map_or(Cell::Null, text),
+                        text(&receipt_no),
+                        text(&session.login),
+                        text(&at),
+                    ],
+                )
+                .await?;
+                tx.commit(AuditEntry {
+                    at,
+                    actor: session.login.clone(),
+                    action: if overridden {
+                        "counter.issue_override".into()
                     } else {
-                        r.payment.code()
-                    }),
-                    fee.exemption.clone().map_or(Cell::Null, text),
-                    text(&receipt_no),
-                    text(&session.login),
-                    text(&at),
-                ],
-            )
-            .await?;
-            tx.commit(AuditEntry {
-                at,
-                actor: session.login.clone(),
-                action: if overridden {
-                    "counter.issue_override".into()
-                } else {
-                    "counter.issue".into()
-                },
-                target: subject_id,
-                detail: serde_json::json!({
-                    "issuance_id": issuance_id,
-                    "certificate": r.kind.code(),
-                    "copies": r.copies,
-                    "issue_numbers": documents.iter().map(|d| d.issue_number.as_str()).collect::<Vec<_>>(),
-                    "override_reason": if overridden { r.override_reason.clone() } else { None },
+                        "counter.issue".into()
+                    },
+                    target: subject_id,
+                    detail: serde_json::json!({
+                        "request_id": r.request_id,
+                        "issuance_id": issuance_id,
+                        "certificate": r.kind.code(),
+                        "copies": r.copies,
+                        "issue_numbers": documents.iter().map(|d| d.issue_number.as_str()).collect::<Vec<_>>(),
+                        "override_reason": override_reason,
+                    })
+                    .to_string(),
                 })
-                .to_string(),
-            })
-            .await?;
+                .await
+            };
+            match rows.await {
+                Ok(_) => {}
+                // A twin of this request (the same key) committed first: answer it.
+                Err(e) if e.is_unique_violation() => continue,
+                Err(e) => return Err(e.into()),
+            }
             return Ok(CounterIssued {
                 issuance_id,
                 receipt_no,
@@ -511,9 +580,112 @@ impl Office {
                 exemption: fee.exemption,
                 warnings,
                 documents,
+                replayed: false,
             });
         }
         Err(AppError::Busy)
+    }
+
+    /// A retry of a counter issuance already made: the same numbers, receipt and fee,
+    /// the copies re-rendered from the same inputs and checked against the digests
+    /// the ledger holds (the registry changed since: not reproducible, void and
+    /// issue anew).
+    async fn counter_replay(
+        &self,
+        digest: &str,
+        row: Vec<Cell>,
+    ) -> Result<CounterIssued, AppError> {
+        let issuance_id = text_of(row.first());
+        if text_of(row.get(1)) != digest || text_of(row.get(6)) != "counter" {
+            return Err(AppError::RequestIdReused);
+        }
+        let unreproducible = || AppError::NotReproducible(issuance_id.clone());
+        let items: CounterItems =
+            serde_json::from_str(&text_of(row.get(3))).map_err(|_| unreproducible())?;
+        let kind: CertificateKind = text_of(row.get(2)).parse().map_err(|_| unreproducible())?;
+        let at = OffsetDateTime::parse(
+            &text_of(row.get(7)),
+            &time::format_description::well_known::Rfc3339,
+        )
+        .map_err(|_| unreproducible())?;
+        let point = text_of(row.get(8));
+        let applicant: Applicant =
+            serde_json::from_str(&text_of(row.get(9))).map_err(|_| unreproducible())?;
+        let (terminal, printer) = point.split_once('/').ok_or_else(unreproducible)?;
+        let copies = self
+            .store
+            .ledger_query(
+                "SELECT copy, issue_number, pages, sha256 FROM issued_copies \
+                 WHERE issuance_id = $1 ORDER BY copy",
+                &[text(&issuance_id)],
+                &[true, false, true, false],
+            )
+            .await?;
+        // The first fee row is the one taken at issuance (a void adds a reversal).
+        let fees = self
+            .store
+            .ledger_query(
+                "SELECT receipt_no, exemption FROM fees \
+                 WHERE issuance_id = $1 AND receipt_no IS NOT NULL",
+                &[text(&issuance_id)],
+                &[false, false],
+            )
+            .await?;
+        let first_fee = fees.first().ok_or_else(unreproducible)?;
+        let town = self
+            .store
+            .municipality()
+            .await?
+            .ok_or_else(|| AppError::NotFound("municipality".into()))?;
+        let shape = CounterRequest {
+            request_id: String::new(),
+            applicant,
+            identity: items.identity.clone(),
+            kind,
+            subject: items.subject,
+            options: items.options,
+            copies: 0,
+            terminal: terminal.to_owned(),
+            printer: printer.to_owned(),
+            payment: items.payment,
+            override_reason: None,
+        };
+        let mut cert_req = counter_certificate(&shape, &town.name, &issuance_id, at, 0);
+        let data = load(&self.store, &cert_req).await?;
+        let mut documents = Vec::new();
+        for c in &copies {
+            let number = text_of(c.get(1));
+            cert_req.number.serial = number
+                .rsplit(' ')
+                .next()
+                .and_then(|s| s.parse().ok())
+                .ok_or_else(unreproducible)?;
+            let cert = render_loaded(&self.fonts, &cert_req, &data, Vec::new())
+                .map_err(|_| unreproducible())?;
+            let sha256 = sha256_hex(&cert.pdf.bytes);
+            if sha256 != text_of(c.get(3)) {
+                return Err(unreproducible());
+            }
+            documents.push(IssuedDocument {
+                copy: u32::try_from(int(c.first())).unwrap_or(0),
+                issue_number: number,
+                pages: u32::try_from(int(c.get(2))).unwrap_or(0),
+                sha256,
+                pdf: cert.pdf.bytes,
+            });
+        }
+        Ok(CounterIssued {
+            issuance_id: issuance_id.clone(),
+            receipt_no: text_of(first_fee.first()),
+            fee_yen: u32::try_from(int(row.get(4))).unwrap_or(0),
+            exemption: match first_fee.get(1) {
+                Some(Cell::Text(t)) => Some(t.clone()),
+                _ => None,
+            },
+            warnings: items.warnings,
+            documents,
+            replayed: true,
+        })
     }
 
     /// Renders what an issuance would print, without numbers or ledger rows; the view
@@ -524,7 +696,8 @@ impl Office {
         r: &CounterRequest,
         now: OffsetDateTime,
     ) -> Result<CounterIssued, AppError> {
-        session.require(Action::PreviewCertificate)?;
+        self.authorize(session, Action::PreviewCertificate, now)
+            .await?;
         let request_id = uuid::Uuid::new_v4().to_string();
         let (cert_req, data, warnings, overridden) =
             self.counter_decide(session, r, &request_id, now).await?;
@@ -554,6 +727,7 @@ impl Office {
                 sha256: sha256_hex(&cert.pdf.bytes),
                 pdf: cert.pdf.bytes,
             }],
+            replayed: false,
         })
     }
 
@@ -566,7 +740,7 @@ impl Office {
         reason: &str,
         now: OffsetDateTime,
     ) -> Result<(), AppError> {
-        session.require(Action::VoidIssuance)?;
+        self.authorize(session, Action::VoidIssuance, now).await?;
         if reason.trim().is_empty() {
             return Err(AppError::BadRequest {
                 field: "reason",
@@ -574,6 +748,8 @@ impl Office {
             });
         }
         let mut tx = self.store.begin_ledger().await?;
+        // The reversal is booked today: a signed-off today takes none.
+        refuse_closed_day(&mut tx, local_date_time(now).0).await?;
         let issuance = tx
             .rows_where(&ISSUANCES, "issuance_id", issuance_id)
             .await?
@@ -649,8 +825,57 @@ impl Office {
     }
 }
 
-fn describe(warnings: &[kofu_domain::eligibility::Warning]) -> Vec<String> {
-    warnings.iter().map(|w| format!("{w:?}")).collect()
+fn describe(warnings: &[kofu_domain::eligibility::Warning]) -> Vec<ClerkWarning> {
+    warnings
+        .iter()
+        .map(|w| ClerkWarning {
+            code: w.code.to_owned(),
+            detail: w.detail.clone(),
+        })
+        .collect()
+}
+
+/// The rendering request of a counter issuance (serial 0 until numbered).
+fn counter_certificate(
+    r: &CounterRequest,
+    town: &str,
+    request_id: &str,
+    at: OffsetDateTime,
+    serial: u32,
+) -> CertificateRequest {
+    let (date, _) = local_date_time(at);
+    CertificateRequest {
+        request_id: request_id.to_owned(),
+        kind: r.kind,
+        subject: r.subject.clone(),
+        options: r.options.clone(),
+        channel: Channel::Counter,
+        applicant: Some(r.applicant.clone()),
+        at,
+        number: IssueNumber {
+            date,
+            municipality: town.to_owned(),
+            point: IssuePoint::Counter {
+                terminal: r.terminal.clone(),
+                printer: r.printer.clone(),
+            },
+            serial,
+        },
+        card: None,
+    }
+}
+
+/// A signed-off day takes no more issuances or voids: its totals are sealed.
+async fn refuse_closed_day(tx: &mut kofu_store::LedgerTx, day: Date) -> Result<(), AppError> {
+    if tx
+        .rows_where(&DAY_CLOSES, "day", &day.to_string())
+        .await?
+        .is_empty()
+    {
+        Ok(())
+    } else {
+        Err(AppError::DayClosed(day.to_string()))
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -748,8 +973,9 @@ impl Office {
         &self,
         session: &StaffSession,
         day: Date,
+        now: OffsetDateTime,
     ) -> Result<DayTotals, AppError> {
-        session.require(Action::CountCash)?;
+        self.authorize(session, Action::CountCash, now).await?;
         let mut tx = self.store.begin_ledger().await?;
         // Read in a ledger transaction so that totals and rows are one snapshot; it
         // writes nothing and is dropped (rolled back).
@@ -765,7 +991,14 @@ impl Office {
         counted_cash_yen: i64,
         now: OffsetDateTime,
     ) -> Result<DayClose, AppError> {
-        session.require(Action::SignOffDay)?;
+        self.authorize(session, Action::SignOffDay, now).await?;
+        if day > local_date_time(now).0 {
+            // Sealing a day not yet begun would refuse all of its work in advance.
+            return Err(AppError::BadRequest {
+                field: "day",
+                reason: format!("{day} has not begun"),
+            });
+        }
         let mut tx = self.store.begin_ledger().await?;
         if !tx
             .rows_where(&DAY_CLOSES, "day", &day.to_string())
@@ -840,6 +1073,78 @@ pub struct DayReport {
     pub kiosk_failures: Vec<serde_json::Value>,
     /// Kiosk issuances (any day) still without an outcome past the outcome window.
     pub kiosk_without_outcome: Vec<serde_json::Value>,
+    /// Staff access a supervisor should look at.
+    pub access_anomalies: AccessAnomalies,
+}
+
+/// Access patterns that may mean a look-up without a reason (DOMAIN.md §6).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct AccessAnomalies {
+    /// Logins and look-ups outside 07:00–22:00 local time.
+    pub late_night: Vec<serde_json::Value>,
+    /// Staff with more look-ups in the day than the office's alert level.
+    pub many_lookups: Vec<serde_json::Value>,
+    /// Records a member of staff previewed without issuing anything for them that day.
+    pub lookups_without_issuance: Vec<serde_json::Value>,
+    /// Actions refused for the role.
+    pub denied: Vec<serde_json::Value>,
+}
+
+/// Whether a local hour is outside the hall's working day.
+fn late_night(hour: i64) -> bool {
+    !(7..22).contains(&hour)
+}
+
+impl AccessAnomalies {
+    /// Reads the day's audit rows (`rows` already restricted to the day, with their
+    /// local hour).
+    fn from_audit(rows: &[(&kofu_store::AuditRow, i64)], lookup_alert: u32) -> AccessAnomalies {
+        use std::collections::{BTreeMap, BTreeSet};
+        let mut a = AccessAnomalies::default();
+        let mut lookups: BTreeMap<&str, u32> = BTreeMap::new();
+        let mut viewed: BTreeMap<(&str, &str), u32> = BTreeMap::new();
+        let mut issued: BTreeSet<(&str, &str)> = BTreeSet::new();
+        for (row, hour) in rows {
+            let staff_action = row.action.starts_with("counter.") || row.action == "staff.login";
+            if staff_action && late_night(*hour) {
+                a.late_night.push(serde_json::json!({
+                    "staff": row.actor, "action": row.action, "target": row.target, "at": row.at,
+                }));
+            }
+            match row.action.as_str() {
+                "counter.search" => *lookups.entry(&row.actor).or_default() += 1,
+                "counter.view" => {
+                    *lookups.entry(&row.actor).or_default() += 1;
+                    *viewed.entry((&row.actor, &row.target)).or_default() += 1;
+                }
+                "counter.issue" | "counter.issue_override" => {
+                    issued.insert((&row.actor, &row.target));
+                }
+                "access.denied" => {
+                    let detail: serde_json::Value =
+                        serde_json::from_str(&row.detail).unwrap_or_default();
+                    a.denied.push(serde_json::json!({
+                        "staff": row.actor, "action": detail["action"], "at": row.at,
+                    }));
+                }
+                _ => {}
+            }
+        }
+        for (staff, n) in lookups {
+            if n > lookup_alert {
+                a.many_lookups
+                    .push(serde_json::json!({"staff": staff, "lookups": n}));
+            }
+        }
+        for ((staff, subject), views) in viewed {
+            if !issued.contains(&(staff, subject)) {
+                a.lookups_without_issuance.push(
+                    serde_json::json!({"staff": staff, "subject_id": subject, "views": views}),
+                );
+            }
+        }
+        a
+    }
 }
 
 fn text_of(cell: Option<&Cell>) -> String {
@@ -857,7 +1162,7 @@ impl Office {
         day: Date,
         now: OffsetDateTime,
     ) -> Result<DayReport, AppError> {
-        session.require(Action::ViewReport)?;
+        self.authorize(session, Action::ViewReport, now).await?;
         let mut r = DayReport {
             day: day.to_string(),
             ..DayReport::default()
@@ -914,11 +1219,20 @@ impl Office {
                 }));
             }
         }
-        for a in self.store.audit_rows().await? {
-            let on_day =
-                OffsetDateTime::parse(&a.at, &time::format_description::well_known::Rfc3339)
-                    .is_ok_and(|t| local_date_time(t).0 == day);
-            if on_day && a.action == "counter.issue_override" {
+        let audit = self.store.audit_rows().await?;
+        let on_day: Vec<(&kofu_store::AuditRow, i64)> = audit
+            .iter()
+            .filter_map(|a| {
+                let t =
+                    OffsetDateTime::parse(&a.at, &time::format_description::well_known::Rfc3339)
+                        .ok()?;
+                let (d, minutes) = local_date_time(t);
+                (d == day).then_some((a, i64::from(minutes.minutes()) / 60))
+            })
+            .collect();
+        r.access_anomalies = AccessAnomalies::from_audit(&on_day, self.settings.lookup_alert);
+        for (a, _) in &on_day {
+            if a.action == "counter.issue_override" {
                 let detail: serde_json::Value = serde_json::from_str(&a.detail).unwrap_or_default();
                 r.overrides.push(serde_json::json!({
                     "staff": a.actor, "subject_id": a.target,
@@ -937,5 +1251,78 @@ impl Office {
         })
         .await?;
         Ok(r)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(actor: &str, action: &str, target: &str) -> kofu_store::AuditRow {
+        kofu_store::AuditRow {
+            seq: 0,
+            at: "2026-05-07T10:00:00Z".into(),
+            actor: actor.into(),
+            action: action.into(),
+            target: target.into(),
+            detail: r#"{"action":"void_issuance"}"#.into(),
+            records: "[]".into(),
+            prev_hash: String::new(),
+            hash: String::new(),
+        }
+    }
+
+    /// One check per rule: the rows of a day (with their local hour) and what the
+    /// report flags.
+    fn check(rows: &[(kofu_store::AuditRow, i64)], alert: u32, expected: serde_json::Value) {
+        let refs: Vec<(&kofu_store::AuditRow, i64)> = rows.iter().map(|(r, h)| (r, *h)).collect();
+        let got = serde_json::to_value(AccessAnomalies::from_audit(&refs, alert)).unwrap();
+        assert_eq!(got, expected);
+    }
+
+    #[test]
+    fn access_anomalies() {
+        let none = serde_json::json!({"late_night": [], "many_lookups": [],
+            "lookups_without_issuance": [], "denied": []});
+        // A preview followed by the issuance is ordinary work.
+        check(
+            &[
+                (row("a", "counter.view", "R1"), 10),
+                (row("a", "counter.issue", "R1"), 10),
+            ],
+            100,
+            none.clone(),
+        );
+        // Kiosk work at night is not staff access.
+        check(&[(row("kiosk:K1", "kiosk.issue", "R1"), 23)], 100, none);
+        check(
+            &[
+                (row("a", "staff.login", "a"), 6),
+                (row("a", "counter.search", ""), 22),
+                (row("b", "counter.view", "R2"), 9),
+                (row("b", "counter.view", "R2"), 9),
+                (row("b", "counter.issue", "R3"), 9),
+                (row("c", "access.denied", ""), 12),
+            ],
+            2,
+            serde_json::json!({
+                "late_night": [
+                    {"staff": "a", "action": "staff.login", "target": "a", "at": "2026-05-07T10:00:00Z"},
+                    {"staff": "a", "action": "counter.search", "target": "", "at": "2026-05-07T10:00:00Z"},
+                ],
+                "many_lookups": [],
+                "lookups_without_issuance": [{"staff": "b", "subject_id": "R2", "views": 2}],
+                "denied": [{"staff": "c", "action": "void_issuance", "at": "2026-05-07T10:00:00Z"}],
+            }),
+        );
+        let many: Vec<_> = (0..4)
+            .map(|_| (row("d", "counter.search", ""), 10))
+            .collect();
+        check(
+            &many,
+            3,
+            serde_json::json!({"late_night": [], "many_lookups": [{"staff": "d", "lookups": 4}],
+                "lookups_without_issuance": [], "denied": []}),
+        );
     }
 }

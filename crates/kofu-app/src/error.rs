@@ -58,6 +58,9 @@ pub enum AppError {
     /// The account is deactivated.
     #[error("the account is deactivated")]
     AccountDisabled,
+    /// No staff account has this login.
+    #[error("no staff account {0:?}")]
+    UnknownStaff(String),
     /// No session, or an ended one.
     #[error("not logged in")]
     Unauthenticated,
@@ -98,6 +101,7 @@ impl AppError {
             AppError::InvalidCredentials => "invalid_credentials",
             AppError::AccountLocked => "account_locked",
             AppError::AccountDisabled => "account_disabled",
+            AppError::UnknownStaff(_) => "unknown_staff",
             AppError::Unauthenticated => "unauthenticated",
             AppError::SessionExpired => "session_expired",
             AppError::Forbidden(_) => "forbidden",

@@ -720,14 +720,21 @@ impl Office {
         Ok((options, resolved))
     }
 
-    async fn issuance_by_request(&self, request_id: &str) -> Result<Option<Vec<Cell>>, AppError> {
+    /// The issuance recorded for a request ID: issuance_id, request_hash, kind, items,
+    /// fee_yen, subject_id, channel, issued_at, point, applicant.
+    pub(crate) async fn issuance_by_request(
+        &self,
+        request_id: &str,
+    ) -> Result<Option<Vec<Cell>>, AppError> {
         let rows = self
             .store
             .ledger_query(
-                "SELECT issuance_id, request_hash, kind, items, fee_yen, subject_id \
-                 FROM issuances WHERE request_id = $1",
+                "SELECT issuance_id, request_hash, kind, items, fee_yen, subject_id, \
+                 channel, issued_at, point, applicant FROM issuances WHERE request_id = $1",
                 &[text(request_id)],
-                &[false, false, false, false, true, false],
+                &[
+                    false, false, false, false, true, false, false, false, false, false,
+                ],
             )
             .await?;
         Ok(rows.into_iter().next())

@@ -20,6 +20,9 @@ pub struct OfficeSettings {
     pub render_stall: Option<Duration>,
     /// A counter session unused this long is expired.
     pub session_idle: Duration,
+    /// Look-ups (searches and previews) by one member of staff in one day past which
+    /// the supervisor's report flags them.
+    pub lookup_alert: u32,
 }
 
 impl Default for OfficeSettings {
@@ -29,6 +32,7 @@ impl Default for OfficeSettings {
             outcome_window: Duration::from_secs(600),
             render_stall: None,
             session_idle: Duration::from_secs(15 * 60),
+            lookup_alert: 100,
         }
     }
 }

@@ -241,6 +241,24 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
     })
 }
 
+/// A hash no password is known to match, verified for unknown logins.
+fn unknown_login_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| {
+        // Fixed salt: this hash guards nothing, it only costs what a real one costs
+        // (a unit test checks that it is a real Argon2id hash).
+        SaltString::encode_b64(b"kofu-unknown-login")
+            .ok()
+            .and_then(|salt| {
+                argon2::Argon2::default()
+                    .hash_password(b"no account has this password", &salt)
+                    .ok()
+                    .map(|h| h.to_string())
+            })
+            .unwrap_or_default()
+    })
+}
+
 fn internal(reason: String) -> AppError {
     AppError::BadRequest {
         field: "(server)",
@@ -427,7 +445,146 @@ pub async fn add_staff(
     })
 }
 
+/// A staff account as an administrator sees it (no hash, no secret).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct StaffInfo {
+    /// The personal login.
+    pub login: String,
+    /// The role's code.
+    pub role: String,
+    /// Whether it may log in.
+    pub active: bool,
+    /// Whether repeated failures locked it.
+    pub locked: bool,
+    /// Consecutive failed logins.
+    pub failed_attempts: i64,
+    /// When it was created.
+    pub created_at: String,
+}
+
 impl Office {
+    /// Every staff account (administrators only).
+    pub async fn staff_list(
+        &self,
+        session: &StaffSession,
+        now: OffsetDateTime,
+    ) -> Result<Vec<StaffInfo>, AppError> {
+        self.authorize(session, Action::ManageStaff, now).await?;
+        Ok(self
+            .store
+            .staff_list()
+            .await?
+            .into_iter()
+            .map(|r| StaffInfo {
+                locked: r.failed_attempts >= MAX_FAILED_ATTEMPTS,
+                login: r.login,
+                role: r.role,
+                active: r.active,
+                failed_attempts: r.failed_attempts,
+                created_at: r.created_at,
+            })
+            .collect())
+    }
+
+    /// Enrols a member of staff on an administrator's session; the TOTP secret is
+    /// answered once.
+    pub async fn enrol_staff(
+        &self,
+        session: &StaffSession,
+        new: &NewStaff,
+        now: OffsetDateTime,
+    ) -> Result<Enrolment, AppError> {
+        self.authorize(session, Action::ManageStaff, now).await?;
+        add_staff(&self.store, new, &session.login, now).await
+    }
+
+    /// Unlocks an account locked by failed logins (the failure count restarts).
+    pub async fn unlock_staff(
+        &self,
+        session: &StaffSession,
+        login: &str,
+        now: OffsetDateTime,
+    ) -> Result<(), AppError> {
+        self.authorize(session, Action::ManageStaff, now).await?;
+        let mut tx = self.store.begin_ledger().await?;
+        let row = tx
+            .staff_for_update(login)
+            .await?
+            .ok_or_else(|| AppError::UnknownStaff(login.to_owned()))?;
+        tx.set_login_state(login, 0, row.last_totp_step).await?;
+        tx.commit(AuditEntry {
+            at: rfc3339(now),
+            actor: session.login.clone(),
+            action: "staff.unlock".into(),
+            target: login.to_owned(),
+            detail: serde_json::json!({"failed_attempts": row.failed_attempts}).to_string(),
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// Closes an account (someone left, or a credential leaked): no more logins,
+    /// and its open sessions end at once. An administrator cannot close their own.
+    pub async fn deactivate_staff(
+        &self,
+        session: &StaffSession,
+        login: &str,
+        reason: &str,
+        now: OffsetDateTime,
+    ) -> Result<(), AppError> {
+        self.authorize(session, Action::ManageStaff, now).await?;
+        if reason.trim().is_empty() {
+            return Err(AppError::BadRequest {
+                field: "reason",
+                reason: "closing an account needs its reason".into(),
+            });
+        }
+        if login == session.login {
+            return Err(AppError::BadRequest {
+                field: "login",
+                reason: "an administrator cannot close their own account".into(),
+            });
+        }
+        let mut tx = self.store.begin_ledger().await?;
+        tx.staff_for_update(login)
+            .await?
+            .ok_or_else(|| AppError::UnknownStaff(login.to_owned()))?;
+        tx.set_staff_active(login, false).await?;
+        tx.commit(AuditEntry {
+            at: rfc3339(now),
+            actor: session.login.clone(),
+            action: "staff.deactivate".into(),
+            target: login.to_owned(),
+            detail: serde_json::json!({"reason": reason.trim()}).to_string(),
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// Checks the session's right to `action`; a refusal is itself audited
+    /// (`access.denied`), since a clerk probing for rights is what a supervisor must
+    /// see.
+    pub async fn authorize(
+        &self,
+        session: &StaffSession,
+        action: Action,
+        now: OffsetDateTime,
+    ) -> Result<(), AppError> {
+        let Err(refused) = session.require(action) else {
+            return Ok(());
+        };
+        let tx = self.store.begin_ledger().await?;
+        tx.commit(AuditEntry {
+            at: rfc3339(now),
+            actor: session.login.clone(),
+            action: "access.denied".into(),
+            target: String::new(),
+            detail: serde_json::json!({"action": action, "role": session.role.code()}).to_string(),
+        })
+        .await?;
+        Err(refused)
+    }
+
     /// Logs a member of staff in with password and TOTP code. Every attempt is audited;
     /// the fifth consecutive failure locks the account.
     pub async fn login(
@@ -448,7 +605,17 @@ impl Office {
                     .and_then(|secret| totp_match(&secret, &creds.totp, now));
                 (ok, step)
             }
-            None => (false, None),
+            None => {
+                // An unknown login costs the same Argon2 work as a known one, so that
+                // the answer's timing does not tell which logins exist.
+                let password = creds.password.clone();
+                tokio::task::spawn_blocking(move || {
+                    verify_password(&password, unknown_login_hash())
+                })
+                .await
+                .map_err(|e| internal(e.to_string()))?;
+                (false, None)
+            }
         };
         let mut tx = self.store.begin_ledger().await?;
         let audit = |action: &str, detail: serde_json::Value| AuditEntry {
@@ -665,6 +832,8 @@ mod tests {
 
     #[test]
     fn argon2id_round_trip() {
+        assert!(unknown_login_hash().starts_with("$argon2id$"));
+        assert!(!verify_password("", unknown_login_hash()));
         let hash = hash_password("correct horse battery").unwrap();
         assert!(hash.starts_with("$argon2id$"), "{hash}");
         assert!(verify_password("correct horse battery", &hash));

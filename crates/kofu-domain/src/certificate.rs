@@ -112,7 +112,8 @@ pub enum Channel {
 }
 
 /// Which household members a 住民票 shows.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum HouseholdSelection {
     /// 世帯全員.
     All,
@@ -125,7 +126,7 @@ pub enum HouseholdSelection {
 }
 
 /// The options a requester chooses for one certificate.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 pub struct CertificateOptions {
     /// Household members shown (住民票 and 記載事項証明書).
     pub household: HouseholdSelection,

@@ -122,6 +122,11 @@ impl From<AppError> for ApiError {
                 "weak_password",
                 format!("パスワードは {n} 文字以上にしてください。"),
             ),
+            AppError::UnknownStaff(login) => ApiError::new(
+                S::NOT_FOUND,
+                "unknown_staff",
+                format!("職員 {login} は登録されていません。"),
+            ),
             AppError::DayClosed(day) => {
                 ApiError::new(S::CONFLICT, "day_closed", format!("{day} は締め済みです。"))
             }

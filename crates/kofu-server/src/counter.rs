@@ -37,6 +37,12 @@ pub fn router(office: Office) -> Router {
         .route("/counter/v1/days/{day}", get(day_totals))
         .route("/counter/v1/days/{day}/close", post(close_day))
         .route("/counter/v1/reports/{day}", get(report))
+        .route("/counter/v1/staff", get(staff_list).post(staff_add))
+        .route("/counter/v1/staff/{login}/unlock", post(staff_unlock))
+        .route(
+            "/counter/v1/staff/{login}/deactivate",
+            post(staff_deactivate),
+        )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))
@@ -224,6 +230,9 @@ fn cash() -> Payment {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct IssueBody {
+    // Required for an issuance (checked there), not for a preview.
+    #[serde(default)]
+    request_id: String,
     applicant: Applicant,
     identity: IdentityBody,
     certificate: String,
@@ -267,6 +276,7 @@ fn counter_request(b: IssueBody) -> Result<CounterRequest, ApiError> {
         Some(HouseholdBody::Members(ids)) => HouseholdSelection::Members(ids),
     };
     Ok(CounterRequest {
+        request_id: b.request_id,
         applicant: b.applicant,
         identity: IdentityCheck {
             photo: b.identity.photo,
@@ -305,6 +315,7 @@ fn issued_json(i: CounterIssued) -> Response {
     axum::Json(json!({
         "issuance_id": i.issuance_id, "receipt_no": i.receipt_no, "fee_yen": i.fee_yen,
         "exemption": i.exemption, "warnings": i.warnings, "documents": documents,
+        "replayed": i.replayed,
     }))
     .into_response()
 }
@@ -339,7 +350,8 @@ async fn preview(
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct VoidBody {
+/// A reason, for a void or for closing an account.
+struct ReasonBody {
     reason: String,
 }
 
@@ -351,7 +363,7 @@ async fn void(
 ) -> Result<Response, ApiError> {
     let s = session(&office, &headers).await?;
     let body = bytes(body)?;
-    let b: VoidBody = parse_body(&headers, &body)?;
+    let b: ReasonBody = parse_body(&headers, &body)?;
     office
         .counter_void(&s, &id, &b.reason, OffsetDateTime::now_utc())
         .await?;
@@ -369,7 +381,9 @@ async fn day_totals(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let s = session(&office, &headers).await?;
-    let totals = office.day_totals(&s, day(&d)?).await?;
+    let totals = office
+        .day_totals(&s, day(&d)?, OffsetDateTime::now_utc())
+        .await?;
     Ok(axum::Json(json!({"day": d, "expected": totals})).into_response())
 }
 
@@ -404,6 +418,71 @@ async fn report(
         .day_report(&s, day(&d)?, OffsetDateTime::now_utc())
         .await?;
     Ok(axum::Json(json!(r)).into_response())
+}
+
+async fn staff_list(
+    State(office): State<Office>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let s = session(&office, &headers).await?;
+    let staff = office.staff_list(&s, OffsetDateTime::now_utc()).await?;
+    Ok(axum::Json(json!({"staff": staff})).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StaffBody {
+    login: String,
+    role: String,
+    password: String,
+}
+
+async fn staff_add(
+    State(office): State<Office>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let s = session(&office, &headers).await?;
+    let body = bytes(body)?;
+    let b: StaffBody = parse_body(&headers, &body)?;
+    let new = kofu_app::staff::NewStaff {
+        login: b.login,
+        role: b.role.parse()?,
+        password: b.password,
+    };
+    let e = office
+        .enrol_staff(&s, &new, OffsetDateTime::now_utc())
+        .await?;
+    let answer = json!({"login": new.login, "totp_secret": e.totp_secret,
+                        "otpauth_uri": e.otpauth_uri});
+    Ok((StatusCode::CREATED, axum::Json(answer)).into_response())
+}
+
+async fn staff_unlock(
+    State(office): State<Office>,
+    Path(login): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let s = session(&office, &headers).await?;
+    office
+        .unlock_staff(&s, &login, OffsetDateTime::now_utc())
+        .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn staff_deactivate(
+    State(office): State<Office>,
+    Path(login): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let s = session(&office, &headers).await?;
+    let body = bytes(body)?;
+    let b: ReasonBody = parse_body(&headers, &body)?;
+    office
+        .deactivate_staff(&s, &login, &b.reason, OffsetDateTime::now_utc())
+        .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 #[cfg(test)]

@@ -28,6 +28,9 @@ pub struct ServeArgs {
     /// Seconds a counter session may stay unused before it expires.
     #[arg(long, default_value_t = 900)]
     session_idle_secs: u64,
+    /// Look-ups by one member of staff in a day past which the report flags them.
+    #[arg(long, default_value_t = 100)]
+    lookup_alert: u32,
     /// Development only: plain HTTP, allowed on a loopback address only.
     #[arg(long)]
     insecure_loopback: bool,
@@ -91,6 +94,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         outcome_window: Duration::from_secs(args.outcome_window_secs),
         render_stall: args.fault_render_stall_ms.map(Duration::from_millis),
         session_idle: Duration::from_secs(args.session_idle_secs),
+        lookup_alert: args.lookup_alert,
     };
     let office = kofu_app::Office::new(
         store,

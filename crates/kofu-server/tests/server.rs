@@ -276,6 +276,10 @@ on_both_backends!(
     counter_support_measure_is_overridden_only_by_the_support_officer,
     counter_preview_numbers_nothing_and_void_reverses_the_fee,
     counter_day_close_counts_cash_by_method_and_seals_the_day,
+    counter_retry_answers_the_same_issuance,
+    counter_closed_day_takes_no_issuance_or_void,
+    counter_denied_actions_are_audited,
+    counter_admin_manages_staff_accounts,
     counter_report_surfaces_overrides_voids_and_kiosk_problems,
 );
 
@@ -1316,7 +1320,8 @@ async fn counter_sessions_expire_when_idle(db: Db) {
 }
 
 fn counter_issue_body(resident: &str, applicant: Value, copies: u32) -> Value {
-    json!({"applicant": applicant, "identity": {"photo": ["運転免許証"]},
+    json!({"request_id": uuid::Uuid::new_v4().to_string(),
+           "applicant": applicant, "identity": {"photo": ["運転免許証"]},
            "certificate": "juminhyo", "subject": {"resident_id": resident},
            "copies": copies, "terminal": "本庁1", "printer": "P001", "payment": "cash"})
 }
@@ -1413,6 +1418,7 @@ async fn counter_issues_numbered_copies_with_fee_and_receipt(db: Db) {
 
     // Not enough identity documents, and a third party without a purpose.
     let mut weak = body.clone();
+    weak["request_id"] = json!(uuid::Uuid::new_v4().to_string());
     weak["identity"] = json!({"non_photo": ["健康保険証"]});
     let (status, err) = c
         .call("POST", "/counter/v1/issuances", Some(&token), Some(&weak))
@@ -1925,6 +1931,392 @@ async fn counter_day_close_counts_cash_by_method_and_seals_the_day(db: Db) {
         "{:?}",
         verdict.problems
     );
+}
+
+async fn counter_retry_answers_the_same_issuance(db: Db) {
+    use kofu_app::staff::Role;
+    let clerk = enrol(&db, "retry", Role::Clerk).await;
+    let c = Counter::new(&db).await;
+    let token = logged_in(&c, &clerk).await;
+    let mut body = counter_issue_body("00000000019", json!({"type": "person"}), 2);
+    body["options"] = json!({"household": "all", "show_relationship": true});
+    let post = |b: Value| {
+        let (c, token) = (&c, token.clone());
+        async move {
+            c.call("POST", "/counter/v1/issuances", Some(&token), Some(&b))
+                .await
+        }
+    };
+    let (status, first) = post(body.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    assert_eq!(first["replayed"], false);
+    let counts = (
+        db.count("issuances").await,
+        db.count("issued_copies").await,
+        db.count("fees").await,
+        db.count("number_serials").await,
+    );
+    // The answer was lost; the terminal sends the same request again.
+    let (status, again) = post(body.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    assert_eq!(again["replayed"], true);
+    for field in [
+        "issuance_id",
+        "receipt_no",
+        "fee_yen",
+        "exemption",
+        "warnings",
+    ] {
+        assert_eq!(again[field], first[field], "{field}");
+    }
+    assert_eq!(
+        again["documents"], first["documents"],
+        "the same numbers and the very same PDF bytes"
+    );
+    assert_eq!(
+        (
+            db.count("issuances").await,
+            db.count("issued_copies").await,
+            db.count("fees").await,
+            db.count("number_serials").await,
+        ),
+        counts,
+        "nothing numbered or charged twice"
+    );
+    assert_eq!(audited(&db, "counter.issue").await.len(), 1);
+    // The ledger keeps the request as data, not as debug text.
+    let items = db
+        .store
+        .ledger_query(
+            "SELECT items FROM issuances WHERE issuance_id = $1",
+            &[kofu_store::Cell::Text(
+                first["issuance_id"].as_str().unwrap().to_owned(),
+            )],
+            &[false],
+        )
+        .await
+        .unwrap();
+    let kofu_store::Cell::Text(items) = &items[0][0] else {
+        panic!("items is text: {items:?}")
+    };
+    let items: Value = serde_json::from_str(items).unwrap();
+    assert_eq!(items["options"]["household"], "all");
+    assert_eq!(items["options"]["show_relationship"], true);
+    assert_eq!(items["subject"], json!({"resident": "00000000019"}));
+    assert_eq!(items["identity"]["photo"], json!(["運転免許証"]));
+
+    // The same key with another request is refused, and so is no key at all.
+    let mut other = body.clone();
+    other["copies"] = json!(1);
+    let (status, err) = post(other).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{err}");
+    assert_eq!(err["error"]["code"], "request_id_reused");
+    for bad in [json!(null), json!("short"), json!("has space 123")] {
+        let mut b = body.clone();
+        b["request_id"] = bad.clone();
+        if bad.is_null() {
+            b.as_object_mut().unwrap().remove("request_id");
+        }
+        let (status, err) = post(b).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {err}");
+        assert_eq!(err["error"]["code"], "invalid_request", "{bad}: {err}");
+        assert!(
+            err["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("request_id"),
+            "{bad}: {err}"
+        );
+    }
+    assert_eq!(db.count("issuances").await, counts.0);
+
+    // Twins sent at once: one issuance, both answered with it.
+    let twin = counter_issue_body("00000000019", json!({"type": "person"}), 1);
+    let (a, b) = tokio::join!(post(twin.clone()), post(twin));
+    assert_eq!(
+        (a.0, b.0),
+        (StatusCode::OK, StatusCode::OK),
+        "{} {}",
+        a.1,
+        b.1
+    );
+    assert_eq!(a.1["issuance_id"], b.1["issuance_id"]);
+    assert_eq!(a.1["documents"], b.1["documents"]);
+    assert_eq!(db.count("issuances").await, counts.0 + 1);
+    assert!(db.store.verify_audit().await.unwrap().problems.is_empty());
+}
+
+async fn counter_closed_day_takes_no_issuance_or_void(db: Db) {
+    use kofu_app::staff::Role;
+    let clerk = enrol(&db, "heiten", Role::Clerk).await;
+    let boss = enrol(&db, "kakaricho", Role::Supervisor).await;
+    let c = Counter::new(&db).await;
+    let token = logged_in(&c, &clerk).await;
+    let boss_token = logged_in(&c, &boss).await;
+    let body = counter_issue_body("00000000019", json!({"type": "person"}), 1);
+    let (status, issued) = c
+        .call("POST", "/counter/v1/issuances", Some(&token), Some(&body))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{issued}");
+    let (today, _) = kofu_domain::date::local_date_time(time::OffsetDateTime::now_utc());
+    let tomorrow = today.next_day().unwrap();
+    let (status, err) = c
+        .call(
+            "POST",
+            &format!("/counter/v1/days/{tomorrow}/close"),
+            Some(&boss_token),
+            Some(&json!({"counted_cash_yen": 0})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "a day not begun: {err}");
+    let (status, sealed) = c
+        .call(
+            "POST",
+            &format!("/counter/v1/days/{today}/close"),
+            Some(&boss_token),
+            Some(&json!({"counted_cash_yen": 300})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{sealed}");
+    let before = (db.count("issuances").await, db.count("fees").await);
+    let late = counter_issue_body("00000000019", json!({"type": "person"}), 1);
+    let (status, err) = c
+        .call("POST", "/counter/v1/issuances", Some(&token), Some(&late))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{err}");
+    assert_eq!(err["error"]["code"], "day_closed");
+    let id = issued["issuance_id"].as_str().unwrap();
+    let (status, err) = c
+        .call(
+            "POST",
+            &format!("/counter/v1/issuances/{id}/voids"),
+            Some(&boss_token),
+            Some(&json!({"reason": "締め後の取消"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{err}");
+    assert_eq!(err["error"]["code"], "day_closed");
+    assert_eq!(
+        (db.count("issuances").await, db.count("fees").await),
+        before,
+        "the sealed totals stay true"
+    );
+}
+
+async fn counter_denied_actions_are_audited(db: Db) {
+    use kofu_app::staff::Role;
+    let clerk = enrol(&db, "nozoki", Role::Clerk).await;
+    let admin = enrol(&db, "kanri", Role::Admin).await;
+    let c = Counter::new(&db).await;
+    let token = logged_in(&c, &clerk).await;
+    let admin_token = logged_in(&c, &admin).await;
+    let (today, _) = kofu_domain::date::local_date_time(time::OffsetDateTime::now_utc());
+    let (status, err) = c
+        .call(
+            "GET",
+            &format!("/counter/v1/reports/{today}"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{err}");
+    let (status, err) = c
+        .call(
+            "GET",
+            "/counter/v1/residents?name=%E8%A6%8B%E6%9C%AC",
+            Some(&admin_token),
+            None,
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "an administrator looks nobody up: {err}"
+    );
+    let denied = audited(&db, "access.denied").await;
+    let seen: Vec<(String, Value)> = denied
+        .into_iter()
+        .map(|(actor, _, detail)| (actor, detail))
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            (
+                "nozoki".to_owned(),
+                json!({"action": "view_report", "role": "clerk"})
+            ),
+            (
+                "kanri".to_owned(),
+                json!({"action": "search_residents", "role": "admin"})
+            ),
+        ]
+    );
+    let boss = enrol(&db, "mikata", Role::Supervisor).await;
+    let boss_token = logged_in(&c, &boss).await;
+    let (status, report) = c
+        .call(
+            "GET",
+            &format!("/counter/v1/reports/{today}"),
+            Some(&boss_token),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    let denied: Vec<&Value> = report["access_anomalies"]["denied"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| &d["staff"])
+        .collect();
+    assert_eq!(denied, [&json!("nozoki"), &json!("kanri")]);
+    assert!(db.store.verify_audit().await.unwrap().problems.is_empty());
+}
+
+async fn counter_admin_manages_staff_accounts(db: Db) {
+    use kofu_app::staff::Role;
+    let admin = enrol(&db, "jinji", Role::Admin).await;
+    let clerk = enrol(&db, "madoguchi", Role::Clerk).await;
+    let c = Counter::new(&db).await;
+    let admin_token = logged_in(&c, &admin).await;
+    let clerk_token = logged_in(&c, &clerk).await;
+    let (status, _) = c
+        .call("GET", "/counter/v1/staff", Some(&clerk_token), None)
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // Enrolment answers the TOTP secret once; the new account logs in with it.
+    let new = json!({"login": "shinjin", "role": "clerk", "password": PASSWORD});
+    let (status, enrolled) = c
+        .call("POST", "/counter/v1/staff", Some(&admin_token), Some(&new))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{enrolled}");
+    let shinjin = Enrolled {
+        login: "shinjin".into(),
+        secret: kofu_app::staff::base32_decode(enrolled["totp_secret"].as_str().unwrap()).unwrap(),
+    };
+    let (status, again) = c
+        .call("POST", "/counter/v1/staff", Some(&admin_token), Some(&new))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{again}");
+    let mut bad_role = new.clone();
+    bad_role["login"] = json!("other");
+    bad_role["role"] = json!("mayor");
+    let (status, _) = c
+        .call(
+            "POST",
+            "/counter/v1/staff",
+            Some(&admin_token),
+            Some(&bad_role),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    // Locked by five failures, unlocked by the administrator.
+    for _ in 0..5 {
+        c.login(&shinjin, "not the password", 0).await;
+    }
+    let (status, list) = c
+        .call("GET", "/counter/v1/staff", Some(&admin_token), None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    let row = list["staff"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["login"] == "shinjin")
+        .unwrap();
+    assert_eq!(row["locked"], true);
+    assert!(row.get("password_hash").is_none() && row.get("totp_secret").is_none());
+    let (status, _) = c
+        .call(
+            "POST",
+            "/counter/v1/staff/shinjin/unlock",
+            Some(&admin_token),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, body) = c.login(&shinjin, PASSWORD, 0).await;
+    assert_eq!(status, StatusCode::OK, "unlocked: {body}");
+    let shinjin_token = body["token"].as_str().unwrap().to_owned();
+
+    // Closing the account ends its session at once and refuses further logins.
+    let deactivate = "/counter/v1/staff/shinjin/deactivate";
+    let (status, _) = c
+        .call(
+            "POST",
+            deactivate,
+            Some(&admin_token),
+            Some(&json!({"reason": " "})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "a reason is needed");
+    let (status, _) = c
+        .call(
+            "POST",
+            "/counter/v1/staff/jinji/deactivate",
+            Some(&admin_token),
+            Some(&json!({"reason": "異動"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "not one's own account");
+    let (status, _) = c
+        .call(
+            "POST",
+            deactivate,
+            Some(&admin_token),
+            Some(&json!({"reason": "退職"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = c
+        .call("GET", "/counter/v1/session", Some(&shinjin_token), None)
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, body) = c.login(&shinjin, PASSWORD, 1).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(body["error"]["code"], "account_disabled");
+    let (status, _) = c
+        .call(
+            "POST",
+            "/counter/v1/staff/nobody/unlock",
+            Some(&admin_token),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let actions: Vec<(String, String, String)> = db
+        .store
+        .audit_rows()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.action.starts_with("staff.") && r.actor == "jinji")
+        .map(|r| (r.action, r.target, r.detail))
+        .filter(|(a, _, _)| a != "staff.login")
+        .collect();
+    assert_eq!(
+        actions,
+        vec![
+            (
+                "staff.add".into(),
+                "shinjin".into(),
+                r#"{"role":"clerk"}"#.into()
+            ),
+            (
+                "staff.unlock".into(),
+                "shinjin".into(),
+                r#"{"failed_attempts":5}"#.into()
+            ),
+            (
+                "staff.deactivate".into(),
+                "shinjin".into(),
+                r#"{"reason":"退職"}"#.into()
+            ),
+        ]
+    );
+    assert!(db.store.verify_audit().await.unwrap().problems.is_empty());
 }
 
 async fn counter_report_surfaces_overrides_voids_and_kiosk_problems(db: Db) {

@@ -158,6 +158,23 @@ impl LedgerTx {
         Ok(())
     }
 
+    /// Opens or closes an account for login; closing it ends its open sessions.
+    pub async fn set_staff_active(&mut self, login: &str, active: bool) -> Result<(), StoreError> {
+        const ACTIVE: &str = "UPDATE staff SET active = $1 WHERE login = $2";
+        const END: &str = "UPDATE staff_sessions SET ended = 1 WHERE login = $1 AND ended = 0";
+        on_tx!(self.tx, conn => {
+            sqlx::query(ACTIVE)
+                .bind(i64::from(active))
+                .bind(login)
+                .execute(&mut *conn)
+                .await?;
+            if !active {
+                sqlx::query(END).bind(login).execute(conn).await?;
+            }
+        });
+        Ok(())
+    }
+
     /// Ends a session; whether it was open.
     pub async fn end_session(&mut self, token_sha256: &str) -> Result<bool, StoreError> {
         const SQL: &str =
@@ -178,6 +195,16 @@ impl Store {
             sqlx::query_as(SQL).bind(login).fetch_optional(pool).await?
         });
         Ok(row.map(staff_row))
+    }
+
+    /// Every staff account, by login.
+    pub async fn staff_list(&self) -> Result<Vec<StaffRow>, StoreError> {
+        const SQL: &str = "SELECT login, role, password_hash, totp_secret, last_totp_step, \
+            failed_attempts, active, created_at FROM staff ORDER BY login";
+        let rows: Vec<StaffTuple> = on_pool!(self, pool => {
+            sqlx::query_as(SQL).fetch_all(pool).await?
+        });
+        Ok(rows.into_iter().map(staff_row).collect())
     }
 
     /// The open session with this token digest, with its staff member's role.
