@@ -1,8 +1,12 @@
 //! Support for the end-to-end tests: finding the built binaries, the fixture
 //! feeds, and a fresh PostgreSQL database per test.
 
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::TcpStream;
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
+
+use serde_json::Value;
 
 /// The path of a binary built in this workspace (`kofu`, …), next to the test
 /// executable's `deps/` directory.
@@ -73,4 +77,85 @@ fn nanos() -> u128 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())
         .unwrap_or_default()
+}
+
+/// A fresh PostgreSQL database for one test, or `None` when `KOFU_SKIP_PG=1`.
+pub fn postgres_database(name: &str) -> Option<String> {
+    if std::env::var("KOFU_SKIP_PG").as_deref() == Ok("1") {
+        return None;
+    }
+    let base = std::env::var("KOFU_TEST_PG_URL").unwrap_or_else(|_| {
+        panic!("KOFU_TEST_PG_URL is not set: run `eval \"$(bash scripts/pg-test.sh start)\"` first")
+    });
+    Some(fresh_pg_database(&base, name))
+}
+
+/// A running `kofu serve` (plain HTTP on a loopback port it chose), killed on drop.
+pub struct Serve {
+    child: Child,
+    /// The LGWAN listener's address.
+    pub addr: String,
+}
+
+impl Serve {
+    /// Starts `kofu serve --database URL --insecure-loopback` with extra arguments and
+    /// waits for the line that says it listens.
+    pub fn start(url: &str) -> Serve {
+        Serve::start_with(url, &[])
+    }
+
+    /// As [`Serve::start`], with more `kofu serve` arguments.
+    pub fn start_with(url: &str, extra: &[&str]) -> Serve {
+        let mut child = Command::new(binary("kofu"))
+            .args(["serve", "--database", url, "--insecure-loopback"])
+            .args(["--lgwan-listen", "127.0.0.1:0"])
+            .args(extra)
+            .env("KOFU_LOG", "warn")
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start kofu serve: {e}"));
+        let mut line = String::new();
+        let stdout = child.stdout.take();
+        if let Some(out) = stdout {
+            let _ = BufReader::new(out).read_line(&mut line);
+        }
+        let ready: Value = serde_json::from_str(&line)
+            .unwrap_or_else(|e| panic!("kofu serve printed {line:?}: {e}"));
+        Serve {
+            child,
+            addr: ready["lgwan"].as_str().unwrap_or_default().to_owned(),
+        }
+    }
+
+    /// One request on its own connection; the status and the JSON answer.
+    pub fn post(&self, path: &str, body: &Value) -> (u16, Value) {
+        let body = body.to_string();
+        let mut s = TcpStream::connect(&self.addr)
+            .unwrap_or_else(|e| panic!("cannot connect to {}: {e}", self.addr));
+        write!(
+            s,
+            "POST {path} HTTP/1.1\r\nHost: kofu\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap_or_else(|e| panic!("cannot send: {e}"));
+        let mut answer = String::new();
+        s.read_to_string(&mut answer)
+            .unwrap_or_else(|e| panic!("cannot read the answer: {e}"));
+        let status = answer.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
+        let json = answer.split_once("\r\n\r\n").map_or("", |(_, j)| j);
+        (status, serde_json::from_str(json).unwrap_or(Value::Null))
+    }
+
+    /// The process ID (for `kill -9`).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

@@ -2,5 +2,6 @@
 #![allow(clippy::unwrap_used)] // a failed unwrap in a test is a failed test
 
 mod import;
+mod reliability;
 mod render;
 mod serve;

@@ -2,65 +2,8 @@
 //! an inquiry, an issuance and its outcome, and `kofu audit verify` then checks the
 //! trail it left. Plain HTTP is refused off loopback and without the development flag.
 
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
-use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
-
-use kofu_e2e::{binary, databases, feed, kofu};
+use kofu_e2e::{Serve, databases, feed, kofu};
 use serde_json::{Value, json};
-
-/// A running `kofu serve`, killed on drop.
-struct Serve {
-    child: Child,
-    addr: String,
-}
-
-impl Serve {
-    fn start(url: &str) -> Serve {
-        let mut child = Command::new(binary("kofu"))
-            .args(["serve", "--database", url, "--insecure-loopback"])
-            .args(["--lgwan-listen", "127.0.0.1:0"])
-            .env("KOFU_LOG", "warn")
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let ready: Value = serde_json::from_str(&line)
-            .unwrap_or_else(|e| panic!("kofu serve printed {line:?}: {e}"));
-        Serve {
-            child,
-            addr: ready["lgwan"].as_str().unwrap().to_owned(),
-        }
-    }
-
-    /// One request on its own connection; the status and the JSON answer.
-    fn post(&self, path: &str, body: &Value) -> (u16, Value) {
-        let body = body.to_string();
-        let mut s = TcpStream::connect(&self.addr).unwrap();
-        write!(
-            s,
-            "POST {path} HTTP/1.1\r\nHost: kofu\r\nContent-Type: application/json\r\n\
-             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        )
-        .unwrap();
-        let mut answer = String::new();
-        s.read_to_string(&mut answer).unwrap();
-        let status = answer[9..12].parse().unwrap();
-        let (_, json) = answer.split_once("\r\n\r\n").unwrap();
-        (status, serde_json::from_str(json).unwrap())
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 #[test]
 fn serves_the_kiosk_path_and_leaves_a_verifiable_trail() {
