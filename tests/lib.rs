@@ -106,9 +106,14 @@ impl Serve {
 
     /// As [`Serve::start`], with more `kofu serve` arguments.
     pub fn start_with(url: &str, extra: &[&str]) -> Serve {
+        Serve::start_on(url, "127.0.0.1:0", extra)
+    }
+
+    /// As [`Serve::start_with`], listening on `listen` (a fixed port survives restarts).
+    pub fn start_on(url: &str, listen: &str, extra: &[&str]) -> Serve {
         let mut child = Command::new(binary("kofu"))
             .args(["serve", "--database", url, "--insecure-loopback"])
-            .args(["--lgwan-listen", "127.0.0.1:0"])
+            .args(["--lgwan-listen", listen])
             .args(extra)
             .env("KOFU_LOG", "warn")
             .stdout(Stdio::piped())
@@ -129,28 +134,49 @@ impl Serve {
 
     /// One request on its own connection; the status and the JSON answer.
     pub fn post(&self, path: &str, body: &Value) -> (u16, Value) {
-        let body = body.to_string();
-        let mut s = TcpStream::connect(&self.addr)
-            .unwrap_or_else(|e| panic!("cannot connect to {}: {e}", self.addr));
-        write!(
-            s,
-            "POST {path} HTTP/1.1\r\nHost: kofu\r\nContent-Type: application/json\r\n\
-             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        )
-        .unwrap_or_else(|e| panic!("cannot send: {e}"));
-        let mut answer = String::new();
-        s.read_to_string(&mut answer)
-            .unwrap_or_else(|e| panic!("cannot read the answer: {e}"));
-        let status = answer.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
-        let json = answer.split_once("\r\n\r\n").map_or("", |(_, j)| j);
-        (status, serde_json::from_str(json).unwrap_or(Value::Null))
+        post(&self.addr, path, body).unwrap_or_else(|e| panic!("{}: {e}", self.addr))
     }
 
     /// The process ID (for `kill -9`).
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
+}
+
+/// One request to `addr` on its own connection: the status and the JSON answer, or
+/// the connection error (a server being killed is expected in some tests).
+pub fn post(addr: &str, path: &str, body: &Value) -> std::io::Result<(u16, Value)> {
+    let body = body.to_string();
+    let mut s = TcpStream::connect(addr)?;
+    s.set_read_timeout(Some(std::time::Duration::from_secs(30)))?;
+    write!(
+        s,
+        "POST {path} HTTP/1.1\r\nHost: kofu\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut answer = String::new();
+    s.read_to_string(&mut answer)?;
+    let status = answer
+        .get(9..12)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| std::io::Error::other(format!("no HTTP answer: {answer:?}")))?;
+    let json = answer.split_once("\r\n\r\n").map_or("", |(_, j)| j);
+    Ok((status, serde_json::from_str(json).unwrap_or(Value::Null)))
+}
+
+/// Runs one SQL query with psql and returns its unaligned, tuples-only output.
+pub fn psql(url: &str, sql: &str) -> String {
+    let out = Command::new("psql")
+        .args([url, "-X", "-q", "-t", "-A", "-c", sql])
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run psql: {e}"));
+    assert!(
+        out.status.success(),
+        "{sql}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
 impl Drop for Serve {

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 
-use kofu_e2e::{Serve, databases, feed, kofu, postgres_database};
+use kofu_e2e::{Serve, databases, feed, kofu, postgres_database, psql};
 use kofu_relay_sim::cards::{CardRegistry, card_file_from_feed, parse_card_file, pin_for};
 use kofu_relay_sim::http::Endpoint;
 use kofu_relay_sim::kiosk::{
@@ -418,4 +418,131 @@ fn a_stalled_render_issues_nothing_and_the_retry_succeeds() {
             String::from_utf8_lossy(&out.stdout)
         );
     }
+}
+
+/// Crash: `kill -9` of the server again and again while kiosks issue and report
+/// outcomes, each kiosk retrying its request (same `request_id`) until it is
+/// answered. Afterwards every request has exactly one issuance, with its copies, one
+/// fee and one outcome; no fee without an issuance; no number twice; and the audit
+/// chain verifies.
+#[test]
+fn a_server_killed_mid_issuance_loses_and_doubles_nothing() {
+    let Some(url) = postgres_database("crash") else {
+        eprintln!("KOFU_SKIP_PG=1: skipped (needs PostgreSQL)");
+        return;
+    };
+    import(&feed("kiosk-town.jsonl"), &url);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut serve = Some(Serve::start_on(&url, &addr, &[]));
+    const KIOSKS: usize = 4;
+    const REQUESTS: usize = 50;
+    let workers: Vec<_> = (0..KIOSKS)
+        .map(|k| {
+            let addr = addr.clone();
+            std::thread::spawn(move || {
+                let mut answered = Vec::new();
+                for i in 0..REQUESTS {
+                    let request_id = format!("00000000-0000-4000-8000-{k:04}{i:08}");
+                    let card = if i % 2 == 0 { "0A1B2C3D" } else { "0B0B0B0B" };
+                    let body = json!({"request_id": request_id, "card_serial": card,
+                        "certificate": "juminhyo", "options": {"household": "self"},
+                        "copies": 1 + (i % 2), "kiosk": {"id": format!("K-9{k:04}"), "chain": "sim-mart"},
+                        "requested_at": MORNING});
+                    let issued = retry(&addr, "/lgwan/v1/issuances", &body);
+                    let issuance_id = issued["issuance_id"].as_str().unwrap().to_owned();
+                    let outcome = json!({"request_id": request_id, "issuance_id": issuance_id,
+                        "outcome": "printed", "pages_printed": issued["documents"].as_array().unwrap().len(),
+                        "fee_collected_yen": issued["fee_yen"], "reported_at": MORNING});
+                    retry(&addr, "/lgwan/v1/outcomes", &outcome);
+                    answered.push((body, issued));
+                }
+                answered
+            })
+        })
+        .collect();
+    // Kill and restart at uneven moments while the kiosks work.
+    let mut pause = 173u64;
+    let mut kills = 0;
+    while workers.iter().any(|w| !w.is_finished()) {
+        kills += 1;
+        std::thread::sleep(std::time::Duration::from_millis(pause));
+        pause = (pause * 7919) % 600 + 100;
+        drop(serve.take()); // SIGKILL, then wait
+        serve = Some(Serve::start_on(&url, &addr, &[]));
+    }
+    let answered: Vec<(Value, Value)> = workers
+        .into_iter()
+        .flat_map(|w| w.join().unwrap())
+        .collect();
+    assert_eq!(answered.len(), KIOSKS * REQUESTS);
+    assert!(kills >= 3, "the server was killed only {kills} time(s) while the kiosks worked");
+    eprintln!("killed the server {kills} times during {} issuances", answered.len());
+    // A retry now, after all the crashes, still answers the same issuance.
+    for (body, issued) in answered.iter().step_by(7) {
+        let (status, again) = serve.as_ref().unwrap().post("/lgwan/v1/issuances", body);
+        assert_eq!(status, 200, "{again}");
+        assert_eq!(again["issuance_id"], issued["issuance_id"]);
+        assert_eq!(again["documents"], issued["documents"]);
+    }
+    drop(serve);
+    let n = (KIOSKS * REQUESTS).to_string();
+    for (what, sql, expected) in [
+        (
+            "one issuance per request",
+            "SELECT COUNT(*) FROM issuances WHERE channel = 'kiosk'",
+            n.as_str(),
+        ),
+        (
+            "no fee without its issuance",
+            "SELECT COUNT(*) FROM fees f WHERE NOT EXISTS (SELECT 1 FROM issuances i WHERE i.issuance_id = f.issuance_id)",
+            "0",
+        ),
+        (
+            "no issuance without its copies",
+            "SELECT COUNT(*) FROM issuances i WHERE (SELECT COUNT(*) FROM issued_copies c WHERE c.issuance_id = i.issuance_id) <> i.copies",
+            "0",
+        ),
+        (
+            "one fee per issuance",
+            "SELECT COUNT(*) FROM issuances i WHERE (SELECT COUNT(*) FROM fees f WHERE f.issuance_id = i.issuance_id) <> 1",
+            "0",
+        ),
+        (
+            "one outcome per issuance",
+            "SELECT COUNT(*) FROM issuances i WHERE (SELECT COUNT(*) FROM issuance_events e WHERE e.issuance_id = i.issuance_id AND e.event = 'outcome') <> 1",
+            "0",
+        ),
+        (
+            "no number twice",
+            "SELECT COUNT(*) - COUNT(DISTINCT issue_number) FROM issued_copies",
+            "0",
+        ),
+    ] {
+        assert_eq!(psql(&url, sql), expected, "{what}");
+    }
+    let out = kofu(&["audit", "verify", "--database", &url]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+/// Posts until answered (the server may be down or restarting): a bounded number
+/// of attempts, so a server that never comes back fails the test instead of
+/// hanging it.
+fn retry(addr: &str, path: &str, body: &Value) -> Value {
+    for _ in 0..600 {
+        match kofu_e2e::post(addr, path, body) {
+            Ok((200, answer)) => return answer,
+            // 503: timeout or busy, nothing was issued: the same request again.
+            Ok((503, _)) | Err(_) => std::thread::sleep(std::time::Duration::from_millis(50)),
+            Ok((status, answer)) => panic!("{path} answered {status}: {answer}"),
+        }
+    }
+    panic!("{path}: no answer after 600 attempts")
 }
