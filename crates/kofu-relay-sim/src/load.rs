@@ -69,10 +69,11 @@ fn round(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
 }
 
-/// Runs the load against `endpoint` with the active cards of `cards` (their right
+/// Runs the load against `endpoints` (kiosk `k` talks to endpoint `k mod n`: several
+/// `kofu serve` processes sharing one database) with the active cards of `cards` (their right
 /// PINs typed), each session asking for one copy with the household `self`.
 pub async fn run_load(
-    endpoint: &Endpoint,
+    endpoints: &[Endpoint],
     cards: Arc<CardRegistry>,
     plan: &LoadPlan,
 ) -> Result<LoadFigures, SimError> {
@@ -81,9 +82,9 @@ pub async fn run_load(
         .filter(|c| !c.revoked)
         .map(|c| (c.serial.clone(), c.pin.clone()))
         .collect();
-    if serials.is_empty() || !plan.rate.is_finite() || plan.rate <= 0.0 {
+    if serials.is_empty() || endpoints.is_empty() || !plan.rate.is_finite() || plan.rate <= 0.0 {
         return Err(SimError::Protocol(
-            "a load needs active cards and a positive rate".into(),
+            "a load needs a server, active cards and a positive rate".into(),
         ));
     }
     let total = (plan.rate * plan.duration.as_secs_f64()).ceil() as usize;
@@ -93,7 +94,7 @@ pub async fn run_load(
     let mut workers = Vec::new();
     for k in 0..plan.kiosks.max(1) {
         let (endpoint, cards, serials, next, plan) = (
-            endpoint.clone(),
+            endpoints[k % endpoints.len()].clone(),
             cards.clone(),
             serials.clone(),
             next.clone(),

@@ -27,9 +27,10 @@ struct Cli {
 #[derive(clap::Args, Clone)]
 struct Target {
     /// The town's server: https://HOST:PORT (mutual TLS) or http://127.0.0.1:PORT
-    /// (a server started with --insecure-loopback).
-    #[arg(long, default_value = "http://127.0.0.1:8443")]
-    server: String,
+    /// (a server started with --insecure-loopback). `load` takes several (comma
+    /// separated or repeated): server processes sharing one database.
+    #[arg(long, value_delimiter = ',', default_value = "http://127.0.0.1:8443")]
+    server: Vec<String>,
     /// Folder with ca.pem, center.pem and center-key.pem (from `certs`), for https.
     #[arg(long)]
     tls_dir: Option<PathBuf>,
@@ -110,14 +111,19 @@ fn now_jst() -> String {
         .unwrap_or_default()
 }
 
-fn endpoint(t: &Target) -> anyhow::Result<Endpoint> {
+fn endpoints(t: &Target) -> anyhow::Result<Vec<Endpoint>> {
     let files = t.tls_dir.as_deref().map(DevPki::in_dir);
-    let tls = files.as_ref().map(|f| CenterTls {
-        ca_cert: &f.ca_cert,
-        client_cert: &f.center_cert,
-        client_key: &f.center_key,
-    });
-    Ok(Endpoint::parse(&t.server, tls)?)
+    t.server
+        .iter()
+        .map(|url| {
+            let tls = files.as_ref().map(|f| CenterTls {
+                ca_cert: &f.ca_cert,
+                client_cert: &f.center_cert,
+                client_key: &f.center_key,
+            });
+            Ok(Endpoint::parse(url, tls)?)
+        })
+        .collect()
 }
 
 /// A small deterministic generator for drawn outcomes (no need for a crate).
@@ -179,7 +185,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             seed,
             json,
         } => {
-            let ep = endpoint(&target)?;
+            let ep = endpoints(&target)?
+                .into_iter()
+                .next()
+                .context("--server is needed")?;
             let cards = CardRegistry::new(read_card_file(&target.cards)?);
             std::fs::create_dir_all(&out)
                 .with_context(|| format!("cannot create {}", out.display()))?;
@@ -213,7 +222,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             kiosks,
             certificate,
         } => {
-            let ep = endpoint(&target)?;
+            let eps = endpoints(&target)?;
             let cards = Arc::new(CardRegistry::new(read_card_file(&target.cards)?));
             let plan = LoadPlan {
                 rate,
@@ -222,8 +231,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 certificate,
                 requested_at: target.at.clone().unwrap_or_else(now_jst),
             };
-            let figures = run_load(&ep, cards, &plan).await?;
+            let figures = run_load(&eps, cards, &plan).await?;
             let mut line = figures.json();
+            line["servers"] = serde_json::json!(eps.len());
             line["rate"] = serde_json::json!(rate);
             line["kiosks"] = serde_json::json!(kiosks);
             println!("{line}");

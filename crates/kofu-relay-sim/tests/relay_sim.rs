@@ -235,7 +235,7 @@ async fn kiosk_sessions_over_mutual_tls() {
 async fn load_runs_at_its_rate_and_stops_by_itself() {
     let t = town().await;
     let figures = run_load(
-        &t.endpoint,
+        std::slice::from_ref(&t.endpoint),
         t.cards.clone(),
         &LoadPlan {
             rate: 40.0,
