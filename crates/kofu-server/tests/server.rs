@@ -1729,6 +1729,17 @@ async fn tls_health(
     server_ca: &str,
     client: Option<&(String, String)>,
 ) -> Result<String, String> {
+    tls_get(addr, server_ca, client, "/lgwan/v1/health").await
+}
+
+/// A `GET` over TLS (trusting `server_ca`, with a client certificate if given): the
+/// raw answer, or why the connection failed.
+async fn tls_get(
+    addr: std::net::SocketAddr,
+    server_ca: &str,
+    client: Option<&(String, String)>,
+    path: &str,
+) -> Result<String, String> {
     use rustls::pki_types::pem::PemObject as _;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
@@ -1759,7 +1770,8 @@ async fn tls_health(
         .connect(name, tcp)
         .await
         .map_err(|e| e.to_string())?;
-    tls.write_all(b"GET /lgwan/v1/health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+    let request = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    tls.write_all(request.as_bytes())
         .await
         .map_err(|e| e.to_string())?;
     let mut answer = Vec::new();
@@ -1817,6 +1829,59 @@ async fn mtls_refuses_clients_without_a_relay_center_certificate() {
         .await
         .unwrap();
     assert!(again.starts_with("HTTP/1.1 200"), "{again}");
+    let _ = stop.send(());
+    tokio::time::timeout(Duration::from_secs(10), server)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn counter_api_is_served_over_tls_without_client_certificates() {
+    let db = open(false).await.unwrap();
+    let town = Pki::new("town CA");
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = town.leaf("localhost");
+    let (cert_path, key_path) = (dir.path().join("server.pem"), dir.path().join("server.key"));
+    std::fs::write(&cert_path, &cert).unwrap();
+    std::fs::write(&key_path, &key).unwrap();
+    let config = kofu_server::serve::tls_config(&cert_path, &key_path).unwrap();
+    let listener = kofu_server::serve::Listener::bind(
+        "127.0.0.1:0".parse().unwrap(),
+        kofu_server::serve::Security::Tls(Arc::new(config)),
+    )
+    .unwrap();
+    let addr = listener.local_addr().unwrap();
+    let router = kofu_server::counter::router(office(&db, OfficeSettings::default()).await);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(listener.serve(router, async {
+        let _ = stopped.await;
+    }));
+    // A clerk's terminal has no client certificate: the counter API answers it
+    // (here: no session yet).
+    let answer = tls_get(addr, &town.ca_pem, None, "/counter/v1/session")
+        .await
+        .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+    assert!(answer.contains("unauthenticated"), "{answer}");
+    // Plain HTTP on the TLS port gets no HTTP answer.
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut plain = tokio::net::TcpStream::connect(addr).await.unwrap();
+    plain
+        .write_all(b"GET /counter/v1/session HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut raw = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), plain.read_to_end(&mut raw)).await;
+    assert!(!raw.starts_with(b"HTTP/1.1 "), "plain HTTP was answered");
+    // A server certificate from another CA is refused by the terminal.
+    let stranger = Pki::new("another CA");
+    assert!(
+        tls_get(addr, &stranger.ca_pem, None, "/counter/v1/session")
+            .await
+            .is_err()
+    );
     let _ = stop.send(());
     tokio::time::timeout(Duration::from_secs(10), server)
         .await
