@@ -479,8 +479,14 @@ fn a_server_killed_mid_issuance_loses_and_doubles_nothing() {
         .flat_map(|w| w.join().unwrap())
         .collect();
     assert_eq!(answered.len(), KIOSKS * REQUESTS);
-    assert!(kills >= 3, "the server was killed only {kills} time(s) while the kiosks worked");
-    eprintln!("killed the server {kills} times during {} issuances", answered.len());
+    assert!(
+        kills >= 3,
+        "the server was killed only {kills} time(s) while the kiosks worked"
+    );
+    eprintln!(
+        "killed the server {kills} times during {} issuances",
+        answered.len()
+    );
     // A retry now, after all the crashes, still answers the same issuance.
     for (body, issued) in answered.iter().step_by(7) {
         let (status, again) = serve.as_ref().unwrap().post("/lgwan/v1/issuances", body);
