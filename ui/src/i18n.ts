@@ -28,3 +28,49 @@ export function translate(locale: Locale, key: MessageKey, params: MessageParams
   const message = catalogues[locale][key];
   return message.replace(/\{(\w+)\}/g, (placeholder, name: string) => params[name] ?? placeholder);
 }
+
+/** Whether `key` names a message (for keys built from codes the server sends). */
+export function hasMessage(key: string): key is MessageKey {
+  return Object.prototype.hasOwnProperty.call(ja, key);
+}
+
+/** A translator bound to one language. */
+export type Translate = (key: MessageKey, params?: MessageParams) => string;
+
+/**
+ * The words for an error code from the API or the shell, in the UI language:
+ * `error.<code>` when there is one, else the server's own (Japanese) message
+ * with its code.
+ */
+export function errorText(t: Translate, code: string, serverMessage = ''): string {
+  const key = `error.${code}`;
+  if (hasMessage(key)) return t(key);
+  return t('error.other', { code, message: serverMessage || code });
+}
+
+/** Why a certificate is not issued, in plain words (`refusal.<code>`), else as {@link errorText}. */
+export function refusalText(t: Translate, code: string, serverMessage = ''): string {
+  const key = `refusal.${code}`;
+  if (hasMessage(key)) return t(key);
+  return errorText(t, code, serverMessage);
+}
+
+/** Formats yen as the UI language writes it. */
+export function yen(locale: Locale, amount: number): string {
+  const digits = new Intl.NumberFormat(locale === 'ja' ? 'ja-JP' : 'en-US').format(amount);
+  return locale === 'ja' ? `${digits}円` : `¥${digits}`;
+}
+
+/** A difference with its sign: +1,000円, −500円, 0円. */
+export function signedYen(locale: Locale, amount: number): string {
+  if (amount > 0) return `+${yen(locale, amount)}`;
+  if (amount < 0) return `−${yen(locale, -amount)}`;
+  return yen(locale, 0);
+}
+
+/** A warning attached to an issuance: `warning.<code>` with the server's detail, else the detail itself. */
+export function warningText(t: Translate, code: string, detail = ''): string {
+  const key = `warning.${code}`;
+  if (hasMessage(key)) return detail ? t('warning.with_detail', { warning: t(key), detail }) : t(key);
+  return detail || code;
+}

@@ -1,0 +1,232 @@
+import { fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+
+import { App } from './App';
+import { apiCalls, error, lastBody, loginAs, mockBackend, type Routes } from './testUtil';
+
+async function start(role: string, routes: Routes, locale: 'ja' | 'en' = 'ja') {
+  const calls = mockBackend({ 'POST /counter/v1/login': loginAs('who', role), ...routes });
+  render(<App initialLocale={locale} />);
+  fireEvent.change(await screen.findByTestId('login-user'), { target: { value: 'who' } });
+  fireEvent.change(screen.getByTestId('login-password'), { target: { value: 'pw' } });
+  fireEvent.change(screen.getByTestId('login-totp'), { target: { value: '123456' } });
+  fireEvent.click(screen.getByTestId('login-submit'));
+  await screen.findByTestId('session-staff');
+  return calls;
+}
+
+describe('daily close', () => {
+  it('counts the till, shows the difference and seals the day with a supervisor, then returns to the login screen', async () => {
+    const calls = await start('clerk', {
+      'GET /counter/v1/days/2026-05-07': [200, { day: '2026-05-07', expected: { cash_yen: 12300, cashless_yen: 900, exempt: 1, issuances: 40, voids: 1 } }],
+      'POST /counter/v1/login': [loginAs('tanaka', 'clerk'), loginAs('boss', 'supervisor')],
+      'POST /counter/v1/days/2026-05-07/close': [200, { day: '2026-05-07', counted_cash_yen: 12000, difference_yen: -300, audit_head: 'abc123' }],
+      'POST /counter/v1/logout': [204, null],
+    });
+    fireEvent.click(screen.getByTestId('nav-close'));
+    const first = await screen.findByTestId('denom-10000');
+    await waitFor(() => expect(document.activeElement).toBe(first));
+    expect(screen.getByTestId('close-expected').textContent).toBe('12,300円');
+    expect(screen.getByTestId('close-counted').textContent).toBe('0円');
+    fireEvent.change(first, { target: { value: '1' } });
+    fireEvent.change(screen.getByTestId('denom-1000'), { target: { value: '2' } });
+    expect(screen.getByTestId('close-counted').textContent).toBe('12,000円');
+    expect(screen.getByTestId('close-difference').textContent).toBe('−300円');
+    fireEvent.change(screen.getByTestId('denom-100'), { target: { value: '3' } });
+    expect(screen.getByTestId('close-difference').textContent).toBe('0円');
+    fireEvent.change(screen.getByTestId('denom-100'), { target: { value: 'x' } });
+    expect(screen.getByTestId('close-difference').textContent).toBe('—');
+    fireEvent.change(screen.getByTestId('denom-100'), { target: { value: '' } });
+
+    fireEvent.change(screen.getByTestId('approve-user'), { target: { value: 'boss' } });
+    fireEvent.change(screen.getByTestId('approve-password'), { target: { value: 'pw' } });
+    fireEvent.change(screen.getByTestId('approve-totp'), { target: { value: '999999' } });
+    fireEvent.click(screen.getByTestId('close-submit'));
+
+    const sealed = await screen.findByTestId('close-sealed');
+    expect(sealed.textContent).toContain('2026-05-07 を締めました。');
+    expect(sealed.textContent).toContain('差額 −300円');
+    expect(screen.getByTestId('login-form')).toBeDefined();
+    expect(screen.queryByTestId('session-staff')).toBeNull();
+    expect(lastBody(calls, 'POST', '/counter/v1/days/2026-05-07/close')).toEqual({ counted_cash_yen: 12000 });
+    expect(lastBody(calls, 'POST', '/counter/v1/login')).toEqual({ login: 'boss', password: 'pw', totp: '999999' });
+    expect(apiCalls(calls).slice(-2)).toEqual(['POST /counter/v1/days/2026-05-07/close', 'POST /counter/v1/logout']);
+  });
+
+  it('refuses a sign-off by someone who is not a supervisor', async () => {
+    const calls = await start('clerk', {
+      'GET /counter/v1/days/2026-05-07': [200, { day: '2026-05-07', expected: { cash_yen: 0 } }],
+    });
+    fireEvent.click(screen.getByTestId('nav-close'));
+    fireEvent.change(await screen.findByTestId('approve-user'), { target: { value: 'who' } });
+    fireEvent.change(screen.getByTestId('approve-password'), { target: { value: 'pw' } });
+    fireEvent.change(screen.getByTestId('approve-totp'), { target: { value: '999999' } });
+    fireEvent.click(screen.getByTestId('close-submit'));
+    expect((await screen.findByTestId('approve-error')).textContent).toBe('監督者のアカウントではありません。');
+    expect(apiCalls(calls)).not.toContain('POST /counter/v1/days/2026-05-07/close');
+  });
+
+  it('says when the day is already closed', async () => {
+    await start('supervisor', {
+      'GET /counter/v1/days/2026-05-07': [200, { day: '2026-05-07', expected: { cash_yen: 0 } }],
+      'POST /counter/v1/login': [loginAs('who', 'supervisor')],
+      'POST /counter/v1/days/2026-05-07/close': [409, error('day_closed')],
+    });
+    fireEvent.click(screen.getByTestId('nav-close'));
+    fireEvent.change(await screen.findByTestId('approve-user'), { target: { value: 'who' } });
+    fireEvent.change(screen.getByTestId('approve-password'), { target: { value: 'pw' } });
+    fireEvent.change(screen.getByTestId('approve-totp'), { target: { value: '999999' } });
+    fireEvent.click(screen.getByTestId('close-submit'));
+    expect((await screen.findByTestId('approve-error')).textContent).toBe('この日はすでに締められています。');
+  });
+});
+
+const REPORT = {
+  day: '2026-05-07',
+  by_kind: { juminhyo: 5, inkan: 2 },
+  by_channel: { counter: 4, kiosk: 3 },
+  by_hour: { '09': 3, '23': 1 },
+  by_staff: { tanaka: 4 },
+  copies: 8,
+  voids: [{ issuance_id: 'I-9', staff: 'boss', reason: '誤交付', at: '2026-05-07T10:00:00+09:00' }],
+  overrides: [],
+  kiosk_failures: [{ request_id: 'k1', outcome: 'paper_jam' }],
+  kiosk_without_outcome: [],
+  access_anomalies: { late_night: [{ staff: 'tanaka', action: 'staff.login', at: '2026-05-07T23:10:00+09:00' }], many_lookups: [], lookups_without_issuance: [], denied: [] },
+};
+
+describe('supervisor report', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('shows the charts, the lists, the audit status and exports CSV', async () => {
+    const calls = await start('supervisor', {
+      'GET /counter/v1/reports/2026-05-07': [200, REPORT],
+      'GET /counter/v1/reports/2026-05-06': [200, { ...REPORT, day: '2026-05-06', by_kind: { fuhyo: 1 } }],
+      'GET /counter/v1/days/2026-05-07': [200, { day: '2026-05-07', expected: { cash_yen: 2100, cashless_yen: 300, exempt: 0, issuances: 7, voids: 1 } }],
+      'GET /counter/v1/days/2026-05-06': [200, { day: '2026-05-06', expected: { cash_yen: 300 } }],
+      'GET /counter/v1/audit': [200, { entries: 120, rows: 300, head: 'ffee', problems: [] }],
+      'POST /counter/v1/issuances/I-9/voids': [200, { issuance_id: 'I-9', voided: true }],
+    });
+    fireEvent.click(screen.getByTestId('nav-report'));
+    const kind = await screen.findByTestId('chart-kind');
+    expect((screen.getByTestId('report-day') as HTMLInputElement).value).toBe('2026-05-07');
+    const bars = kind.querySelectorAll('g.chart__bar');
+    expect([...bars].map((bar) => `${bar.getAttribute('data-key')}=${bar.getAttribute('data-value')}`)).toEqual([
+      'juminhyo=5',
+      'kisai_jiko=0',
+      'inkan=2',
+      'koseki_zenbu=0',
+      'koseki_kojin=0',
+      'fuhyo=0',
+      'shotoku_kazei=0',
+    ]);
+    fireEvent.click(bars[0] as Element);
+    expect(within(kind).getByRole('status').textContent).toBe('住民票：5 件（71%）');
+    expect(screen.getByTestId('chart-channel').querySelectorAll('g.chart__bar')).toHaveLength(2);
+    expect(screen.getByTestId('chart-hour').querySelectorAll('g.chart__bar')).toHaveLength(24);
+    expect(screen.getByTestId('report-voids').textContent).toContain('誤交付');
+    expect(screen.getByTestId('report-kiosk-failures').textContent).toContain('paper_jam');
+    expect(screen.getByTestId('report-anomalies').textContent).toContain('staff.login');
+    expect((await screen.findByTestId('report-fees')).textContent).toContain('2,100円');
+
+    fireEvent.click(screen.getByTestId('audit-verify'));
+    await waitFor(() => expect(screen.getByTestId('audit-status').textContent).toContain('監査ログは正常です'));
+    expect(screen.getByTestId('audit-status').textContent).toContain('監査エントリ数120');
+    expect(screen.getByTestId('audit-status').textContent).not.toMatch(/失敗|不一致|改ざんを検出|broken|mismatch|fail|中|…/i);
+
+    const created: Blob[] = [];
+    URL.createObjectURL = vi.fn((blob: Blob) => {
+      created.push(blob);
+      return 'blob:report';
+    });
+    URL.revokeObjectURL = vi.fn();
+    const click = vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(() => undefined);
+    fireEvent.click(screen.getByTestId('export-csv'));
+    expect(click).toHaveBeenCalledTimes(1);
+    expect(created).toHaveLength(1);
+    const text = await new Promise<string>((resolve) => {
+      const reader = new FileReader();
+      reader.onload = () => resolve(String(reader.result));
+      reader.readAsText(created[0] as Blob);
+    });
+    expect(text).toContain('by_kind,juminhyo,5');
+
+    fireEvent.change(screen.getByTestId('void-id'), { target: { value: 'I-9' } });
+    fireEvent.change(screen.getByTestId('void-reason'), { target: { value: '二重交付' } });
+    fireEvent.click(screen.getByTestId('void-submit'));
+    expect((await screen.findByTestId('void-result')).textContent).toBe('I-9 を取消しました。');
+    expect(lastBody(calls, 'POST', '/counter/v1/issuances/I-9/voids')).toEqual({ reason: '二重交付' });
+
+    fireEvent.change(screen.getByTestId('report-day'), { target: { value: '2026-05-06' } });
+    await waitFor(() =>
+      expect(screen.getByTestId('chart-kind').querySelector('g[data-key="fuhyo"]')?.getAttribute('data-value')).toBe('1'),
+    );
+  });
+
+  it('shows a broken audit chain', async () => {
+    const calls = await start('admin', {
+      'GET /counter/v1/reports/2026-05-07': [200, REPORT],
+      'GET /counter/v1/audit': [200, { entries: 20, rows: 9, head: 'ab', problems: [{ problem: 'row_altered', seq: 17, key: 'fees/RC-1' }] }],
+    }, 'en');
+    fireEvent.click(screen.getByTestId('audit-verify'));
+    await waitFor(() => expect(screen.getByTestId('audit-status').textContent).toContain('The audit log is NOT intact (1 problems)'));
+    expect(screen.getByTestId('audit-status').textContent).toContain('row_altered');
+    expect(screen.getByTestId('audit-status').textContent).toContain('fees/RC-1');
+    expect(screen.queryByTestId('void-id')).toBeNull();
+    // An administrator may not count cash: the report does not ask for the day's money.
+    expect(apiCalls(calls).some((call) => call.includes('/counter/v1/days/'))).toBe(false);
+  });
+});
+
+describe('staff admin', () => {
+  it('lists, enrols (showing the secret once), unlocks and deactivates', async () => {
+    const calls = await start('admin', {
+      'GET /counter/v1/reports/2026-05-07': [200, REPORT],
+      'GET /counter/v1/staff': [200, { staff: [{ login: 'tanaka', role: 'clerk', active: true, locked: true, failed_attempts: 5 }] }],
+      'POST /counter/v1/staff': [201, { login: 'sato', totp_secret: 'JBSWY3DPEHPK3PXP', otpauth_uri: 'otpauth://totp/kofu:sato?secret=JBSWY3DPEHPK3PXP' }],
+      'POST /counter/v1/staff/tanaka/unlock': [204, null],
+      'POST /counter/v1/staff/tanaka/deactivate': [204, null],
+    });
+    fireEvent.click(screen.getByTestId('nav-admin'));
+    expect((await screen.findAllByTestId('staff-row'))[0]?.textContent).toContain('ロック中');
+
+    fireEvent.change(screen.getByTestId('enrol-login'), { target: { value: 'sato' } });
+    fireEvent.change(screen.getByTestId('enrol-role'), { target: { value: 'supervisor' } });
+    fireEvent.change(screen.getByTestId('enrol-password'), { target: { value: 'short' } });
+    fireEvent.click(screen.getByTestId('enrol-submit'));
+    expect((await screen.findByTestId('admin-message')).textContent).toBe('パスワードは12文字以上にしてください。');
+    fireEvent.change(screen.getByTestId('enrol-password'), { target: { value: 'a-long-password-1' } });
+    fireEvent.click(screen.getByTestId('enrol-submit'));
+    expect((await screen.findByTestId('admin-secret')).textContent).toContain('JBSWY3DPEHPK3PXP');
+    expect(lastBody(calls, 'POST', '/counter/v1/staff')).toEqual({ login: 'sato', role: 'supervisor', password: 'a-long-password-1' });
+
+    fireEvent.click(screen.getByTestId('unlock-tanaka'));
+    await waitFor(() => expect(screen.getByTestId('admin-message').textContent).toBe('tanaka のロックを解除しました。'));
+
+    fireEvent.click(screen.getByTestId('deactivate-tanaka'));
+    fireEvent.change(await screen.findByTestId('deactivate-reason'), { target: { value: '退職' } });
+    fireEvent.click(screen.getByTestId('deactivate-submit'));
+    await waitFor(() => expect(screen.getByTestId('admin-message').textContent).toBe('tanaka を停止しました。'));
+    expect(lastBody(calls, 'POST', '/counter/v1/staff/tanaka/deactivate')).toEqual({ reason: '退職' });
+  });
+});
+
+describe('daily close hand-back', () => {
+  it('ends the approver session and hands the terminal back when the approver is not a supervisor', async () => {
+    const calls = await start('clerk', {
+      'GET /counter/v1/days/2026-05-07': [200, { day: '2026-05-07', expected: { cash_yen: 0 } }],
+      'POST /counter/v1/login': [loginAs('who', 'clerk'), loginAs('other', 'clerk')],
+      'POST /counter/v1/logout': [204, null],
+    });
+    fireEvent.click(screen.getByTestId('nav-close'));
+    fireEvent.change(await screen.findByTestId('approve-user'), { target: { value: 'other' } });
+    fireEvent.change(screen.getByTestId('approve-password'), { target: { value: 'pw' } });
+    fireEvent.change(screen.getByTestId('approve-totp'), { target: { value: '999999' } });
+    fireEvent.click(screen.getByTestId('close-submit'));
+    const lock = await screen.findByTestId('lock-screen');
+    expect(within(lock).getByTestId('lock-message').textContent).toBe('監督者のアカウントではありません。');
+    expect((within(lock).getByTestId('login-user') as HTMLInputElement).value).toBe('who');
+    expect(apiCalls(calls)).toContain('POST /counter/v1/logout');
+    expect(apiCalls(calls)).not.toContain('POST /counter/v1/days/2026-05-07/close');
+  });
+});

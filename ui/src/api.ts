@@ -1,0 +1,293 @@
+// The counter API (docs/counter-api.yaml) as typed functions over the
+// `counter_call` command. Every call answers an {@link ApiOutcome}: the body on
+// success, else the API's stable error `code` (or `unreachable` when the shell
+// could not reach the server at all).
+import { counterCall, type HttpMethod, ipcFailureOf } from './ipc';
+
+/** A staff role (counter-api.yaml's role table). */
+export type Role = 'clerk' | 'supervisor' | 'support_officer' | 'admin';
+
+/** Every role, in the order the admin screen offers them. */
+export const ROLES: readonly Role[] = ['clerk', 'supervisor', 'support_officer', 'admin'];
+
+/** The staff member a session belongs to. */
+export interface Staff {
+  readonly login: string;
+  readonly role: Role;
+}
+
+/** The answer of a successful login (the shell keeps the token). */
+export interface LoginAnswer {
+  readonly staff: Staff;
+  readonly expires_idle_secs?: number;
+}
+
+/** Status flags of a resident hit. */
+export interface ResidentFlags {
+  readonly support_measure?: boolean;
+  readonly suppression?: boolean;
+  readonly moved_out?: boolean;
+  readonly deceased?: boolean;
+}
+
+/** One resident found by a search. */
+export interface ResidentHit {
+  readonly resident_id: string;
+  readonly household_id?: string;
+  readonly name: string;
+  readonly reading?: string;
+  readonly birth_date?: string;
+  readonly address?: string;
+  readonly flags?: ResidentFlags;
+}
+
+/** The certificates the counter issues. */
+export type CertKind = 'juminhyo' | 'kisai_jiko' | 'inkan' | 'koseki_zenbu' | 'koseki_kojin' | 'fuhyo' | 'shotoku_kazei';
+
+/** Every certificate kind, in the order the counter offers them. */
+export const CERT_KINDS: readonly CertKind[] = [
+  'juminhyo',
+  'kisai_jiko',
+  'inkan',
+  'koseki_zenbu',
+  'koseki_kojin',
+  'fuhyo',
+  'shotoku_kazei',
+];
+
+/** Who is asking (tagged by type). */
+export type ApplicantType = 'person' | 'household_member' | 'proxy' | 'third_party' | 'official';
+
+/** Every applicant type, in the order the counter offers them. */
+export const APPLICANT_TYPES: readonly ApplicantType[] = ['person', 'household_member', 'proxy', 'third_party', 'official'];
+
+/** The applicant as the API takes it. */
+export interface Applicant {
+  readonly type: ApplicantType;
+  readonly letter_of_proxy?: boolean;
+  readonly purpose?: string;
+  readonly office?: string;
+}
+
+/** Certificate options (CounterRequest.options). */
+export interface CertOptions {
+  household?: 'all' | 'self';
+  show_relationship?: boolean;
+  show_honseki?: boolean;
+  show_my_number?: boolean;
+  show_former_surname?: boolean;
+  show_resident_code?: boolean;
+  tax_year?: number;
+  omit_seal?: boolean;
+}
+
+/** How the fee is paid. */
+export type Payment = 'cash' | 'cashless';
+
+/** A counter request (preview or issuance). */
+export interface CounterRequest {
+  request_id?: string;
+  applicant: Applicant;
+  identity: { photo?: readonly string[]; non_photo?: readonly string[] };
+  certificate: CertKind;
+  subject: { resident_id?: string; koseki_id?: string; member_no?: number };
+  options?: CertOptions;
+  copies: number;
+  terminal: string;
+  printer: string;
+  payment?: Payment;
+  override_reason?: string;
+}
+
+/** One printed document of an issuance (one per copy). */
+export interface IssuedDocument {
+  readonly copy?: number;
+  readonly issue_number?: string;
+  readonly pages?: number;
+  readonly sha256: string;
+  readonly pdf_base64: string;
+}
+
+/** A warning attached to an issuance. */
+export interface IssueWarning {
+  readonly code: string;
+  readonly detail?: string;
+}
+
+/** The answer of an issuance or a preview. */
+export interface Issued {
+  readonly issuance_id?: string;
+  readonly receipt_no?: string;
+  readonly fee_yen?: number;
+  readonly exemption?: string | null;
+  readonly warnings?: readonly IssueWarning[];
+  readonly replayed?: boolean;
+  readonly documents: readonly IssuedDocument[];
+}
+
+/** The day's money by payment method. */
+export interface DayTotals {
+  readonly cash_yen?: number;
+  readonly cashless_yen?: number;
+  readonly exempt?: number;
+  readonly issuances?: number;
+  readonly voids?: number;
+}
+
+/** The answer of GET /days/{day}. */
+export interface DayExpected {
+  readonly day: string;
+  readonly expected: DayTotals;
+}
+
+/** The answer of POST /days/{day}/close. */
+export interface DayClosed {
+  readonly day: string;
+  readonly totals?: DayTotals;
+  readonly counted_cash_yen: number;
+  readonly difference_yen: number;
+  readonly audit_head?: string;
+}
+
+/** A row of a report list: whatever fields the server sends. */
+export type ReportRow = Readonly<Record<string, unknown>>;
+
+/** The supervisor's report of a day. */
+export interface DayReport {
+  readonly day: string;
+  readonly by_kind?: Readonly<Record<string, number>>;
+  readonly by_channel?: Readonly<Record<string, number>>;
+  readonly by_hour?: Readonly<Record<string, number>>;
+  readonly by_staff?: Readonly<Record<string, number>>;
+  readonly copies?: number;
+  readonly voids?: readonly ReportRow[];
+  readonly overrides?: readonly ReportRow[];
+  readonly kiosk_failures?: readonly ReportRow[];
+  readonly kiosk_without_outcome?: readonly ReportRow[];
+  readonly access_anomalies?: {
+    readonly late_night?: readonly ReportRow[];
+    readonly many_lookups?: readonly ReportRow[];
+    readonly lookups_without_issuance?: readonly ReportRow[];
+    readonly denied?: readonly ReportRow[];
+  };
+}
+
+/** One problem the audit verification found (counter-api.yaml). */
+export interface AuditProblem {
+  readonly problem: string;
+  readonly [field: string]: unknown;
+}
+
+/**
+ * The answer of GET /audit: `entries`, `rows`, `head` and `problems` (empty when
+ * everything verifies); an `ok` flag is honoured too. Other fields are shown as they come.
+ */
+export interface AuditStatus {
+  readonly ok?: boolean;
+  readonly problems?: readonly AuditProblem[];
+  readonly [field: string]: unknown;
+}
+
+/** The verdict of an audit answer: `ok` when given, else whether `problems` is empty; null when neither says. */
+export function auditVerdict(audit: AuditStatus): boolean | null {
+  if (typeof audit.ok === 'boolean') return audit.ok && (audit.problems?.length ?? 0) === 0;
+  if (Array.isArray(audit.problems)) return audit.problems.length === 0;
+  return null;
+}
+
+/** A staff account as the admin sees it. */
+export interface StaffAccount {
+  readonly login: string;
+  readonly role: string;
+  readonly active?: boolean;
+  readonly locked?: boolean;
+  readonly failed_attempts?: number;
+  readonly created_at?: string;
+}
+
+/** The answer of an enrolment: the TOTP secret, shown this once. */
+export interface Enrolled {
+  readonly login: string;
+  readonly totp_secret: string;
+  readonly otpauth_uri: string;
+}
+
+/** What a call came to. `status` is 0 when the server was not reached. */
+export type ApiOutcome<T> =
+  | { readonly ok: true; readonly status: number; readonly body: T }
+  | { readonly ok: false; readonly status: number; readonly code: string; readonly message: string };
+
+/** A failed {@link ApiOutcome}. */
+export type ApiFailure = Extract<ApiOutcome<unknown>, { ok: false }>;
+
+/** Reads `{"error": {code, message}}`; anything else becomes `http_<status>`. */
+export function failureOf(status: number, body: unknown): ApiFailure {
+  if (typeof body === 'object' && body !== null) {
+    const error = (body as Record<string, unknown>).error;
+    if (typeof error === 'object' && error !== null) {
+      const { code, message } = error as Record<string, unknown>;
+      if (typeof code === 'string') {
+        return { ok: false, status, code, message: typeof message === 'string' ? message : '' };
+      }
+    }
+  }
+  return { ok: false, status, code: `http_${status}`, message: '' };
+}
+
+/** Whether a failure means the session is gone (the staff member must log in again). */
+export function isSessionGone(failure: ApiFailure): boolean {
+  return failure.status === 401 && (failure.code === 'unauthenticated' || failure.code === 'session_expired');
+}
+
+/** One call to the counter API. */
+export async function callApi<T>(method: HttpMethod, path: string, body?: unknown): Promise<ApiOutcome<T>> {
+  try {
+    const reply = await counterCall(method, path, body);
+    if (reply.status >= 200 && reply.status < 300) return { ok: true, status: reply.status, body: reply.body as T };
+    return failureOf(reply.status, reply.body);
+  } catch (error) {
+    const failure = ipcFailureOf(error);
+    return { ok: false, status: 0, code: failure.code, message: failure.message };
+  }
+}
+
+const seg = encodeURIComponent;
+
+/** The counter API. `onSessionGone` hears of every call refused for a missing or expired session. */
+export function createApi(onSessionGone: (failure: ApiFailure) => void = () => undefined) {
+  async function call<T>(method: HttpMethod, path: string, body?: unknown): Promise<ApiOutcome<T>> {
+    const outcome = await callApi<T>(method, path, body);
+    if (!outcome.ok && isSessionGone(outcome)) onSessionGone(outcome);
+    return outcome;
+  }
+  return {
+    /** POST /login (never reported as a gone session: a failed login is its own answer). */
+    login: (login: string, password: string, totp: string) =>
+      callApi<LoginAnswer>('POST', '/counter/v1/login', { login, password, totp }),
+    logout: () => callApi<null>('POST', '/counter/v1/logout'),
+    searchResidents: (query: { name?: string; birth_date?: string }) => {
+      const params = new URLSearchParams();
+      if (query.name) params.set('name', query.name);
+      if (query.birth_date) params.set('birth_date', query.birth_date);
+      return call<{ residents: ResidentHit[] }>('GET', `/counter/v1/residents?${params.toString()}`);
+    },
+    preview: (request: CounterRequest) => call<Issued>('POST', '/counter/v1/previews', request),
+    issue: (request: CounterRequest) => call<Issued>('POST', '/counter/v1/issuances', request),
+    voidIssuance: (issuanceId: string, reason: string) =>
+      call<{ issuance_id: string; voided: boolean }>('POST', `/counter/v1/issuances/${seg(issuanceId)}/voids`, { reason }),
+    day: (day: string) => call<DayExpected>('GET', `/counter/v1/days/${seg(day)}`),
+    closeDay: (day: string, countedCashYen: number) =>
+      call<DayClosed>('POST', `/counter/v1/days/${seg(day)}/close`, { counted_cash_yen: countedCashYen }),
+    report: (day: string) => call<DayReport>('GET', `/counter/v1/reports/${seg(day)}`),
+    audit: () => call<AuditStatus>('GET', '/counter/v1/audit'),
+    staff: () => call<{ staff: StaffAccount[] }>('GET', '/counter/v1/staff'),
+    enrol: (login: string, role: Role, password: string) =>
+      call<Enrolled>('POST', '/counter/v1/staff', { login, role, password }),
+    unlock: (login: string) => call<null>('POST', `/counter/v1/staff/${seg(login)}/unlock`),
+    deactivate: (login: string, reason: string) =>
+      call<null>('POST', `/counter/v1/staff/${seg(login)}/deactivate`, { reason }),
+  };
+}
+
+/** The counter API as the screens use it. */
+export type CounterApi = ReturnType<typeof createApi>;

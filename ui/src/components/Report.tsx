@@ -1,0 +1,238 @@
+// The supervisor's report of a day: charts, the lists to review, voiding an
+// issuance, the audit chain's status and a CSV export.
+import { useEffect, useState } from 'react';
+
+import { auditVerdict, CERT_KINDS, type AuditStatus, type CounterApi, type DayExpected, type DayReport, type Staff } from '../api';
+import type { AppInfo } from '../appInfo';
+import { useI18n } from '../I18nContext';
+import { errorText, hasMessage, type MessageKey, yen } from '../i18n';
+import { barsOf, hourBars } from '../logic/charts';
+import { reportCsv } from '../logic/csv';
+import { BarChart } from './BarChart';
+import { Alert, cellText, Field, RowsTable } from './common';
+
+/** Offers `text` as a file download (a Blob URL). */
+export function downloadText(text: string, filename: string, type: string): void {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = filename;
+  document.body.appendChild(link);
+  link.click();
+  link.remove();
+  window.setTimeout(() => URL.revokeObjectURL(url), 0);
+}
+
+export function Report({ info, api, staff }: { readonly info: AppInfo; readonly api: CounterApi; readonly staff: Staff }) {
+  const { t, locale } = useI18n();
+  const [day, setDay] = useState(info.today);
+  const [report, setReport] = useState<DayReport | null>(null);
+  const [fees, setFees] = useState<DayExpected | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [reload, setReload] = useState(0);
+  const mayCountCash = staff.role === 'supervisor';
+
+  useEffect(() => {
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) return undefined;
+    let gone = false;
+    setReport(null);
+    setError(null);
+    void (async () => {
+      const outcome = await api.report(day);
+      if (gone) return;
+      if (!outcome.ok) {
+        setError(errorText(t, outcome.code, outcome.message));
+        return;
+      }
+      setReport(outcome.body);
+      // The day's money is a "count cash" action: asked only by a role that may
+      // (a refused call would show up as an access anomaly).
+      if (!mayCountCash) return;
+      const money = await api.day(day);
+      if (!gone) setFees(money.ok ? money.body : null);
+    })();
+    return () => {
+      gone = true;
+    };
+    // A language switch does not reload the report.
+  }, [api, day, reload, mayCountCash]);
+
+  const kindLabel = (kind: string) => {
+    const key = `cert.short.${kind}`;
+    return hasMessage(key) ? t(key) : kind;
+  };
+  const channelLabel = (channel: string) => {
+    const key = `channel.${channel}`;
+    return hasMessage(key) ? t(key) : channel;
+  };
+  const anomalies = report?.access_anomalies ?? {};
+
+  return (
+    <div className="flow">
+      <h2>{t('report.title')}</h2>
+      <div className="inline">
+        <Field label={t('report.day')} htmlFor="report-day">
+          <input id="report-day" data-testid="report-day" type="date" autoFocus value={day} onChange={(event) => setDay(event.target.value)} />
+        </Field>
+        <button
+          type="button"
+          className="button button--secondary"
+          data-testid="export-csv"
+          disabled={report === null}
+          onClick={() => report && downloadText(reportCsv(report), `kofu-report-${report.day}.csv`, 'text/csv;charset=utf-8')}
+        >
+          {t('report.export_csv')}
+        </button>
+      </div>
+      {error !== null ? <Alert>{error}</Alert> : null}
+      {report === null && error === null ? <p role="status">{t('common.loading')}</p> : null}
+      {report !== null ? (
+        <>
+          <p>{t('report.copies', { copies: String(report.copies ?? 0) })}</p>
+          <div className="charts">
+            <BarChart testId="chart-kind" title={t('report.by_kind')} bars={barsOf(report.by_kind, CERT_KINDS, kindLabel)} />
+            <BarChart testId="chart-channel" title={t('report.by_channel')} bars={barsOf(report.by_channel, ['counter', 'kiosk'], channelLabel)} />
+            <BarChart testId="chart-hour" title={t('report.by_hour')} bars={hourBars(report.by_hour)} />
+          </div>
+          <section data-testid="report-fees" className="card">
+            <h3>{t('report.fees')}</h3>
+            {fees === null ? (
+              <p>{t('report.fees.none')}</p>
+            ) : (
+              <dl className="totals">
+                <dt>{t('close.cash')}</dt>
+                <dd>{yen(locale, fees.expected.cash_yen ?? 0)}</dd>
+                <dt>{t('close.cashless')}</dt>
+                <dd>{yen(locale, fees.expected.cashless_yen ?? 0)}</dd>
+                <dt>{t('close.exempt')}</dt>
+                <dd>{fees.expected.exempt ?? 0}</dd>
+                <dt>{t('close.issuances')}</dt>
+                <dd>{fees.expected.issuances ?? 0}</dd>
+                <dt>{t('close.voids')}</dt>
+                <dd>{fees.expected.voids ?? 0}</dd>
+              </dl>
+            )}
+          </section>
+          <RowsTable
+            caption={t('report.by_staff')}
+            empty={t('report.empty')}
+            rows={Object.entries(report.by_staff ?? {}).map(([login, count]) => ({ [t('report.col.staff')]: login, [t('report.col.count')]: count }))}
+          />
+          <RowsTable testId="report-voids" caption={t('report.voids')} empty={t('report.empty')} rows={report.voids ?? []} />
+          <RowsTable testId="report-overrides" caption={t('report.overrides')} empty={t('report.empty')} rows={report.overrides ?? []} />
+          <div data-testid="report-kiosk-failures">
+            <RowsTable caption={t('report.kiosk_failures')} empty={t('report.empty')} rows={report.kiosk_failures ?? []} />
+            <RowsTable caption={t('report.kiosk_without_outcome')} empty={t('report.empty')} rows={report.kiosk_without_outcome ?? []} />
+          </div>
+          <section data-testid="report-anomalies">
+            <h3>{t('report.anomalies')}</h3>
+            <RowsTable caption={t('report.anomalies.late_night')} empty={t('report.empty')} rows={anomalies.late_night ?? []} />
+            <RowsTable caption={t('report.anomalies.many_lookups')} empty={t('report.empty')} rows={anomalies.many_lookups ?? []} />
+            <RowsTable caption={t('report.anomalies.lookups_without_issuance')} empty={t('report.empty')} rows={anomalies.lookups_without_issuance ?? []} />
+            <RowsTable caption={t('report.anomalies.denied')} empty={t('report.empty')} rows={anomalies.denied ?? []} />
+          </section>
+        </>
+      ) : null}
+      {staff.role === 'supervisor' ? <VoidForm api={api} onVoided={() => setReload((n) => n + 1)} /> : null}
+      <AuditCheck api={api} />
+      <p className="field__hint">{t('report.no_pdf')}</p>
+    </div>
+  );
+}
+
+function VoidForm({ api, onVoided }: { readonly api: CounterApi; readonly onVoided: () => void }) {
+  const { t } = useI18n();
+  const [id, setId] = useState('');
+  const [reason, setReason] = useState('');
+  const [result, setResult] = useState<{ readonly tone: 'ok' | 'error'; readonly text: string } | null>(null);
+  return (
+    <form
+      className="card"
+      aria-labelledby="void-title"
+      onSubmit={async (event) => {
+        event.preventDefault();
+        if (id.trim() === '' || reason.trim() === '') {
+          setResult({ tone: 'error', text: t('void.problem') });
+          return;
+        }
+        const outcome = await api.voidIssuance(id.trim(), reason.trim());
+        if (outcome.ok) {
+          setResult({ tone: 'ok', text: t('void.done', { id: id.trim() }) });
+          setId('');
+          setReason('');
+          onVoided();
+        } else setResult({ tone: 'error', text: errorText(t, outcome.code, outcome.message) });
+      }}
+    >
+      <h3 id="void-title">{t('void.title')}</h3>
+      <p>{t('void.explain')}</p>
+      <Field label={t('void.id')} htmlFor="void-id">
+        <input id="void-id" data-testid="void-id" value={id} onChange={(event) => setId(event.target.value)} />
+      </Field>
+      <Field label={t('void.reason')} htmlFor="void-reason">
+        <input id="void-reason" data-testid="void-reason" value={reason} onChange={(event) => setReason(event.target.value)} />
+      </Field>
+      {result !== null ? (
+        <Alert tone={result.tone} testId="void-result">
+          {result.text}
+        </Alert>
+      ) : null}
+      <button type="submit" className="button button--danger" data-testid="void-submit">
+        {t('void.submit')}
+      </button>
+    </form>
+  );
+}
+
+function AuditCheck({ api }: { readonly api: CounterApi }) {
+  const { t } = useI18n();
+  const [status, setStatus] = useState<{ readonly kind: 'idle' } | { readonly kind: 'busy' } | { readonly kind: 'done'; readonly audit: AuditStatus } | { readonly kind: 'failed'; readonly text: string }>({
+    kind: 'idle',
+  });
+  return (
+    <section className="card" aria-labelledby="audit-title">
+      <h3 id="audit-title">{t('audit.title')}</h3>
+      <button
+        type="button"
+        className="button button--secondary"
+        data-testid="audit-verify"
+        disabled={status.kind === 'busy'}
+        onClick={async () => {
+          setStatus({ kind: 'busy' });
+          const outcome = await api.audit();
+          setStatus(outcome.ok ? { kind: 'done', audit: outcome.body } : { kind: 'failed', text: errorText(t, outcome.code, outcome.message) });
+        }}
+      >
+        {t('audit.verify')}
+      </button>
+      <div data-testid="audit-status" aria-live="polite">
+        {status.kind === 'busy' ? <p>{t('common.working')}</p> : null}
+        {status.kind === 'failed' ? <Alert>{status.text}</Alert> : null}
+        {status.kind === 'done' ? <AuditAnswer audit={status.audit} /> : null}
+      </div>
+    </section>
+  );
+}
+
+function AuditAnswer({ audit }: { readonly audit: AuditStatus }) {
+  const { t } = useI18n();
+  const verdict = auditVerdict(audit);
+  const problems = Array.isArray(audit.problems) ? audit.problems : [];
+  const fields = Object.entries(audit).filter(([field]) => field !== 'ok' && field !== 'problems');
+  return (
+    <>
+      <Alert tone={verdict === true ? 'ok' : verdict === false ? 'error' : 'info'}>
+        {verdict === true ? t('audit.ok') : verdict === false ? t('audit.broken', { count: String(problems.length) }) : t('audit.unknown')}
+      </Alert>
+      <dl className="totals">
+        {fields.map(([field, value]) => (
+          <div key={field} className="totals__row">
+            <dt>{hasMessage(`audit.field.${field}`) ? t(`audit.field.${field}` as MessageKey) : field}</dt>
+            <dd className="mono">{cellText(value)}</dd>
+          </div>
+        ))}
+      </dl>
+      {problems.length > 0 ? <RowsTable caption={t('audit.problems')} empty={t('report.empty')} rows={problems} /> : null}
+    </>
+  );
+}
