@@ -1,42 +1,118 @@
-//! The kofu counter desktop app: a Tauri v2 window showing the `ui/` front end,
-//! which calls the commands registered here over Tauri's IPC.
+//! The kofu counter desktop app: a Tauri v2 window showing the `ui/` front end, and
+//! the commands it calls over Tauri's IPC (docs/counter-app-ipc.md): `app_info`,
+//! `counter_call`, `print_document` and `demo_totp`.
 //!
-//! This is the placeholder app: it only tells the UI which terminal it runs on
-//! ([`terminal`]); certificate issuing comes later.
+//! The commands are thin: each waits for the [`shell::Shell`] to be ready and calls
+//! one method of a module here — [`client`] (the counter API, in-process or over
+//! HTTPS, holding the session token), [`print`] (CUPS), [`embedded`] (the terminal's
+//! own database and demo accounts), [`settings`], [`terminal`] (`app_info`, the window
+//! title). Every failure reaches the UI as `{code, message}` ([`error::ShellError`]).
 
+pub mod client;
+pub mod embedded;
+pub mod error;
+pub mod print;
+pub mod settings;
+pub mod shell;
 pub mod terminal;
 
-use tauri::Manager;
+use serde_json::Value;
+use tauri::{Manager, State};
+use time::OffsetDateTime;
+
+use crate::client::CounterAnswer;
+use crate::error::ShellError;
+use crate::print::Printed;
+use crate::shell::{Shell, Starting};
+use crate::terminal::AppInfo;
 
 /// The label of the app's one window, as declared in tauri.conf.json.
 pub const MAIN_WINDOW_LABEL: &str = "main";
 
-/// Why the app could not start or stopped with an error.
-#[derive(Debug, thiserror::Error)]
-pub enum RunError {
-    /// The window title could not be built from the Japanese translations.
-    #[error("cannot build the window title: {0}")]
-    WindowTitle(#[from] terminal::TranslationError),
-    /// Tauri failed to start or run the app.
-    #[error("tauri: {0}")]
-    Tauri(#[from] tauri::Error),
+/// `app_info`: which town, terminal, printer and mode this app runs as, and today.
+#[tauri::command]
+async fn app_info(starting: State<'_, Starting>) -> Result<AppInfo, ShellError> {
+    Ok(starting.ready().await?.app_info(OffsetDateTime::now_utc()))
 }
 
-/// The Tauri command `app_info`: which town, terminal and mode this app runs as.
+/// `counter_call`: one request of the counter API; the session token stays here.
 #[tauri::command]
-fn app_info() -> terminal::AppInfo {
-    terminal::current_app_info()
+async fn counter_call(
+    starting: State<'_, Starting>,
+    method: String,
+    path: String,
+    body: Option<Value>,
+) -> Result<CounterAnswer, ShellError> {
+    starting
+        .ready()
+        .await?
+        .client
+        .call(&method, &path, body)
+        .await
+}
+
+/// `print_document`: prints an issued PDF if its SHA-256 is the one given.
+#[tauri::command]
+async fn print_document(
+    starting: State<'_, Starting>,
+    pdf_base64: String,
+    sha256: String,
+    title: String,
+) -> Result<Printed, ShellError> {
+    let shell = starting.ready().await?;
+    shell.printer.print(&pdf_base64, &sha256, &title).await
+}
+
+/// `demo_totp`: the current TOTP code of a demo account (embedded demo mode only).
+#[tauri::command]
+async fn demo_totp(starting: State<'_, Starting>, login: String) -> Result<String, ShellError> {
+    let shell = starting.ready().await?;
+    shell.demo_totp(&login, OffsetDateTime::now_utc()).await
 }
 
 /// Starts the app and runs it until its window is closed.
-pub fn run() -> Result<(), RunError> {
-    let window_title = terminal::window_title(&terminal::current_app_info())?;
+pub fn run() -> Result<(), ShellError> {
     tauri::Builder::default()
-        .invoke_handler(tauri::generate_handler![app_info])
-        .setup(move |app| {
-            if let Some(main_window) = app.get_webview_window(MAIN_WINDOW_LABEL) {
-                main_window.set_title(&window_title)?;
-            }
+        .manage(Starting::default())
+        .invoke_handler(tauri::generate_handler![
+            app_info,
+            counter_call,
+            print_document,
+            demo_totp
+        ])
+        .setup(|app| {
+            let settings = settings::Settings::read(
+                |key| std::env::var(key).ok(),
+                app.path().app_data_dir().ok(),
+            );
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                // Bad settings too are answered to the UI, which shows them.
+                let started = match settings {
+                    Ok(settings) => Shell::start(settings, OffsetDateTime::now_utc()).await,
+                    Err(e) => Err(e),
+                };
+                match &started {
+                    Ok(shell) => {
+                        let title = terminal::window_title(
+                            &shell.town,
+                            &shell.settings.terminal,
+                            shell.settings.mode(),
+                        );
+                        match (title, handle.get_webview_window(MAIN_WINDOW_LABEL)) {
+                            (Ok(title), Some(window)) => {
+                                if let Err(e) = window.set_title(&title) {
+                                    eprintln!("kofu-counter: cannot set the window title: {e}");
+                                }
+                            }
+                            (Err(e), _) => eprintln!("kofu-counter: {e}"),
+                            (Ok(_), None) => {}
+                        }
+                    }
+                    Err(e) => eprintln!("kofu-counter: {e}"),
+                }
+                handle.state::<Starting>().finish(started);
+            });
             Ok(())
         })
         .run(tauri::generate_context!())?;

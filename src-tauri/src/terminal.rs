@@ -1,18 +1,14 @@
-//! Which terminal the app runs as: the answer of the `app_info` command and
-//! the window title built from it.
-//!
-//! The placeholder app always runs as the sample town's first counter in
-//! embedded mode; reading this from the terminal's settings comes later.
+//! Which terminal the app runs as: the answer of the `app_info` command and the
+//! window title built from it.
 
 use std::collections::HashMap;
 
 use serde::Serialize;
+use time::OffsetDateTime;
 
-/// The town the placeholder app runs for (見本市, "sample city").
-pub const PLACEHOLDER_TOWN: &str = "見本市";
-
-/// The counter terminal the placeholder app runs as (本庁1, "main office, counter 1").
-pub const PLACEHOLDER_TERMINAL: &str = "本庁1";
+use crate::embedded::ShownDemoAccount;
+use crate::error::ShellError;
+use crate::settings::Settings;
 
 /// The Japanese translations, shared with the UI (`locales/ja.json`).
 const JAPANESE_MESSAGES_JSON: &str = include_str!("../../locales/ja.json");
@@ -40,111 +36,152 @@ impl CounterMode {
     }
 }
 
-/// The answer of the `app_info` command; the UI's `AppInfo` type mirrors it.
+/// The answer of the `app_info` command; the UI's `AppInfo` type mirrors it
+/// (docs/counter-app-ipc.md).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AppInfo {
     /// The town whose hall runs this counter.
     pub town: String,
-    /// The counter terminal's name within the town hall.
+    /// The counter terminal's name within the town hall (`CounterRequest.terminal`).
     pub terminal: String,
+    /// The printer's ID in issue numbers (`CounterRequest.printer`).
+    pub printer: String,
+    /// The CUPS queue `print_document` sends to; `None` for the default destination.
+    pub queue: Option<String>,
     /// How the terminal reaches the town's data.
     pub mode: CounterMode,
+    /// `in-process`, or the server's base URL.
+    pub server: String,
     /// The app's version (the crate's).
     pub version: String,
+    /// The local (JST) business day, `YYYY-MM-DD`.
+    pub today: String,
+    /// The demo accounts (embedded demo mode only; else empty).
+    pub demo_staff: Vec<ShownDemoAccount>,
 }
 
-/// The terminal this app runs as, and the app's version.
-pub fn current_app_info() -> AppInfo {
-    AppInfo {
-        town: PLACEHOLDER_TOWN.to_owned(),
-        terminal: PLACEHOLDER_TERMINAL.to_owned(),
-        mode: CounterMode::Embedded,
-        version: env!("CARGO_PKG_VERSION").to_owned(),
+impl AppInfo {
+    /// The terminal's information at `now`.
+    pub fn new(
+        settings: &Settings,
+        town: &str,
+        server: &str,
+        demo_staff: Vec<ShownDemoAccount>,
+        now: OffsetDateTime,
+    ) -> AppInfo {
+        AppInfo {
+            town: town.to_owned(),
+            terminal: settings.terminal.clone(),
+            printer: settings.printer.clone(),
+            queue: settings.queue.clone(),
+            mode: settings.mode(),
+            server: server.to_owned(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            today: kofu_domain::date::local_date_time(now).0.to_string(),
+            demo_staff,
+        }
     }
 }
 
-/// Why a message could not be taken from `locales/ja.json`.
-#[derive(Debug, thiserror::Error)]
-pub enum TranslationError {
-    /// The file is not a JSON object whose values are strings.
-    #[error("locales/ja.json is not a JSON object of strings: {0}")]
-    Malformed(#[from] serde_json::Error),
-    /// The file has no message under this key.
-    #[error("locales/ja.json has no message {0:?}")]
-    MissingKey(&'static str),
-}
-
 /// The window title, in Japanese: 「kofu 窓口 — 町 — 端末 — モード」.
-pub fn window_title(info: &AppInfo) -> Result<String, TranslationError> {
-    let messages: HashMap<String, String> = serde_json::from_str(JAPANESE_MESSAGES_JSON)?;
+pub fn window_title(town: &str, terminal: &str, mode: CounterMode) -> Result<String, ShellError> {
+    let messages: HashMap<String, String> = serde_json::from_str(JAPANESE_MESSAGES_JSON)
+        .map_err(|e| ShellError::Translation(format!("not a JSON object of strings: {e}")))?;
     let message = |key: &'static str| {
         messages
             .get(key)
             .map(String::as_str)
-            .ok_or(TranslationError::MissingKey(key))
+            .ok_or_else(|| ShellError::Translation(format!("no message {key:?}")))
     };
     Ok(format!(
-        "{} — {} — {} — {}",
+        "{} — {town} — {terminal} — {}",
         message("app.title")?,
-        info.town,
-        info.terminal,
-        message(info.mode.message_key())?,
+        message(mode.message_key())?,
     ))
 }
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
+    use std::path::Path;
+
     use super::*;
 
     const ENGLISH_MESSAGES_JSON: &str = include_str!("../../locales/en.json");
     const TAURI_CONF_JSON: &str = include_str!("../tauri.conf.json");
 
-    #[test]
-    fn current_app_info_is_the_sample_towns_first_counter_in_embedded_mode() {
-        let info = current_app_info();
-        assert_eq!(info.town, "見本市");
-        assert_eq!(info.terminal, "本庁1");
-        assert_eq!(info.mode, CounterMode::Embedded);
-        assert_eq!(info.version, env!("CARGO_PKG_VERSION"));
+    fn settings(env: &[(&str, &str)]) -> Settings {
+        let env: HashMap<String, String> = env
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Settings::from_sources(|k| env.get(k).cloned(), None, Path::new("/data")).unwrap()
     }
 
     #[test]
     fn app_info_serializes_to_the_shape_the_ui_reads() {
-        let json = serde_json::to_value(current_app_info()).unwrap();
+        // 2026-05-07 23:30 UTC is already the 8th in Japan.
+        let now = OffsetDateTime::from_unix_timestamp(1_778_196_600).unwrap();
+        let demo = vec![ShownDemoAccount {
+            login: "madoguchi".into(),
+            role: "clerk".into(),
+            password: "madoguchi-demo-2026".into(),
+        }];
+        let info = AppInfo::new(&settings(&[]), "見本市", "in-process", demo, now);
         assert_eq!(
-            json,
+            serde_json::to_value(&info).unwrap(),
             serde_json::json!({
                 "town": "見本市",
                 "terminal": "本庁1",
+                "printer": "P001",
+                "queue": null,
                 "mode": "embedded",
+                "server": "in-process",
                 "version": env!("CARGO_PKG_VERSION"),
+                "today": "2026-05-08",
+                "demo_staff": [{"login": "madoguchi", "role": "clerk",
+                                "password": "madoguchi-demo-2026"}],
             })
         );
-        assert_eq!(
-            serde_json::to_value(CounterMode::Server).unwrap(),
-            serde_json::json!("server")
-        );
+        let s = settings(&[
+            ("KOFU_COUNTER_SERVER", "https://counter.kofu.example"),
+            ("KOFU_COUNTER_QUEUE", "madoguchi"),
+        ]);
+        let info = AppInfo::new(&s, "見本市", "https://counter.kofu.example", vec![], now);
+        let json = serde_json::to_value(&info).unwrap();
+        assert_eq!(json["mode"], "server");
+        assert_eq!(json["queue"], "madoguchi");
+        assert_eq!(json["demo_staff"], serde_json::json!([]));
     }
 
     #[test]
     fn window_title_names_town_terminal_and_mode_in_japanese() {
-        let mut info = current_app_info();
-        assert_eq!(
-            window_title(&info).unwrap(),
-            "kofu 窓口 — 見本市 — 本庁1 — 組込み"
-        );
-        info.mode = CounterMode::Server;
-        assert_eq!(
-            window_title(&info).unwrap(),
-            "kofu 窓口 — 見本市 — 本庁1 — サーバ接続"
-        );
+        for (town, terminal, mode, title) in [
+            (
+                "見本市",
+                "本庁1",
+                CounterMode::Embedded,
+                "kofu 窓口 — 見本市 — 本庁1 — 組込み",
+            ),
+            (
+                "見本市",
+                "支所2",
+                CounterMode::Server,
+                "kofu 窓口 — 見本市 — 支所2 — サーバ接続",
+            ),
+        ] {
+            assert_eq!(window_title(town, terminal, mode).unwrap(), title);
+        }
     }
 
     #[test]
-    fn tauri_conf_window_title_matches_the_title_set_at_start() {
+    fn tauri_conf_window_title_is_the_demo_terminals() {
         let conf: serde_json::Value = serde_json::from_str(TAURI_CONF_JSON).unwrap();
         let conf_title = conf["app"]["windows"][0]["title"].as_str().unwrap();
-        assert_eq!(conf_title, window_title(&current_app_info()).unwrap());
+        assert_eq!(
+            conf_title,
+            window_title("見本市", "本庁1", CounterMode::Embedded).unwrap()
+        );
         assert_eq!(
             conf["app"]["windows"][0]["label"].as_str().unwrap(),
             crate::MAIN_WINDOW_LABEL

@@ -1252,6 +1252,34 @@ impl Office {
         .await?;
         Ok(r)
     }
+
+    /// Recomputes the audit chain and checks every ledger row against it — the verdict
+    /// `kofu audit verify` prints — for a supervisor or an administrator. The reading
+    /// is itself audited (`counter.audit_verify`), after the verdict is taken, so the
+    /// verdict covers every entry before it.
+    pub async fn verify_audit(
+        &self,
+        session: &StaffSession,
+        now: OffsetDateTime,
+    ) -> Result<kofu_store::AuditVerdict, AppError> {
+        self.authorize(session, Action::VerifyAudit, now).await?;
+        let verdict = self.store.verify_audit().await?;
+        let tx = self.store.begin_ledger().await?;
+        tx.commit(AuditEntry {
+            at: rfc3339(now),
+            actor: session.login.clone(),
+            action: "counter.audit_verify".into(),
+            target: verdict.head.clone(),
+            detail: serde_json::json!({
+                "entries": verdict.entries,
+                "rows": verdict.rows,
+                "problems": verdict.problems.len(),
+            })
+            .to_string(),
+        })
+        .await?;
+        Ok(verdict)
+    }
 }
 
 #[cfg(test)]

@@ -97,11 +97,13 @@ pub enum Action {
     ViewReport,
     /// Add, lock, unlock or deactivate staff accounts.
     ManageStaff,
+    /// Recompute the audit chain and check the ledgers against it.
+    VerifyAudit,
 }
 
 impl Action {
     /// Every action, for exhaustive tests.
-    pub const ALL: [Action; 9] = [
+    pub const ALL: [Action; 10] = [
         Action::SearchResidents,
         Action::PreviewCertificate,
         Action::IssueCertificate,
@@ -111,6 +113,7 @@ impl Action {
         Action::SignOffDay,
         Action::ViewReport,
         Action::ManageStaff,
+        Action::VerifyAudit,
     ];
 }
 
@@ -132,6 +135,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
                 | A::CountCash
                 | A::SignOffDay
                 | A::ViewReport
+                | A::VerifyAudit
         ),
         Role::SupportOfficer => matches!(
             action,
@@ -141,7 +145,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
                 | A::OverrideSupportMeasure
         ),
         // Separation of duties: whoever manages accounts cannot look residents up.
-        Role::Admin => matches!(action, A::ManageStaff | A::ViewReport),
+        Role::Admin => matches!(action, A::ManageStaff | A::ViewReport | A::VerifyAudit),
     }
 }
 
@@ -847,7 +851,7 @@ mod tests {
     fn authorisation_matrix_is_exactly_the_table() {
         use Action as A;
         // Columns: clerk, supervisor, support_officer, admin.
-        let table: [(Action, [bool; 4]); 9] = [
+        let table: [(Action, [bool; 4]); 10] = [
             (A::SearchResidents, [true, true, true, false]),
             (A::PreviewCertificate, [true, true, true, false]),
             (A::IssueCertificate, [true, true, true, false]),
@@ -857,6 +861,7 @@ mod tests {
             (A::SignOffDay, [false, true, false, false]),
             (A::ViewReport, [false, true, false, true]),
             (A::ManageStaff, [false, false, false, true]),
+            (A::VerifyAudit, [false, true, false, true]),
         ];
         assert_eq!(
             table.iter().map(|(a, _)| *a).collect::<Vec<_>>(),

@@ -1,5 +1,7 @@
 //! The counter API (`/counter/v1`) the counter desktop app calls: login and logout,
-//! the session, resident search, issuance, preview and void. `docs/counter-api.yaml` is its OpenAPI description.
+//! the session, resident search, issuance, preview and void, the day close, the
+//! report, the audit verification and staff management. `docs/counter-api.yaml` is
+//! its OpenAPI description.
 //!
 //! Every endpoint but login needs `Authorization: Bearer <token>`; what the session's
 //! role may do is decided in kofu-app (`staff::allowed`), never here. Handlers parse,
@@ -37,6 +39,7 @@ pub fn router(office: Office) -> Router {
         .route("/counter/v1/days/{day}", get(day_totals))
         .route("/counter/v1/days/{day}/close", post(close_day))
         .route("/counter/v1/reports/{day}", get(report))
+        .route("/counter/v1/audit", get(audit_verify))
         .route("/counter/v1/staff", get(staff_list).post(staff_add))
         .route("/counter/v1/staff/{login}/unlock", post(staff_unlock))
         .route(
@@ -418,6 +421,15 @@ async fn report(
         .day_report(&s, day(&d)?, OffsetDateTime::now_utc())
         .await?;
     Ok(axum::Json(json!(r)).into_response())
+}
+
+async fn audit_verify(
+    State(office): State<Office>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let s = session(&office, &headers).await?;
+    let verdict = office.verify_audit(&s, OffsetDateTime::now_utc()).await?;
+    Ok(axum::Json(json!(verdict)).into_response())
 }
 
 async fn staff_list(

@@ -1,8 +1,9 @@
 //! The issuance server against both backends: the LGWAN endpoints (every answer and
 //! every refusal reason), idempotency, the time limit, bad input, the audit chain with
 //! tampering, append-only ledgers, mutual TLS, and the counter API (staff, login,
-//! lock-out, idle expiry, resident search). Every data test runs once on SQLite
-//! and once on PostgreSQL (`KOFU_TEST_PG_URL`; `KOFU_SKIP_PG=1` skips that half).
+//! lock-out, idle expiry, resident search, audit verification). Every data test runs
+//! once on SQLite and once on PostgreSQL (`KOFU_TEST_PG_URL`; `KOFU_SKIP_PG=1` skips
+//! that half).
 #![allow(clippy::unwrap_used)]
 
 use std::path::PathBuf;
@@ -281,6 +282,7 @@ on_both_backends!(
     counter_denied_actions_are_audited,
     counter_admin_manages_staff_accounts,
     counter_report_surfaces_overrides_voids_and_kiosk_problems,
+    counter_audit_verify_answers_the_verdict_to_supervisor_and_admin,
 );
 
 // ---------------------------------------------------------------------------------------
@@ -2235,6 +2237,86 @@ async fn counter_denied_actions_are_audited(db: Db) {
         .collect();
     assert_eq!(denied, [&json!("nozoki"), &json!("kanri")]);
     assert!(db.store.verify_audit().await.unwrap().problems.is_empty());
+}
+
+async fn counter_audit_verify_answers_the_verdict_to_supervisor_and_admin(db: Db) {
+    use kofu_app::staff::Role;
+    let clerk = enrol(&db, "madoguchi", Role::Clerk).await;
+    let officer = enrol(&db, "shien", Role::SupportOfficer).await;
+    let boss = enrol(&db, "kakaricho", Role::Supervisor).await;
+    let admin = enrol(&db, "kanri", Role::Admin).await;
+    let c = Counter::new(&db).await;
+    let clerk_token = logged_in(&c, &clerk).await;
+    let (status, _) = c
+        .call(
+            "POST",
+            "/counter/v1/issuances",
+            Some(&clerk_token),
+            Some(&counter_issue_body(
+                "00000000019",
+                json!({"type": "person"}),
+                1,
+            )),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    // (who, the answer's status): the matrix's `verify audit` row.
+    for (who, expected) in [
+        (&clerk, StatusCode::FORBIDDEN),
+        (&officer, StatusCode::FORBIDDEN),
+        (&boss, StatusCode::OK),
+        (&admin, StatusCode::OK),
+    ] {
+        let token = if who.login == clerk.login {
+            clerk_token.clone()
+        } else {
+            logged_in(&c, who).await
+        };
+        let before = db.store.verify_audit().await.unwrap();
+        let (status, body) = c.call("GET", "/counter/v1/audit", Some(&token), None).await;
+        assert_eq!(status, expected, "{}: {body}", who.login);
+        if expected == StatusCode::OK {
+            // Exactly what `kofu audit verify` prints, taken before this read's entry.
+            assert_eq!(
+                body,
+                serde_json::to_value(&before).unwrap(),
+                "{}",
+                who.login
+            );
+            assert_eq!(body["problems"], json!([]));
+        } else {
+            assert_eq!(body["error"]["code"], "forbidden");
+        }
+    }
+    let (status, body) = c.call("GET", "/counter/v1/audit", None, None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    let reads = audited(&db, "counter.audit_verify").await;
+    let actors: Vec<&str> = reads.iter().map(|(actor, _, _)| actor.as_str()).collect();
+    assert_eq!(actors, ["kakaricho", "kanri"]);
+    assert_eq!(reads[0].2["problems"], 0);
+    let denied = audited(&db, "access.denied").await;
+    assert!(
+        denied.iter().all(|(_, _, d)| d["action"] == "verify_audit"),
+        "{denied:?}"
+    );
+    assert_eq!(denied.len(), 2);
+
+    // A tampered fee is named in the answer.
+    db.tamper("UPDATE fees SET amount_yen = 0").await;
+    // A second login of the supervisor: the next step's code (a code is good once).
+    let (status, body) = c.login(&boss, PASSWORD, 1).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let token = body["token"].as_str().unwrap().to_owned();
+    let (status, body) = c.call("GET", "/counter/v1/audit", Some(&token), None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["problems"][0]["problem"], "row_altered", "{body}");
+    assert!(
+        body["problems"][0]["key"]
+            .as_str()
+            .unwrap()
+            .starts_with("fees/"),
+        "{body}"
+    );
 }
 
 async fn counter_admin_manages_staff_accounts(db: Db) {
