@@ -2,7 +2,7 @@
 # Runs every test of kofu on a Debian machine, installing what it needs first:
 # formatting and lints, the Rust unit and integration tests on SQLite and on a
 # throwaway PostgreSQL server started here, the UI's vitest suite, and the
-# counter app's build and tests.
+# counter app's build and tests, and a short fuzzing run.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -31,3 +31,6 @@ step "Rust: tests (SQLite and PostgreSQL)"
 # for that package's own tests, so build it first.
 cargo build --locked -p kofu-server --bin kofu
 cargo test --workspace --locked
+
+step "Fuzzing (short run: the LGWAN request decoding and the registry-feed parser)"
+bash scripts/fuzz.sh short

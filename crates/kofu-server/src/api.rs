@@ -30,6 +30,21 @@ impl ApiError {
         }
     }
 
+    /// The HTTP status of the answer.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The stable error code (`invalid_request`, `malformed_json`, …).
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
+    /// The human-readable (Japanese) message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
     pub(crate) fn invalid(field: &str, reason: impl std::fmt::Display) -> Self {
         ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -188,7 +203,7 @@ pub(crate) fn bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiErr
 /// Reads a JSON body: the right content type, valid JSON, every field as specified.
 pub(crate) fn parse_body<T: DeserializeOwned>(
     headers: &HeaderMap,
-    body: &Bytes,
+    body: &[u8],
 ) -> Result<T, ApiError> {
     let json_type = headers
         .get(header::CONTENT_TYPE)

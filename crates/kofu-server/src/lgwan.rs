@@ -97,20 +97,29 @@ struct InquiryBody {
     requested_at: String,
 }
 
-async fn inquiry(
-    State(office): State<Office>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Response, ApiError> {
-    let body = bytes(body)?;
-    let b: InquiryBody = parse_body(&headers, &body)?;
-    let q = kofu_app::kiosk::Inquiry {
+/// Decodes the body of `POST /lgwan/v1/inquiries` into the use case's request, as the
+/// handler does: the content type, the JSON with every field named in the error, then
+/// each field's rule. Public so that the fuzz targets (`fuzz/`) exercise this very path.
+pub fn decode_inquiry(
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<kofu_app::kiosk::Inquiry, ApiError> {
+    let b: InquiryBody = parse_body(headers, body)?;
+    Ok(kofu_app::kiosk::Inquiry {
         request_id: request_id(&b.request_id)?,
         card_serial: card_serial(&b.card_serial)?,
         kind: certificate(&b.certificate)?,
         kiosk: kiosk(b.kiosk)?,
         requested_at: instant("requested_at", &b.requested_at)?,
-    };
+    })
+}
+
+async fn inquiry(
+    State(office): State<Office>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let q = decode_inquiry(&headers, &bytes(body)?)?;
     let answer = office.kiosk_inquiry(&q, OffsetDateTime::now_utc()).await?;
     let body = match answer {
         InquiryAnswer::Available {
@@ -143,13 +152,14 @@ struct IssuanceBody {
     requested_at: String,
 }
 
-async fn issuance(
-    State(office): State<Office>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Response, ApiError> {
-    let body = bytes(body)?;
-    let b: IssuanceBody = parse_body(&headers, &body)?;
+/// Decodes the body of `POST /lgwan/v1/issuances` into the use case's request, as the
+/// handler does (see [`decode_inquiry`]); `body_digest` is the digest of the body's
+/// re-serialization, which tells a retry from another request under the same ID.
+pub fn decode_issuance(
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<kofu_app::kiosk::IssuanceRequest, ApiError> {
+    let b: IssuanceBody = parse_body(headers, body)?;
     let body_digest = hex(&Sha256::digest(serde_json::to_vec(&b).unwrap_or_default()));
     if !(1..=10).contains(&b.copies) {
         return Err(ApiError::invalid("copies", "1 から 10 までです"));
@@ -159,7 +169,7 @@ async fn issuance(
     {
         return Err(ApiError::invalid("options.tax_year", "年度が範囲外です"));
     }
-    let req = kofu_app::kiosk::IssuanceRequest {
+    Ok(kofu_app::kiosk::IssuanceRequest {
         request_id: request_id(&b.request_id)?,
         card_serial: card_serial(&b.card_serial)?,
         kind: certificate(&b.certificate)?,
@@ -168,7 +178,15 @@ async fn issuance(
         kiosk: kiosk(b.kiosk)?,
         requested_at: instant("requested_at", &b.requested_at)?,
         body_digest,
-    };
+    })
+}
+
+async fn issuance(
+    State(office): State<Office>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let req = decode_issuance(&headers, &bytes(body)?)?;
     let Issued {
         request_id,
         issuance_id,
@@ -199,15 +217,12 @@ struct OutcomeBody {
     reported_at: String,
 }
 
-async fn outcome(
-    State(office): State<Office>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Response, ApiError> {
-    let body = bytes(body)?;
-    let b: OutcomeBody = parse_body(&headers, &body)?;
+/// Decodes the body of `POST /lgwan/v1/outcomes` into the use case's notice, as the
+/// handler does (see [`decode_inquiry`]).
+pub fn decode_outcome(headers: &HeaderMap, body: &[u8]) -> Result<OutcomeNotice, ApiError> {
+    let b: OutcomeBody = parse_body(headers, body)?;
     instant("reported_at", &b.reported_at)?;
-    let notice = OutcomeNotice {
+    Ok(OutcomeNotice {
         request_id: request_id(&b.request_id)?,
         issuance_id: uuid::Uuid::parse_str(&b.issuance_id)
             .map(|u| u.hyphenated().to_string())
@@ -216,7 +231,15 @@ async fn outcome(
         pages_printed: b.pages_printed,
         fee_collected_yen: b.fee_collected_yen,
         reported_at: b.reported_at,
-    };
+    })
+}
+
+async fn outcome(
+    State(office): State<Office>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let notice = decode_outcome(&headers, &bytes(body)?)?;
     office
         .kiosk_outcome(&notice, OffsetDateTime::now_utc())
         .await?;
