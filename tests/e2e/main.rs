@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used)] // a failed unwrap in a test is a failed test
 
 mod import;
+mod kiosk_layer;
 mod reliability;
 mod render;
 mod serve;

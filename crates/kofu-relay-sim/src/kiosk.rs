@@ -3,6 +3,11 @@
 //! outcome notice. Every step is recorded in a [`SessionReport`]; a refusal anywhere
 //! ends the session with its reason, and any issuance the town made gets its outcome
 //! notice, whatever happened at the kiosk.
+//!
+//! [`run_session_layered`] also prints the kiosk copy: the certificate under the
+//! center's security layer ([`crate::layer`]), written as `NAME.kiosk.pdf` next to the
+//! original. A copy the layer cannot be applied to is not printed: the outcome is
+//! `print_failed` (refunded) and the reason is in the report's message.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -14,6 +19,8 @@ use sha2::{Digest as _, Sha256};
 use crate::SimError;
 use crate::cards::CardRegistry;
 use crate::http::Connection;
+use crate::layer::{kiosk_copy, kiosk_path};
+use kofu_render::kiosk::LayerKey;
 
 /// What happens at the kiosk after the town answers the issuance.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -126,6 +133,8 @@ pub struct SessionReport {
     pub fee_yen: u64,
     /// PDFs written (printed copies only).
     pub printed: Vec<PathBuf>,
+    /// Kiosk copies written next to them (with the security layer), when asked for.
+    pub kiosk_copies: Vec<PathBuf>,
     /// The issuance call's latency.
     pub issuance_latency: Option<Duration>,
 }
@@ -146,7 +155,7 @@ impl SessionReport {
                     .unwrap_or_default()
             ),
             (None, Some(_)) => format!(
-                "{head}: issued {} ({} page(s)), ¥{}, outcome {}{}",
+                "{head}: issued {} ({} page(s)), ¥{}, outcome {}{}{}",
                 self.issue_numbers.join(", "),
                 self.pages.iter().sum::<u32>(),
                 self.fee_yen,
@@ -157,6 +166,18 @@ impl SessionReport {
                     format!(
                         " → {}",
                         self.printed
+                            .iter()
+                            .map(|p| p.display().to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                },
+                if self.kiosk_copies.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        " (kiosk copies with the security layer: {})",
+                        self.kiosk_copies
                             .iter()
                             .map(|p| p.display().to_string())
                             .collect::<Vec<_>>()
@@ -176,6 +197,7 @@ impl SessionReport {
             "issuance_id": self.issuance_id, "issue_numbers": self.issue_numbers,
             "pages": self.pages, "outcome": self.outcome, "fee_yen": self.fee_yen,
             "printed": self.printed.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+            "kiosk_copies": self.kiosk_copies.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
             "issuance_ms": self.issuance_latency.map(|d| d.as_secs_f64() * 1000.0),
         })
     }
@@ -201,6 +223,18 @@ pub async fn run_session(
     cards: &CardRegistry,
     plan: &SessionPlan,
     out_dir: Option<&std::path::Path>,
+) -> Result<(SessionReport, Vec<Document>), SimError> {
+    run_session_layered(conn, cards, plan, out_dir, None).await
+}
+
+/// As [`run_session`]; with a `layer` key, every copy printed to `out_dir` also gets
+/// its kiosk copy (`NAME.kiosk.pdf`, see [`crate::layer`]).
+pub async fn run_session_layered(
+    conn: &mut Connection,
+    cards: &CardRegistry,
+    plan: &SessionPlan,
+    out_dir: Option<&std::path::Path>,
+    layer: Option<&LayerKey>,
 ) -> Result<(SessionReport, Vec<Document>), SimError> {
     let request_id = uuid::Uuid::new_v4().to_string();
     let mut report = SessionReport {
@@ -302,13 +336,42 @@ pub async fn run_session(
     report.issue_numbers = documents.iter().map(|d| d.issue_number.clone()).collect();
     report.pages = documents.iter().map(|d| d.pages).collect();
 
-    let outcome = plan.outcome;
+    let mut outcome = plan.outcome;
+    // The center prints the kiosk copy, so it is made before anything is printed: a
+    // document the layer fails on is a failed print.
+    let mut kiosk_copies = Vec::new();
+    if outcome == Outcome::Printed
+        && out_dir.is_some()
+        && let Some(key) = layer
+    {
+        for d in &documents {
+            let pdf = d.pdf.clone();
+            let key = key.clone();
+            let made = tokio::task::spawn_blocking(move || kiosk_copy(&pdf, &key))
+                .await
+                .map_err(|e| SimError::Layer(e.to_string()))
+                .and_then(|r| r);
+            match made {
+                Ok(copy) => kiosk_copies.push(copy),
+                Err(e) => {
+                    report.message = Some(e.to_string());
+                    outcome = Outcome::PrintFailed;
+                    break;
+                }
+            }
+        }
+    }
     if outcome == Outcome::Printed
         && let Some(dir) = out_dir
     {
-        for d in &documents {
+        for (i, d) in documents.iter().enumerate() {
             let path = dir.join(format!("{}-{}-{}.pdf", plan.kiosk_id, request_id, d.copy));
             std::fs::write(&path, &d.pdf).map_err(|e| SimError::io(&path, e))?;
+            if let Some(copy) = kiosk_copies.get(i) {
+                let kiosk = kiosk_path(&path);
+                std::fs::write(&kiosk, copy).map_err(|e| SimError::io(&kiosk, e))?;
+                report.kiosk_copies.push(kiosk);
+            }
             report.printed.push(path);
         }
     }

@@ -9,11 +9,15 @@
 //! - [`cards`]: the center's card file and PIN/lock state;
 //! - [`http`]: a small HTTP/1.1 keep-alive client over TCP or TLS;
 //! - [`kiosk`]: one kiosk session, from card and PIN to outcome notice;
+//! - [`layer`]: the kiosk security layer put on every printed certificate (the one
+//!   place the simulator uses kofu code: `kofu_render::kiosk`, which `kofu
+//!   verify-scan` checks against);
 //! - [`load`]: steady load at a rate, with throughput and latency percentiles.
 
 pub mod cards;
 pub mod http;
 pub mod kiosk;
+pub mod layer;
 pub mod load;
 pub mod pki;
 
@@ -55,6 +59,9 @@ pub enum SimError {
     /// Certificates could not be generated.
     #[error("certificate generation: {0}")]
     Pki(String),
+    /// The kiosk security layer could not be applied.
+    #[error("kiosk layer: {0}")]
+    Layer(String),
 }
 
 impl SimError {

@@ -9,9 +9,10 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use kofu_relay_sim::cards::{CardRegistry, card_file_from_feed, read_card_file};
 use kofu_relay_sim::http::{CenterTls, Endpoint};
-use kofu_relay_sim::kiosk::{Household, Outcome, SessionPlan, run_session};
+use kofu_relay_sim::kiosk::{Household, Outcome, SessionPlan, run_session_layered};
 use kofu_relay_sim::load::{LoadPlan, run_load};
 use kofu_relay_sim::pki::{DevPki, generate};
+use kofu_render::kiosk::LayerKey;
 
 #[derive(Parser)]
 #[command(
@@ -81,6 +82,14 @@ enum Command {
         /// Print JSON lines instead of text.
         #[arg(long)]
         json: bool,
+        /// The center's key for the kiosk security layer (32 to 128 hex digits); each
+        /// printed PDF also gets its kiosk copy NAME.kiosk.pdf (needs poppler's
+        /// pdftoppm). Default: the development key.
+        #[arg(long, value_name = "HEX", conflicts_with = "no_layer")]
+        layer_key: Option<String>,
+        /// Print only the town's PDFs, without kiosk copies.
+        #[arg(long)]
+        no_layer: bool,
     },
     /// Drive steady load and print throughput and latency percentiles (JSON).
     Load {
@@ -184,7 +193,17 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             random_outcomes,
             seed,
             json,
+            layer_key,
+            no_layer,
         } => {
+            let layer = if no_layer {
+                None
+            } else {
+                Some(match layer_key {
+                    Some(hex) => LayerKey::from_hex(&hex).context("--layer-key")?,
+                    None => LayerKey::development(),
+                })
+            };
             let ep = endpoints(&target)?
                 .into_iter()
                 .next()
@@ -207,7 +226,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         _ => Outcome::Printed,
                     };
                 }
-                let (report, _) = run_session(&mut conn, &cards, &plan, Some(&out)).await?;
+                let (report, _) =
+                    run_session_layered(&mut conn, &cards, &plan, Some(&out), layer.as_ref())
+                        .await?;
                 if json {
                     println!("{}", report.json());
                 } else {

@@ -13,6 +13,9 @@
 //!   requester's options into a [`CertificateDocument`]; [`render`] lays it out with
 //!   認証文, 和暦 issue date, certifier (mayor or 職務代理者), 電子公印 and 発行番号, and
 //!   binds every page to (request, subject) — see [`check_bindings`].
+//! - [`kiosk`]: the kiosk security layer the relay center puts on the town's PDF
+//!   (ground pattern in which 「複写」 shows on a copy, a back page with the front
+//!   scrambled under a key) and its verification from scans.
 
 pub mod cert;
 pub mod error;
@@ -20,6 +23,7 @@ pub mod fonts;
 #[cfg(feature = "system-fonts")]
 pub mod fonts_fs;
 pub mod image;
+pub mod kiosk;
 pub mod layout;
 mod pdf;
 mod subset;

@@ -9,6 +9,7 @@ mod bench_kiosk;
 mod database;
 mod render;
 mod serve_command;
+mod verify_scan;
 
 use std::fs::File;
 use std::io::BufReader;
@@ -76,6 +77,10 @@ enum Command {
     /// Staff accounts of the counter.
     #[command(subcommand)]
     Staff(StaffCommand),
+    /// Check a scan of a kiosk copy's back page: restore the scrambled front with the
+    /// center's key and compare it with a scan of the front (exit 0 match, 1 mismatch,
+    /// 2 unreadable input).
+    VerifyScan(verify_scan::VerifyScanArgs),
 }
 
 #[derive(Subcommand)]
@@ -132,6 +137,11 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
+    // Pure computation on files: no runtime needed.
+    let command = match cli.command {
+        Command::VerifyScan(args) => return verify_scan::run(args),
+        other => other,
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -142,7 +152,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli.command)) {
+    match runtime.block_on(run(command)) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("kofu: {e:#}");
@@ -181,6 +191,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Render(args) => render::run(*args).await,
+        Command::VerifyScan(args) => Ok(verify_scan::run(args)),
         Command::Bench(b) => bench::run(b).await,
         Command::Serve(args) => serve_command::run(*args).await,
         Command::Db(DbCommand::GrantServerRole { database, role }) => {
