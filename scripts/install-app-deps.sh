@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs what the kofu counter desktop app (src-tauri/ + ui/) needs to build,
 # test and run on Debian: the WebKitGTK/GTK development packages Tauri v2
-# links against, Xvfb and the WebKit WebDriver for headless runs, and the
-# ui/ npm dependencies. Idempotent: installs only what is missing.
+# links against, Xvfb and the WebKit WebDriver for headless runs, CUPS with
+# the cups-pdf printer for the end-to-end journeys (scripts/app-e2e.sh),
+# tauri-driver, and the npm dependencies of ui/ and tests/app/. Idempotent:
+# installs only what is missing.
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -16,6 +18,13 @@ debian_packages=(
   build-essential
   xvfb
   webkit2gtk-driver
+  # The end-to-end journeys: xwininfo (the window title), CUPS with a PDF
+  # printer, pdftotext to read what was printed.
+  x11-utils
+  cups
+  cups-client
+  printer-driver-cups-pdf
+  poppler-utils
   # A Japanese font, so the UI's Japanese text renders as glyphs.
   fonts-ipaexfont-gothic
 )
@@ -47,9 +56,28 @@ if ! command -v npm >/dev/null 2>&1; then
   exit 1
 fi
 
-if [[ ! -d "$repo_root/ui/node_modules" ]]; then
-  echo "install-app-deps: npm ci in ui/"
-  npm --prefix "$repo_root/ui" ci
+for package_dir in ui tests/app; do
+  if [[ ! -d "$repo_root/$package_dir/node_modules" ]]; then
+    echo "install-app-deps: npm ci in $package_dir/"
+    # tests/app's tree holds driver downloaders (geckodriver, edgedriver) it
+    # never uses: no install scripts there.
+    extra=()
+    [[ "$package_dir" == tests/app ]] && extra=(--ignore-scripts)
+    npm --prefix "$repo_root/$package_dir" ci --no-audit --no-fund "${extra[@]}"
+  else
+    echo "install-app-deps: $package_dir/node_modules already present"
+  fi
+done
+
+# tauri-driver: the WebDriver intermediary between WebdriverIO and
+# WebKitWebDriver. Major version 2 (Tauri v2); crates.io also has 3.0 alphas.
+if ! command -v tauri-driver >/dev/null 2>&1; then
+  if ! command -v cargo >/dev/null 2>&1; then
+    echo "install-app-deps: cargo is needed to install tauri-driver (run scripts/install-deps.sh first)" >&2
+    exit 1
+  fi
+  echo "install-app-deps: cargo install tauri-driver"
+  cargo install tauri-driver --locked --version '^2'
 else
-  echo "install-app-deps: ui/node_modules already present"
+  echo "install-app-deps: tauri-driver already installed ($(command -v tauri-driver))"
 fi

@@ -1,0 +1,302 @@
+// The counter app's journeys, one app run each, in order, on one embedded data
+// directory: what a clerk and a supervisor do at the counter in a day. Run by
+// scripts/app-e2e.sh (`node tests/app/journeys.test.js`); screenshots of each
+// screen go to $KOFU_E2E_SCREENSHOTS.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { App, account, demoStaff, pdfPages, pdfText, windowTitles } from './lib/app.js';
+import {
+  applicantInPerson,
+  chooseRow,
+  denominations,
+  findResident,
+  isFlagged,
+  normalise,
+  previewRendered,
+  printedPdf,
+  rowName,
+  printStatus,
+  shownYen,
+  visible,
+  spooledJob,
+  tick,
+  yenAmounts,
+} from './lib/flows.js';
+import { keyboardClerkJourney } from './lib/keyboard.js';
+import { freshTotp } from './lib/totp.js';
+
+const ISSUE_NUMBER = /\d{8}\s*\S+\s+\S+\s+\S+\s+\d{3}/;
+const TENDERED_YEN = 1000;
+
+/** Launches the app for `journey`, runs `body`, always ends the session. */
+async function withApp(journey, body) {
+  const app = await App.launch(journey);
+  try {
+    await body(app);
+  } finally {
+    await app.close();
+  }
+}
+
+test('app starts: window title, first screen, demo staff', async () => {
+  await withApp('start', async (app) => {
+    await app.step('document loaded', () =>
+      app.until('document.readyState complete', async () => (await app.browser.execute(() => document.readyState)) === 'complete'),
+    );
+    assert.equal(await app.browser.getTitle(), 'kofu');
+    await app.step('window title', async () => {
+      const title = await app.until('the app window on the display', async () =>
+        (await windowTitles()).find((name) => name.startsWith('kofu 窓口')),
+      );
+      console.log(`# window title: ${title}`);
+      assert.match(title, /^kofu 窓口 — .+ — .+ — (組込み|サーバー|.+)$/);
+    });
+    await app.step('first screen rendered', () =>
+      app.until('React rendered into #root', async () => app.browser.execute(() => document.getElementById('root')?.childElementCount > 0)),
+    );
+    await app.shot('first-screen');
+    await app.step('demo-staff.json written', async () => {
+      const roles = (await demoStaff()).map((entry) => entry.role);
+      for (const role of ['clerk', 'supervisor']) assert.ok(roles.includes(role), `no ${role} among ${roles}`);
+    });
+    await app.step('login form', () => app.shown('login-form', 30_000));
+    await app.shot('login-form');
+  });
+});
+
+test('login: a wrong code is refused with login-error', async () => {
+  const clerk = await account('clerk');
+  await withApp('login-refused', async (app) => {
+    await app.step('fill the form with a wrong code', async () => {
+      await app.shown('login-form', 60_000);
+      const user = await app.shown('login-user');
+      if ((await user.getTagName()).toLowerCase() === 'select') await user.selectByAttribute('value', clerk.login);
+      else await app.type('login-user', clerk.login);
+      await app.type('login-password', clerk.password);
+      await app.type('login-totp', '000000');
+      await app.click('login-submit');
+    });
+    const error = await app.step('login-error shown', async () => {
+      await app.shown('login-error');
+      return app.until('login-error text', async () => (await app.el('login-error').getText()).trim());
+    });
+    console.log(`# login-error: ${error}`);
+    await app.shot('login-error');
+  });
+});
+
+/** Issuances the journeys made (the daily close expects their cash). */
+let issuedCount = 0;
+
+const QUEUE = process.env.KOFU_COUNTER_QUEUE ?? 'kofu-test';
+const JOB = new RegExp(`${QUEUE}-(\\d+)`);
+
+/** The clerk's journey: 住民票 with 続柄, previewed, issued for cash, printed, receipt. */
+async function clerkIssues(app, clerk) {
+  await app.step('log in', () => app.logIn(clerk));
+  await app.shot('logged-in');
+  await app.step('applicant in person with a photo ID', async () => {
+    const nav = app.el('nav-request');
+    if ((await nav.isExisting()) && (await nav.isDisplayed())) await nav.click();
+    await applicantInPerson(app);
+  });
+  const resident = await app.step('search: a resident without flags', () =>
+    findResident(app, (row) => !isFlagged(row), 'without flags'),
+  );
+  const name = rowName(resident);
+  console.log(`# resident ${resident.id}: ${name} (searched ${resident.surname})`);
+  await app.shot('search-results');
+  await app.step('choose the resident', async () => {
+    await chooseRow(app, resident);
+    await app.shown('cert-kind');
+  });
+  await app.step('住民票 with 続柄', async () => {
+    await app.select('cert-kind', 'juminhyo');
+    await tick(app, 'show_relationship');
+  });
+  await app.step('preview', async () => {
+    await app.click('preview-button');
+    await previewRendered(app);
+  });
+  await app.shot('preview');
+  await app.step('issue, paid in cash', async () => {
+    await app.select('pay-method', 'cash');
+    await app.click('issue-button');
+    // Printing starts by itself, or from a print button.
+    await app.until('print-status or print-button', async () => (await visible(app, 'print-status')) || (await visible(app, 'print-button')), 30_000);
+  });
+  await app.shot('issued');
+  const printedSince = Date.now() - 5000;
+  const status = await app.step('print', async () => {
+    if (await visible(app, 'print-button')) await app.click('print-button');
+    return printStatus(app);
+  });
+  console.log(`# print-status: ${status.replace(/\n/g, ' / ')}`);
+  const fee = await app.step('fee and change', async () => {
+    const total = await shownYen(app, 'fee-total');
+    assert.ok(total > 0 && total < TENDERED_YEN, `fee-total ${total} 円`);
+    await app.type('cash-tendered', TENDERED_YEN);
+    const change = await app.until('change-due', async () => yenAmounts(await app.el('change-due').getText().catch(() => ''))[0]);
+    assert.equal(change, TENDERED_YEN - total, `change-due for ${TENDERED_YEN} 円 tendered against ${total} 円`);
+    return total;
+  });
+  await app.shot('printed-and-paid');
+  await app.step('receipt', async () => {
+    if (await visible(app, 'fee-done')) await app.click('fee-done');
+    await app.shown('receipt');
+    const receiptNo = (await app.text('receipt-no')).trim();
+    assert.match(receiptNo, /\S{4,}/, 'receipt-no is empty');
+    assert.equal(await shownYen(app, 'receipt-total'), fee, 'receipt-total is not the fee');
+    assert.ok(yenAmounts(await app.text('receipt')).includes(fee), 'the receipt does not show the fee');
+    console.log(`# receipt ${receiptNo}, fee ${fee} 円`);
+  });
+  await app.shot('receipt');
+  // What the app handed CUPS is checked first: the spooled job (PreserveJobFiles)
+  // holds the exact bytes lp got. cups-pdf's own output is the job re-rendered by
+  // Ghostscript, whose Type 3 fonts carry no usable text, so of that file only its
+  // pages are compared: the queue really printed the whole document.
+  const { number, pages } = await app.step('the bytes CUPS got are the issued document', async () => {
+    const spooled = spooledJob(Number(status.match(JOB)[1]));
+    const shown = (status.match(/\b[0-9a-f]{64}\b/) ?? [])[0];
+    console.log(`# spooled ${spooled.file} sha256 ${spooled.sha256}; print-status sha256 ${shown ?? '(not shown)'}`);
+    if (shown) assert.equal(spooled.sha256, shown, 'the spooled job is not the document whose SHA-256 the UI shows');
+    const text = await pdfText(spooled.file);
+    assert.ok(normalise(text).includes(normalise(name)), `the spooled job ${spooled.file} does not name ${name}`);
+    const found = text.match(ISSUE_NUMBER);
+    assert.ok(found, `the spooled job ${spooled.file} has no 発行番号`);
+    assert.ok(normalise(status).includes(normalise(found[0])), `print-status does not show the printed 発行番号 ${found[0]}`);
+    console.log(`# 発行番号 ${found[0]}`);
+    return { number: found[0], pages: await pdfPages(spooled.file) };
+  });
+  const pdf = await app.step('cups-pdf output', () => printedPdf(app, printedSince));
+  console.log(`# printed file ${pdf} (${number})`);
+  await app.step('the queue printed every page', async () => {
+    assert.equal(await pdfPages(pdf), pages, `${pdf} has not the spooled job's ${pages} page(s)`);
+  });
+  issuedCount += 1;
+}
+
+test('clerk: issues a 住民票 with 続柄 for cash and prints it', async () => {
+  const clerk = await account('clerk');
+  await withApp('clerk', (app) => clerkIssues(app, clerk));
+});
+
+test('clerk: a flagged resident is refused with a reason', async () => {
+  const clerk = await account('clerk');
+  await withApp('refusal', async (app) => {
+    await app.step('log in', () => app.logIn(clerk));
+    await app.step('applicant in person with a photo ID', async () => {
+      const nav = app.el('nav-request');
+      if ((await nav.isExisting()) && (await nav.isDisplayed())) await nav.click();
+      await applicantInPerson(app);
+    });
+    const resident = await app.step('search: a flagged resident (支援措置 or 死亡 first)', async () => {
+      try {
+        return await findResident(app, (row) => /支援措置|死亡/.test(row.flags), 'with 支援措置 or 死亡');
+      } catch (error) {
+        console.log(`# ${error.message}; any flag will do`);
+        return findResident(app, isFlagged, 'flagged');
+      }
+    });
+    console.log(`# resident ${resident.id}: ${rowName(resident)}, flags ${resident.flags}`);
+    await app.shot('flagged-hit');
+    await app.step('choose the resident and 住民票', async () => {
+      await chooseRow(app, resident);
+      await app.select('cert-kind', 'juminhyo');
+    });
+    const refusalText = () => app.until('refusal text', async () => (await app.el('refusal').getText()).trim());
+    const previewReason = await app.step('refusal on preview', async () => {
+      await app.click('preview-button');
+      await app.shown('refusal');
+      return refusalText();
+    });
+    console.log(`# refusal (preview): ${previewReason}`);
+    assert.ok(previewReason.length >= 4, `refusal gives no reason: ${JSON.stringify(previewReason)}`);
+    // A refusal shows no preview at all; if the pane is there, it holds no page.
+    const pages = await app.browser.$$('[data-testid="preview"] canvas');
+    assert.equal(pages.length, 0, 'a refused subject was rendered');
+    await app.shot('refusal-preview');
+    const issueOutcome = await app.step('no issuance for a refused subject', async () => {
+      const issue = app.el('issue-button');
+      if (!(await issue.isEnabled())) return 'issue-button disabled';
+      await app.select('pay-method', 'cash');
+      await issue.click();
+      await app.until('a refusal after issuing', async () => (await app.all('refusal')).length > 0 && !(await visible(app, 'print-status')));
+      assert.equal(await visible(app, 'print-status'), false, 'a refused issuance is printing');
+      return `refused on issue: ${await app.text('refusal')}`;
+    });
+    console.log(`# issue: ${issueOutcome}`);
+    await app.shot('refusal-issue');
+  });
+});
+
+test('clerk, keyboard only: issues a 住民票 with 続柄 for cash', async () => {
+  const clerk = await account('clerk');
+  await withApp('keyboard', (app) => keyboardClerkJourney(app, clerk, TENDERED_YEN));
+  issuedCount += 1;
+});
+
+test('supervisor: report, audit verification, daily close', async () => {
+  const staff = await demoStaff();
+  const supervisor = await account('supervisor');
+  await withApp('supervisor', async (app) => {
+    await app.step('log in', () => app.logIn(supervisor));
+    await app.step('open the report', async () => {
+      await app.click('nav-report');
+      await app.shown('report-day');
+    });
+    await app.step('charts drawn', async () => {
+      for (const chart of ['chart-kind', 'chart-channel', 'chart-hour']) {
+        await app.shown(chart);
+        await app.until(`${chart} drawn`, async () => (await app.el(chart).$$('svg, canvas, rect, [role="img"]')).length > 0 || (await app.el(chart).getText()).trim());
+      }
+      if (issuedCount > 0) assert.match(await app.text('chart-kind'), /住民票|juminhyo|\d/);
+    });
+    await app.shot('report');
+    const audit = await app.step('audit verification', async () => {
+      await app.click('audit-verify');
+      return app.until('audit-status result', async () => {
+        const text = (await app.el('audit-status').getText().catch(() => '')).trim();
+        return text && !/中|…|\.\.\./.test(text) ? text : false;
+      }, 60_000);
+    });
+    console.log(`# audit-status: ${audit}`);
+    await app.shot('audit-verified');
+    assert.doesNotMatch(audit, /異常があります|失敗|不一致|改ざんを検出|broken|mismatch|fail/i, `audit-status: ${audit}`);
+    await app.step('open the daily close', async () => {
+      await app.click('nav-close');
+      await app.shown('close-expected');
+    });
+    const expected = await app.step('expected cash', async () => {
+      const text = await app.until('close-expected amount', async () => {
+        const value = await app.el('close-expected').getText();
+        return /[0-9]/.test(value) ? value : false;
+      });
+      return yenAmounts(text)[0] ?? Number(text.replace(/[^0-9]/g, ''));
+    });
+    console.log(`# expected cash ${expected} 円 after ${issuedCount} issuance(s) in this run`);
+    await app.step('count the till', async () => {
+      for (const [yen, count] of Object.entries(denominations(expected))) await app.type(`denom-${yen}`, count);
+      await app.until('close-difference 0', async () => {
+        const difference = (await app.el('close-difference').getText()).replace(/[^0-9-]/g, '');
+        return Number(difference) === 0 && difference !== '';
+      });
+      const counted = yenAmounts(await app.text('close-counted'))[0] ?? Number((await app.text('close-counted')).replace(/[^0-9]/g, ''));
+      assert.equal(counted, expected);
+    });
+    await app.shot('close-counted');
+    await app.step('approve and seal', async () => {
+      const approver = staff.find((entry) => entry.role === 'supervisor' && entry.login !== supervisor.login) ?? supervisor;
+      const user = await app.shown('approve-user');
+      if ((await user.getTagName()).toLowerCase() === 'select') await user.selectByAttribute('value', approver.login);
+      else await app.type('approve-user', approver.login);
+      await app.type('approve-password', approver.password);
+      await app.type('approve-totp', await freshTotp(approver.totp_secret));
+      await app.click('close-submit');
+      await app.shown('close-sealed', 30_000);
+    });
+    console.log(`# close-sealed: ${(await app.text('close-sealed')).replace(/\n/g, ' / ')}`);
+    await app.shot('close-sealed');
+  });
+});
