@@ -2,7 +2,8 @@
 # Runs every test of kofu on a Debian machine, installing what it needs first:
 # formatting and lints, the Rust unit and integration tests on SQLite and on a
 # throwaway PostgreSQL server started here, the UI's vitest suite, and the
-# counter app's build and tests, and a short fuzzing run.
+# counter app's build and tests, its end-to-end journeys in the real WebKitGTK
+# web view (Xvfb, tauri-driver, a cups-pdf printer), and a short fuzzing run.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -31,6 +32,9 @@ step "Rust: tests (SQLite and PostgreSQL)"
 # for that package's own tests, so build it first.
 cargo build --locked -p kofu-server --bin kofu
 cargo test --workspace --locked
+
+step "Counter app: end-to-end journeys in its web view"
+bash scripts/app-e2e.sh
 
 step "Fuzzing (short run: the LGWAN request decoding and the registry-feed parser)"
 bash scripts/fuzz.sh short

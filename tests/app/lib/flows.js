@@ -35,8 +35,10 @@ export async function residentRows(app) {
 /** Chooses hit `row` with the mouse (its first cell: WebKit will not click a <tr>). */
 export async function chooseRow(app, row) {
   const cell = app.browser.$(`[data-testid="resident-row"][data-resident-id="${row.id}"] td`);
-  await cell.waitForDisplayed({ timeout: 10_000, timeoutMsg: `the row of ${row.id} is not shown` });
+  // WebKitWebDriver counts a cell below the fold as not displayed: scroll first.
+  await cell.waitForExist({ timeout: 10_000, timeoutMsg: `the row of ${row.id} is not in the hits` });
   await cell.scrollIntoView({ block: 'center' });
+  await cell.waitForDisplayed({ timeout: 10_000, timeoutMsg: `the row of ${row.id} is not shown` });
   await cell.click();
 }
 
@@ -89,7 +91,10 @@ export async function findResident(app, wanted, what) {
         `hits for ${surname}`,
         async () => {
           const found = await residentRows(app);
-          return found.length > 0 && found.every((row) => row.text.length > 0) ? found : false;
+          // Until the new search has answered, the previous surname's hits are
+          // still on screen: only rows naming this surname count.
+          const current = found.filter((row) => row.text.includes(surname));
+          return current.length > 0 && found.every((row) => row.text.length > 0) ? current : false;
         },
         8_000,
       );
