@@ -3,7 +3,7 @@
 // data-testid, waiting with bounds, screenshots, demo staff and logging in.
 // Settings come from the environment scripts/app-e2e.sh sets.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { remote } from 'webdriverio';
@@ -43,6 +43,7 @@ export class App {
   /** Starts the app (a new process, the same data directory) for `journey`. */
   static async launch(journey) {
     mkdirSync(settings.screenshots, { recursive: true });
+    const started = performance.now();
     const browser = await remote({
       hostname: '127.0.0.1',
       port: settings.driverPort,
@@ -56,7 +57,24 @@ export class App {
         'wdio:enforceWebDriverClassic': true,
       },
     });
-    return new App(browser, journey);
+    const app = new App(browser, journey);
+    await app.reportStart(started);
+    return app;
+  }
+
+  /**
+   * Prints (does not assert: figures belong in the report, not in a timed test)
+   * how long the launch took until the login form was shown, and the memory of
+   * the running app's processes then.
+   */
+  async reportStart(started) {
+    try {
+      await this.browser.$('[data-testid="login-form"]').waitForDisplayed({ timeout: 60_000 });
+      const ms = Math.round(performance.now() - started);
+      console.log(`# measure ${this.journey}: launch to login form ${ms} ms; resident memory ${appMemory()}`);
+    } catch (error) {
+      console.log(`# measure ${this.journey}: login form not seen at launch (${error.message})`);
+    }
   }
 
   async close() {
@@ -234,4 +252,25 @@ export async function pdfPages(file) {
   const found = stdout.match(/^Pages:\s+(\d+)/m);
   if (!found) throw new Error(`pdfinfo gives no page count for ${file}`);
   return Number(found[1]);
+}
+
+/** Resident memory (VmRSS) of the app and its web processes, summed, as text. */
+export function appMemory() {
+  const names = new Set(['kofu-counter', 'WebKitWebProces', 'WebKitNetworkPr']);
+  let kib = 0;
+  const parts = [];
+  for (const pid of readdirSync('/proc').filter((entry) => /^\d+$/.test(entry))) {
+    try {
+      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+      const name = status.match(/^Name:\s+(.+)$/m)?.[1];
+      const rss = Number(status.match(/^VmRSS:\s+(\d+) kB$/m)?.[1] ?? 0);
+      if (name && names.has(name) && rss > 0) {
+        kib += rss;
+        parts.push(`${name} ${Math.round(rss / 1024)} MiB`);
+      }
+    } catch {
+      // The process ended while /proc was read.
+    }
+  }
+  return `${Math.round(kib / 1024)} MiB (${parts.join(', ') || 'no process found'})`;
 }
