@@ -50,36 +50,57 @@ pub(crate) struct ImageInner {
     pub(crate) stream: ExternalStream,
 }
 
-/// Upper bound on decoded pixels: a seal scan at 1200 dpi is far below this; larger
-/// input is refused instead of exhausting memory on the issuance server.
-const MAX_PIXELS: u64 = 4096 * 4096;
-
-struct Decoded {
-    width: u32,
-    height: u32,
-    /// 1 (grey), 2 (grey+alpha), 3 (RGB) or 4 (RGBA) bytes per pixel.
-    channels: usize,
-    pixels: Vec<u8>,
+/// How much a PNG may hold before it is refused instead of decoded: untrusted input
+/// must not exhaust the issuance server's memory.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PngBounds {
+    /// Most bytes the decoder may allocate.
+    pub(crate) bytes: usize,
+    /// Most pixels (width × height).
+    pub(crate) pixels: u64,
 }
 
-fn decode_png(name: &str, png_bytes: &[u8]) -> Result<Decoded, RenderError> {
+/// A seal scan at 1200 dpi is far below these.
+const SEAL_BOUNDS: PngBounds = PngBounds {
+    bytes: 256 * 1024 * 1024,
+    pixels: 4096 * 4096,
+};
+
+/// A PNG decoded to 8 bits per channel, rows tightly packed.
+pub(crate) struct Decoded {
+    pub(crate) width: u32,
+    pub(crate) height: u32,
+    /// 1 (grey), 2 (grey+alpha), 3 (RGB) or 4 (RGBA) bytes per pixel.
+    pub(crate) channels: usize,
+    pub(crate) pixels: Vec<u8>,
+}
+
+/// Decodes a PNG of any colour type and bit depth within `bounds`; errors name the
+/// image as `name`.
+pub(crate) fn decode_png(
+    name: &str,
+    png_bytes: &[u8],
+    bounds: PngBounds,
+) -> Result<Decoded, RenderError> {
     let err = |reason: String| RenderError::Image {
         name: name.to_owned(),
         reason,
     };
     let limits = png::Limits {
-        bytes: 256 * 1024 * 1024,
+        bytes: bounds.bytes,
     };
     let mut decoder = png::Decoder::new_with_limits(std::io::Cursor::new(png_bytes), limits);
     // Palette → RGB(A), low bit depths → 8 bit, 16 bit → 8 bit: one pixel layout
     // to deal with below.
     decoder.set_transformations(png::Transformations::normalize_to_color8());
-    let mut reader = decoder.read_info().map_err(|e| err(e.to_string()))?;
+    let mut reader = decoder
+        .read_info()
+        .map_err(|e| err(format!("not a readable PNG: {e}")))?;
     let (w, h) = {
         let info = reader.info();
         (info.width, info.height)
     };
-    if w == 0 || h == 0 || u64::from(w) * u64::from(h) > MAX_PIXELS {
+    if w == 0 || h == 0 || u64::from(w) * u64::from(h) > bounds.pixels {
         return Err(err(format!("unsupported size {w}×{h} px")));
     }
     let size = reader
@@ -88,7 +109,7 @@ fn decode_png(name: &str, png_bytes: &[u8]) -> Result<Decoded, RenderError> {
     let mut buf = vec![0; size];
     let out = reader
         .next_frame(&mut buf)
-        .map_err(|e| err(e.to_string()))?;
+        .map_err(|e| err(format!("cannot decode: {e}")))?;
     let channels = match out.color_type {
         png::ColorType::Grayscale => 1,
         png::ColorType::GrayscaleAlpha => 2,
@@ -99,17 +120,25 @@ fn decode_png(name: &str, png_bytes: &[u8]) -> Result<Decoded, RenderError> {
     if out.bit_depth != png::BitDepth::Eight {
         return Err(err("bit depth not normalised to 8".into()));
     }
-    // Rows are tightly packed at 8 bits per channel, but copy row by row so a
-    // decoder that pads rows cannot skew the image.
     let row = w as usize * channels;
-    let mut pixels = Vec::with_capacity(row * h as usize);
-    for y in 0..h as usize {
-        let s = y * out.line_size;
-        let line = buf
-            .get(s..s + row)
-            .ok_or_else(|| err("truncated image data".into()))?;
-        pixels.extend_from_slice(line);
-    }
+    let packed = row * h as usize;
+    let pixels = if out.line_size == row && buf.len() >= packed {
+        // Already tightly packed (the usual case): no second full-size buffer, which
+        // matters for a 1200-dpi page scan.
+        buf.truncate(packed);
+        buf
+    } else {
+        // Copy row by row, so a decoder that pads rows cannot skew the image.
+        let mut pixels = Vec::with_capacity(packed);
+        for y in 0..h as usize {
+            let s = y * out.line_size;
+            let line = buf
+                .get(s..s + row)
+                .ok_or_else(|| err("truncated image data".into()))?;
+            pixels.extend_from_slice(line);
+        }
+        pixels
+    };
     Ok(Decoded {
         width: w,
         height: h,
@@ -143,7 +172,7 @@ impl PreparedImage {
 
     /// Decodes `png` for the given role.
     pub fn from_png(name: &str, png: &[u8], role: ImageRole) -> Result<Self, RenderError> {
-        let d = decode_png(name, png)?;
+        let d = decode_png(name, png, SEAL_BOUNDS)?;
         let stream = match role {
             ImageRole::OfficialSeal => stencil_stream(&d)?,
             ImageRole::Picture => picture_stream(&d)?,

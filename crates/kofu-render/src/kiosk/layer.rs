@@ -379,7 +379,7 @@ pub fn apply_kiosk_layer(
         let grid = front.resized(GRID_WIDTH, GRID_HEIGHT);
         let scrambled = scramble(&grid, key);
         hasher.update(scrambled.pixels());
-        let mut image = Stream::new(
+        let image = deflated_stream(
             Dictionary::from_iter(vec![
                 ("Type", Object::Name(b"XObject".to_vec())),
                 ("Subtype", Object::Name(b"Image".to_vec())),
@@ -387,11 +387,9 @@ pub fn apply_kiosk_layer(
                 ("Height", Object::Integer(i64::from(GRID_HEIGHT))),
                 ("ColorSpace", Object::Name(b"DeviceGray".to_vec())),
                 ("BitsPerComponent", Object::Integer(8)),
-                ("Filter", Object::Name(b"FlateDecode".to_vec())),
             ]),
-            scrambled.deflated()?,
-        );
-        image.allows_compression = false;
+            scrambled.pixels(),
+        )?;
         let image_id = doc.add_object(image);
         let geometry = BackGeometry::for_page(w / PT_PER_MM, h / PT_PER_MM);
         let back_bytes = back_content(h, &geometry);

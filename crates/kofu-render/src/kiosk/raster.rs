@@ -1,12 +1,14 @@
 //! [`GrayRaster`]: an 8-bit grayscale pixel buffer (0 = black, 255 = white), rows top
 //! to bottom, with PNG decoding and encoding and area-averaging resampling.
 
-use std::io::Write as _;
-
 use crate::error::RenderError;
+use crate::image::{PngBounds, decode_png};
 
-/// Largest raster accepted from a PNG: an A4 scan at 1200 dpi (9921 × 14031) fits.
-const MAX_PIXELS: u64 = 150_000_000;
+/// Largest PNG accepted as a raster: an A4 scan at 1200 dpi (9921 × 14031) fits.
+const SCAN_BOUNDS: PngBounds = PngBounds {
+    bytes: 1024 * 1024 * 1024,
+    pixels: 150_000_000,
+};
 
 /// An 8-bit grayscale image, rows top to bottom, tightly packed.
 #[derive(Clone, PartialEq, Eq)]
@@ -86,46 +88,11 @@ impl GrayRaster {
     /// Decodes a PNG of any colour type and bit depth to grey (ITU-R BT.601 luma,
     /// transparency composited on white paper).
     pub fn from_png(bytes: &[u8]) -> Result<Self, RenderError> {
-        let err = |reason: String| RenderError::Image {
-            name: "scan".into(),
-            reason,
-        };
-        let limits = png::Limits {
-            bytes: 1024 * 1024 * 1024,
-        };
-        let mut decoder = png::Decoder::new_with_limits(std::io::Cursor::new(bytes), limits);
-        decoder.set_transformations(png::Transformations::normalize_to_color8());
-        let mut reader = decoder
-            .read_info()
-            .map_err(|e| err(format!("not a readable PNG: {e}")))?;
-        let (w, h) = {
-            let info = reader.info();
-            (info.width, info.height)
-        };
-        if w == 0 || h == 0 || u64::from(w) * u64::from(h) > MAX_PIXELS {
-            return Err(err(format!("unsupported size {w}×{h} px")));
-        }
-        let size = reader
-            .output_buffer_size()
-            .ok_or_else(|| err("image too large".into()))?;
-        let mut buf = vec![0; size];
-        let out = reader
-            .next_frame(&mut buf)
-            .map_err(|e| err(format!("cannot decode: {e}")))?;
-        let channels = match out.color_type {
-            png::ColorType::Grayscale => 1,
-            png::ColorType::GrayscaleAlpha => 2,
-            png::ColorType::Rgb => 3,
-            png::ColorType::Rgba => 4,
-            png::ColorType::Indexed => return Err(err("palette not expanded".into())),
-        };
-        let mut pixels = Vec::with_capacity(w as usize * h as usize);
-        for y in 0..h as usize {
-            let s = y * out.line_size;
-            let line = buf
-                .get(s..s + w as usize * channels)
-                .ok_or_else(|| err("truncated image data".into()))?;
-            for px in line.chunks_exact(channels) {
+        let d = decode_png("scan", bytes, SCAN_BOUNDS)?;
+        let pixels = d
+            .pixels
+            .chunks_exact(d.channels)
+            .map(|px| {
                 let (v, a) = match *px {
                     [g] => (u32::from(g), 255),
                     [g, a] => (u32::from(g), u32::from(a)),
@@ -134,10 +101,10 @@ impl GrayRaster {
                     _ => (255, 255),
                 };
                 let over_white = (v * a + 255 * (255 - a) + 127) / 255;
-                pixels.push(u8::try_from(over_white).unwrap_or(255));
-            }
-        }
-        Self::new(w, h, pixels)
+                u8::try_from(over_white).unwrap_or(255)
+            })
+            .collect();
+        Self::new(d.width, d.height, pixels)
     }
 
     /// Encodes as an 8-bit grayscale PNG.
@@ -154,14 +121,6 @@ impl GrayRaster {
                 .map_err(|e| RenderError::Pdf(format!("PNG: {e}")))?;
         }
         Ok(out)
-    }
-
-    /// The pixels deflated (zlib), for a PDF image stream.
-    pub(crate) fn deflated(&self) -> Result<Vec<u8>, RenderError> {
-        let mut enc = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::new(6));
-        enc.write_all(&self.pixels)
-            .and_then(|_| enc.finish())
-            .map_err(|e| RenderError::Pdf(format!("deflate: {e}")))
     }
 
     /// The whole raster resampled to `width × height` (area averaging).
