@@ -42,6 +42,19 @@ pub fn kofu(args: &[&str]) -> Output {
         .unwrap_or_else(|e| panic!("cannot run kofu: {e}"))
 }
 
+/// Imports the fixture feed `name` (under `tests/feeds/`) into `url` with `kofu
+/// import`, asserting that it succeeded.
+pub fn import_feed(name: &str, url: &str) {
+    let path = feed(name);
+    let path = path.to_string_lossy();
+    let out = kofu(&["import", &path, "--database", url]);
+    assert!(
+        out.status.success(),
+        "{url}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// The databases every end-to-end test runs against: a fresh SQLite file, and a
 /// fresh PostgreSQL database on the server named by `KOFU_TEST_PG_URL`
 /// (`scripts/pg-test.sh start` provides one; `KOFU_SKIP_PG=1` skips it locally).

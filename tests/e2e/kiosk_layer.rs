@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use kofu_e2e::{feed, kofu};
+use kofu_e2e::{import_feed, kofu};
 use kofu_relay_sim::layer::{LayerKey, kiosk_copy};
 use serde_json::Value;
 
@@ -106,17 +106,7 @@ fn the_kiosk_copy_keeps_the_body_and_its_back_restores_only_with_the_key() {
     std::fs::create_dir_all(work).unwrap();
     let url = format!("sqlite:{}", work.join("kiosk-layer.sqlite").display());
     let _ = std::fs::remove_file(work.join("kiosk-layer.sqlite"));
-    let out = kofu(&[
-        "import",
-        feed("edge-cases.jsonl").to_str().unwrap(),
-        "--database",
-        &url,
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    import_feed("edge-cases.jsonl", &url);
     let counter = work.join("counter.pdf");
     let out = kofu(&[
         "render",

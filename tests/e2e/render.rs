@@ -1,23 +1,13 @@
 //! `kofu render` as an operator runs it: a certificate out of an imported feed,
 //! and a refusal with its reason.
 
-use kofu_e2e::{databases, feed, kofu};
+use kofu_e2e::{databases, import_feed, kofu};
 
 #[test]
 fn renders_from_the_store_and_refuses_with_the_reason() {
     let dir = tempfile::tempdir().unwrap();
     for url in databases(dir.path(), "render") {
-        let out = kofu(&[
-            "import",
-            feed("edge-cases.jsonl").to_str().unwrap(),
-            "--database",
-            &url,
-        ]);
-        assert!(
-            out.status.success(),
-            "{url}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        import_feed("edge-cases.jsonl", &url);
 
         let pdf = dir.path().join("juminhyo.pdf");
         let args = [

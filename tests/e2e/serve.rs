@@ -2,24 +2,14 @@
 //! an inquiry, an issuance and its outcome, and `kofu audit verify` then checks the
 //! trail it left. Plain HTTP is refused off loopback and without the development flag.
 
-use kofu_e2e::{Serve, databases, feed, kofu};
+use kofu_e2e::{Serve, databases, import_feed, kofu};
 use serde_json::{Value, json};
 
 #[test]
 fn serves_the_kiosk_path_and_leaves_a_verifiable_trail() {
     let dir = tempfile::tempdir().unwrap();
     for (n, url) in databases(dir.path(), "serve").iter().enumerate() {
-        let out = kofu(&[
-            "import",
-            feed("kiosk-town.jsonl").to_str().unwrap(),
-            "--database",
-            url,
-        ]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        import_feed("kiosk-town.jsonl", url);
         let serve = Serve::start(url);
         let request_id = format!("6f1c1d2e-0000-4000-8000-00000000000{n}");
         let kiosk = json!({"id": "K-00001", "chain": "sample-mart"});
