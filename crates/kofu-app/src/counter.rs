@@ -421,6 +421,7 @@ impl Office {
         self.authorize(session, Action::IssueCertificate, now)
             .await?;
         check_request_id(&r.request_id)?;
+        self.check_offline_bounds(now).await?;
         // Namespaced: a terminal's key can never collide with a relay center's.
         let key = format!("counter:{}", r.request_id);
         let digest = counter_request_digest(&session.login, r);
@@ -430,6 +431,9 @@ impl Office {
             }
             let issuance_id = uuid::Uuid::new_v4().to_string();
             let version = self.store.registry_version().await?;
+            // The feed position the decision is made on (offline: the replica's), so
+            // that a later change to the subject can be found after a sync.
+            let registry_seq = self.store.feed_state().await?.map(|f| f.last_seq);
             let (mut cert_req, data, warnings, overridden) =
                 self.counter_decide(session, r, &issuance_id, now).await?;
             let mut tx = self.store.begin_ledger().await?;
@@ -442,7 +446,13 @@ impl Office {
             let mut documents = Vec::new();
             let mut subject_id = String::new();
             for copy in 1..=r.copies {
-                cert_req.number.serial = tx.next_serial(&day, &point).await?;
+                cert_req.number.serial = match &self.settings.offline {
+                    None => tx.next_serial(&day, &point).await?,
+                    // Offline: from the ranges the server reserved for this terminal.
+                    Some(_) => tx.take_offline_serial().await?.ok_or_else(|| {
+                        AppError::OfflineLimit("no reserved offline issue numbers are left".into())
+                    })?,
+                };
                 let cert = render_loaded(&self.fonts, &cert_req, &data, Vec::new())?;
                 subject_id = cert.subject_id.clone();
                 documents.push(IssuedDocument {
@@ -468,10 +478,17 @@ impl Office {
                 field: "copies",
                 reason: e.to_string(),
             })?;
-            let receipt_serial = tx
-                .next_serial(&day, &format!("receipt/{}", r.terminal))
-                .await?;
-            let receipt_no = format!("{day}-{}-{receipt_serial:04}", r.terminal);
+            let receipt_no = match &self.settings.offline {
+                None => {
+                    let receipt_serial = tx
+                        .next_serial(&day, &format!("receipt/{}", r.terminal))
+                        .await?;
+                    format!("{day}-{}-{receipt_serial:04}", r.terminal)
+                }
+                // Offline receipts carry the last copy's reserved serial: they can
+                // never meet an online receipt's number.
+                Some(_) => format!("{day}-{}-OFF{}", r.terminal, cert_req.number.serial),
+            };
             let applicant =
                 serde_json::to_string(&r.applicant).map_err(|e| AppError::BadRequest {
                     field: "applicant",
@@ -562,6 +579,8 @@ impl Office {
                         "copies": r.copies,
                         "issue_numbers": documents.iter().map(|d| d.issue_number.as_str()).collect::<Vec<_>>(),
                         "override_reason": override_reason,
+                        "registry_seq": registry_seq,
+                        "offline": self.settings.offline.is_some(),
                     })
                     .to_string(),
                 })
@@ -992,6 +1011,11 @@ impl Office {
         now: OffsetDateTime,
     ) -> Result<DayClose, AppError> {
         self.authorize(session, Action::SignOffDay, now).await?;
+        if self.settings.offline.is_some() {
+            return Err(AppError::OfflineLimit(
+                "a day is signed off on the server, once this terminal's work is synced".into(),
+            ));
+        }
         if day > local_date_time(now).0 {
             // Sealing a day not yet begun would refuse all of its work in advance.
             return Err(AppError::BadRequest {

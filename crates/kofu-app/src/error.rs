@@ -79,6 +79,14 @@ pub enum AppError {
     /// A password shorter than the minimum.
     #[error("the password is too weak: at least {0} characters")]
     WeakPassword(usize),
+    /// Offline work is past its bound (replica too old, too many unsynced issuances,
+    /// no reserved numbers left) or the action needs the server: nothing was done.
+    #[error("offline: {0}")]
+    OfflineLimit(String),
+    /// A terminal's upload does not verify (chain, rows or numbers); nothing of it
+    /// was accepted.
+    #[error("sync rejected: {0}")]
+    SyncRejected(String),
 }
 
 impl AppError {
@@ -108,6 +116,8 @@ impl AppError {
             AppError::DuplicateLogin(_) => "duplicate_login",
             AppError::WeakPassword(_) => "weak_password",
             AppError::DayClosed(_) => "day_closed",
+            AppError::OfflineLimit(_) => "offline_limit",
+            AppError::SyncRejected(_) => "sync_rejected",
         }
     }
 }

@@ -76,6 +76,19 @@ pub async fn import_feed<R>(store: &kofu_store::Store, input: R) -> Result<Impor
 where
     R: BufRead + Send + 'static,
 {
+    import_feed_at(store, input, None).await
+}
+
+/// [`import_feed`], for a snapshot of another store's records: when the input holds
+/// no change events, `position` (the snapshot's last event) becomes the feed position.
+pub(crate) async fn import_feed_at<R>(
+    store: &kofu_store::Store,
+    input: R,
+    position: Option<(i64, OffsetDateTime)>,
+) -> Result<ImportReport, AppError>
+where
+    R: BufRead + Send + 'static,
+{
     let (sender, mut receiver) = mpsc::channel::<Vec<Parsed>>(16);
     let parser = tokio::task::spawn_blocking(move || parse_all(input, sender));
 
@@ -108,6 +121,13 @@ where
             if !errors.is_empty() {
                 continue;
             }
+            // Logged for the terminals' replicas and for checking offline issuances.
+            let at_text = change
+                .at
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default();
+            db.log_change(change.seq, &at_text, change.to_line(), change.refs())
+                .await?;
             match &change.op {
                 ChangeOp::Upsert(record) => {
                     db.upsert(record).await?;
@@ -131,10 +151,10 @@ where
         db.rollback().await?;
         return Err(AppError::FeedRejected(errors));
     }
-    if let Some((seq, at)) = last_change {
+    if let Some((seq, at)) = last_change.or(position) {
         db.set_feed_state(seq, at).await?;
     }
-    report.last_seq = seq.last();
+    report.last_seq = last_change.or(position).map(|(s, _)| s).or(seq.last());
     db.commit().await?;
     tracing::info!(
         lines = report.lines,

@@ -9,6 +9,7 @@ mod error;
 pub mod import;
 pub mod kiosk;
 mod office;
+pub mod offline;
 pub mod review;
 pub mod staff;
 

@@ -23,6 +23,12 @@ pub struct OfficeSettings {
     /// Look-ups (searches and previews) by one member of staff in one day past which
     /// the supervisor's report flags them.
     pub lookup_alert: u32,
+    /// How many serials one offline range reserves for a terminal.
+    pub offline_range_size: u32,
+    /// The bounds of offline work handed to terminals.
+    pub offline_limits: crate::offline::OfflineLimits,
+    /// Set on a terminal's office while it works offline on its replica.
+    pub offline: Option<crate::offline::OfflineTerminal>,
 }
 
 impl Default for OfficeSettings {
@@ -33,6 +39,9 @@ impl Default for OfficeSettings {
             render_stall: None,
             session_idle: Duration::from_secs(15 * 60),
             lookup_alert: 100,
+            offline_range_size: 500,
+            offline_limits: crate::offline::OfflineLimits::default(),
+            offline: None,
         }
     }
 }

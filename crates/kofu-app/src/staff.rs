@@ -99,11 +99,16 @@ pub enum Action {
     ManageStaff,
     /// Recompute the audit chain and check the ledgers against it.
     VerifyAudit,
+    /// Prepare this terminal for offline work (replica, cached login, number range) and
+    /// upload what it issued offline.
+    WorkOffline,
+    /// Review offline periods and resolve their flags.
+    ReviewOffline,
 }
 
 impl Action {
     /// Every action, for exhaustive tests.
-    pub const ALL: [Action; 10] = [
+    pub const ALL: [Action; 12] = [
         Action::SearchResidents,
         Action::PreviewCertificate,
         Action::IssueCertificate,
@@ -114,6 +119,8 @@ impl Action {
         Action::ViewReport,
         Action::ManageStaff,
         Action::VerifyAudit,
+        Action::WorkOffline,
+        Action::ReviewOffline,
     ];
 }
 
@@ -124,7 +131,11 @@ pub fn allowed(role: Role, action: Action) -> bool {
     match role {
         Role::Clerk => matches!(
             action,
-            A::SearchResidents | A::PreviewCertificate | A::IssueCertificate | A::CountCash
+            A::SearchResidents
+                | A::PreviewCertificate
+                | A::IssueCertificate
+                | A::CountCash
+                | A::WorkOffline
         ),
         Role::Supervisor => matches!(
             action,
@@ -136,6 +147,8 @@ pub fn allowed(role: Role, action: Action) -> bool {
                 | A::SignOffDay
                 | A::ViewReport
                 | A::VerifyAudit
+                | A::WorkOffline
+                | A::ReviewOffline
         ),
         Role::SupportOfficer => matches!(
             action,
@@ -143,6 +156,7 @@ pub fn allowed(role: Role, action: Action) -> bool {
                 | A::PreviewCertificate
                 | A::IssueCertificate
                 | A::OverrideSupportMeasure
+                | A::WorkOffline
         ),
         // Separation of duties: whoever manages accounts cannot look residents up.
         Role::Admin => matches!(action, A::ManageStaff | A::ViewReport | A::VerifyAudit),
@@ -851,7 +865,7 @@ mod tests {
     fn authorisation_matrix_is_exactly_the_table() {
         use Action as A;
         // Columns: clerk, supervisor, support_officer, admin.
-        let table: [(Action, [bool; 4]); 10] = [
+        let table: [(Action, [bool; 4]); 12] = [
             (A::SearchResidents, [true, true, true, false]),
             (A::PreviewCertificate, [true, true, true, false]),
             (A::IssueCertificate, [true, true, true, false]),
@@ -862,6 +876,8 @@ mod tests {
             (A::ViewReport, [false, true, false, true]),
             (A::ManageStaff, [false, false, false, true]),
             (A::VerifyAudit, [false, true, false, true]),
+            (A::WorkOffline, [true, true, true, false]),
+            (A::ReviewOffline, [false, true, false, false]),
         ];
         assert_eq!(
             table.iter().map(|(a, _)| *a).collect::<Vec<_>>(),

@@ -145,6 +145,16 @@ impl From<AppError> for ApiError {
             AppError::DayClosed(day) => {
                 ApiError::new(S::CONFLICT, "day_closed", format!("{day} は締め済みです。"))
             }
+            AppError::OfflineLimit(why) => ApiError::new(
+                S::CONFLICT,
+                "offline_limit",
+                format!("オフラインでは発行できません: {why}"),
+            ),
+            AppError::SyncRejected(why) => ApiError::new(
+                S::UNPROCESSABLE_ENTITY,
+                "sync_rejected",
+                format!("端末の記録を受け付けられません（何も反映していません）: {why}"),
+            ),
             AppError::NotFound(what) => {
                 tracing::error!(%what, "a record the service needs is missing");
                 ApiError::new(

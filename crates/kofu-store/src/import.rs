@@ -63,6 +63,13 @@ enum Command {
         values: Vec<Value>,
     },
     Delete(RecordKey, Reply<bool>),
+    /// Log an applied change event (an error is reported like a batch's).
+    LogChange {
+        seq: i64,
+        at: String,
+        line: String,
+        refs: Vec<String>,
+    },
     LastSeq(Reply<Option<i64>>),
     SetFeedState(i64, OffsetDateTime, Reply<()>),
     Commit(Reply<()>),
@@ -163,6 +170,26 @@ impl ImportTx {
         self.ask(|reply| Command::Delete(key, reply)).await
     }
 
+    /// Logs an applied change event as its feed line, with the IDs it concerns, for the
+    /// terminals' replicas and for checking offline issuances afterwards.
+    pub async fn log_change(
+        &mut self,
+        seq: i64,
+        at: &str,
+        line: String,
+        refs: Vec<String>,
+    ) -> Result<(), StoreError> {
+        self.commands
+            .send(Command::LogChange {
+                seq,
+                at: at.to_owned(),
+                line,
+                refs,
+            })
+            .await
+            .map_err(|_| StoreError::Aborted)
+    }
+
     /// Records `seq` (and its `at`) as the last change event applied; it becomes visible
     /// with the rest of the transaction. The instant is stored in UTC.
     pub async fn set_feed_state(&mut self, seq: i64, at: OffsetDateTime) -> Result<(), StoreError> {
@@ -246,6 +273,18 @@ impl Writer {
                         self.failed = Some(e);
                     }
                 }
+                Command::LogChange {
+                    seq,
+                    at,
+                    line,
+                    refs,
+                } => {
+                    if self.failed.is_none()
+                        && let Err(e) = self.log_change(seq, &at, &line, &refs).await
+                    {
+                        self.failed = Some(e);
+                    }
+                }
                 Command::Delete(key, reply) => {
                     let result = match self.failed.take() {
                         Some(e) => Err(e),
@@ -298,6 +337,25 @@ impl Writer {
         let ok = result.is_ok();
         let _ = reply.send(result);
         ok
+    }
+
+    async fn log_change(
+        &mut self,
+        seq: i64,
+        at: &str,
+        line: &str,
+        refs: &[String],
+    ) -> Result<(), StoreError> {
+        const CHANGE: &str = "INSERT INTO registry_changes (seq, at, line) VALUES ($1, $2, $3)";
+        const REF: &str = "INSERT INTO registry_change_refs (ref, seq) VALUES ($1, $2) \
+                           ON CONFLICT DO NOTHING";
+        on_tx!(self.tx, conn => {
+            sqlx::query(CHANGE).bind(seq).bind(at).bind(line).execute(&mut *conn).await?;
+            for r in refs {
+                sqlx::query(REF).bind(r).bind(seq).execute(&mut *conn).await?;
+            }
+        });
+        Ok(())
     }
 
     async fn last_seq(&mut self) -> Result<Option<i64>, StoreError> {

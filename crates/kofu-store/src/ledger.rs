@@ -27,7 +27,7 @@ pub const GENESIS: &str = "00000000000000000000000000000000000000000000000000000
 const AUDIT_LOCK: i64 = 0x6b6f_6675_6175_6474; // "kofuaudt"
 
 /// One value of a ledger row.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(untagged)]
 pub enum Cell {
     /// Text.
@@ -46,7 +46,7 @@ impl Cell {
 
 /// Whether a ledger column holds text or integers (both nullable when read).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum ColumnType {
+pub(crate) enum ColumnType {
     Text,
     Int,
 }
@@ -56,9 +56,9 @@ enum ColumnType {
 pub struct LedgerTable {
     /// SQL name.
     pub name: &'static str,
-    columns: &'static [(&'static str, ColumnType)],
+    pub(crate) columns: &'static [(&'static str, ColumnType)],
     /// How many leading columns form the key.
-    key_columns: usize,
+    pub(crate) key_columns: usize,
 }
 
 use ColumnType::{Int, Text};
@@ -146,15 +146,24 @@ pub static DAY_CLOSES: LedgerTable = LedgerTable {
 };
 
 /// Every ledger table, in the order `verify` reads them.
-pub static LEDGER_TABLES: [&LedgerTable; 5] = [
+pub static LEDGER_TABLES: [&LedgerTable; 9] = [
     &ISSUANCES,
     &ISSUED_COPIES,
     &ISSUANCE_EVENTS,
     &FEES,
     &DAY_CLOSES,
+    &crate::offline::OFFLINE_RANGES,
+    &crate::offline::TERMINAL_AUDIT,
+    &crate::offline::OFFLINE_FLAGS,
+    &crate::offline::OFFLINE_FLAG_RESOLUTIONS,
 ];
 
 impl LedgerTable {
+    /// How many columns a row of this table has.
+    pub fn column_count(&self) -> usize {
+        self.columns.len()
+    }
+
     fn insert_sql(&self) -> String {
         let names: Vec<&str> = self.columns.iter().map(|(n, _)| *n).collect();
         let params: Vec<String> = (1..=names.len()).map(|i| format!("${i}")).collect();
@@ -267,7 +276,7 @@ pub struct AuditEntry {
 }
 
 /// An audit entry as stored.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize, sqlx::FromRow)]
 pub struct AuditRow {
     /// Position in the chain, from 1.
     pub seq: i64,
@@ -515,6 +524,51 @@ impl LedgerTx {
             key: table.key_of(&cells),
             digest: table.digest_of(&cells),
         });
+        Ok(())
+    }
+
+    /// Appends many rows of one table in multi-row statements (a terminal's upload);
+    /// each row's digest goes into this transaction's audit entry, as with `append`.
+    pub async fn append_many(
+        &mut self,
+        table: &LedgerTable,
+        rows: &[Vec<Cell>],
+    ) -> Result<(), StoreError> {
+        // Both backends take well over 30,000 parameters per statement.
+        let width = table.columns.len();
+        let per_statement = (30_000 / width).max(1);
+        for chunk in rows.chunks(per_statement) {
+            let names: Vec<&str> = table.columns.iter().map(|(n, _)| *n).collect();
+            let tuples: Vec<String> = (0..chunk.len())
+                .map(|r| {
+                    let params: Vec<String> =
+                        (1..=width).map(|c| format!("${}", r * width + c)).collect();
+                    format!("({})", params.join(", "))
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO {} ({}) VALUES {}",
+                table.name,
+                names.join(", "),
+                tuples.join(", ")
+            );
+            let cells: Vec<Cell> = chunk.iter().flatten().cloned().collect();
+            if chunk.iter().any(|row| row.len() != width) {
+                return Err(StoreError::OutOfRange {
+                    field: "row",
+                    value: format!("a {} row needs {width} values", table.name),
+                });
+            }
+            on_tx!(self.tx, conn => {
+                bind_cells(sqlx::query(AssertSqlSafe(sql)), &cells).execute(conn).await?;
+            });
+            for row in chunk {
+                self.notarised.push(Notarised {
+                    key: table.key_of(row),
+                    digest: table.digest_of(row),
+                });
+            }
+        }
         Ok(())
     }
 

@@ -47,6 +47,7 @@ mod error;
 mod grants;
 mod import;
 pub mod ledger;
+pub mod offline;
 mod schema;
 mod search;
 pub mod staff;
@@ -136,23 +137,7 @@ impl Store {
     ///   are sqlx's (e.g. `?options=-c search_path=kofu` to use a schema).
     pub async fn open(url: &str) -> Result<Store, StoreError> {
         if url.starts_with("sqlite:") {
-            let options = SqliteConnectOptions::from_str(url)?
-                .create_if_missing(true)
-                .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
-                .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(30))
-                .pragma("cache_size", "-131072")
-                .pragma("temp_store", "memory");
-            let pool = SqlitePoolOptions::new()
-                .max_connections(4)
-                .connect_with(options)
-                .await?;
-            sqlx::migrate!("migrations/sqlite").run(&pool).await?;
-            Ok(Store {
-                pool: Pool::Sqlite(pool),
-                sqlite_writer: Default::default(),
-            })
+            Store::open_sqlite(SqliteConnectOptions::from_str(url)?).await
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let options = PgConnectOptions::from_str(url)?;
             let pool = PgPoolOptions::new()
@@ -173,6 +158,27 @@ impl Store {
             let scheme = url.split_once(':').map_or("", |(scheme, _)| scheme);
             Err(StoreError::UnsupportedUrl(scheme.to_owned()))
         }
+    }
+
+    /// Opens an SQLite database with kofu's settings over `options` (file, key).
+    pub(crate) async fn open_sqlite(options: SqliteConnectOptions) -> Result<Store, StoreError> {
+        let options = options
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(30))
+            .pragma("cache_size", "-131072")
+            .pragma("temp_store", "memory");
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("migrations/sqlite").run(&pool).await?;
+        Ok(Store {
+            pool: Pool::Sqlite(pool),
+            sqlite_writer: Default::default(),
+        })
     }
 
     /// The backend this store runs on.

@@ -1,0 +1,415 @@
+//! Storage of offline operation: the change log the replicas are fed from, the
+//! ledgers of reserved number ranges, uploaded terminal chains and offline flags, a
+//! terminal's own sync position, cached staff accounts, and the encrypted replica.
+
+use std::str::FromStr as _;
+
+use sqlx::sqlite::SqliteConnectOptions;
+
+use crate::ledger::{AuditRow, LedgerTable, on_tx};
+use crate::staff::StaffRow;
+use crate::{LedgerTx, Pool, Store, StoreError};
+
+use crate::ledger::ColumnType::{Int, Text};
+
+/// 発行番号 serial ranges reserved for a terminal's offline issuances; never reused.
+pub static OFFLINE_RANGES: LedgerTable = LedgerTable {
+    name: "offline_ranges",
+    columns: &[
+        ("first_serial", Int),
+        ("last_serial", Int),
+        ("terminal", Text),
+        ("staff", Text),
+        ("at", Text),
+    ],
+    key_columns: 1,
+};
+
+/// A terminal's audit chain as uploaded, entry by entry.
+pub static TERMINAL_AUDIT: LedgerTable = LedgerTable {
+    name: "terminal_audit",
+    columns: &[
+        ("terminal", Text),
+        ("seq", Int),
+        ("at", Text),
+        ("actor", Text),
+        ("action", Text),
+        ("target", Text),
+        ("detail", Text),
+        ("records", Text),
+        ("prev_hash", Text),
+        ("hash", Text),
+        ("received_at", Text),
+    ],
+    key_columns: 2,
+};
+
+/// Offline issuances whose subject's data changed after the replica's last event.
+pub static OFFLINE_FLAGS: LedgerTable = LedgerTable {
+    name: "offline_flags",
+    columns: &[
+        ("flag_id", Text),
+        ("terminal", Text),
+        ("issuance_id", Text),
+        ("subject_id", Text),
+        ("staff", Text),
+        ("issued_at", Text),
+        ("replica_seq", Int),
+        ("changes", Text),
+        ("raised_at", Text),
+    ],
+    key_columns: 1,
+};
+
+/// The supervisor's resolution of an offline flag.
+pub static OFFLINE_FLAG_RESOLUTIONS: LedgerTable = LedgerTable {
+    name: "offline_flag_resolutions",
+    columns: &[
+        ("flag_id", Text),
+        ("resolution", Text),
+        ("note", Text),
+        ("supervisor", Text),
+        ("at", Text),
+    ],
+    key_columns: 1,
+};
+
+/// A change event as logged: its seq, instant (as received) and feed line.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct LoggedChange {
+    /// Its `seq`.
+    pub seq: i64,
+    /// Its `at`, as in the feed.
+    pub at: String,
+    /// The change event's feed line (JSON).
+    pub line: String,
+}
+
+/// A snapshot of the registry for a replica: feed lines of every record a counter
+/// may need, and the last change event they include.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RegistrySnapshot {
+    /// The last change event applied when the snapshot was read (`None`: none yet).
+    pub last_seq: Option<i64>,
+    /// Its instant.
+    pub last_at: Option<time::OffsetDateTime>,
+    /// One feed line per record (JSON, `"type"` first).
+    pub lines: Vec<String>,
+}
+
+/// The registry tables a counter replica holds, with their feed type. Cards are left
+/// out: they serve only kiosk authentication, which a counter never does.
+const REPLICA_TABLES: [(&str, &str); 8] = [
+    ("municipality", "municipality"),
+    ("residents", "resident"),
+    ("seals", "seal"),
+    ("koseki", "koseki"),
+    ("fuhyo", "fuhyo"),
+    ("tax", "tax"),
+    ("support_measures", "support_measure"),
+    ("suppressions", "suppression"),
+];
+
+/// A stored record's JSON as a feed line: the same object with `"type"` first.
+fn feed_line(type_name: &str, doc: &str) -> String {
+    match doc.strip_prefix('{') {
+        Some(rest) if rest.trim_start().starts_with('}') => format!("{{\"type\":\"{type_name}\"}}"),
+        Some(rest) => format!("{{\"type\":\"{type_name}\",{rest}"),
+        None => doc.to_owned(),
+    }
+}
+
+impl Store {
+    /// Opens (creating if missing) an SQLite database encrypted with SQLCipher under
+    /// a 32-byte raw key. A wrong key fails here, on the first read.
+    pub async fn open_encrypted(
+        path: &std::path::Path,
+        key: &[u8; 32],
+    ) -> Result<Store, StoreError> {
+        let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+        let options = SqliteConnectOptions::from_str("sqlite:")?
+            .filename(path)
+            // SQLCipher's raw-key form: no passphrase derivation, the key is the key.
+            .pragma("key", format!("\"x'{hex}'\""));
+        Store::open_sqlite(options).await
+    }
+
+    /// The change events logged after `after` (all when `None`), in seq order, at most
+    /// `limit`.
+    pub async fn changes_after(
+        &self,
+        after: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<LoggedChange>, StoreError> {
+        const SQL: &str =
+            "SELECT seq, at, line FROM registry_changes WHERE seq > $1 ORDER BY seq LIMIT $2";
+        let after = after.unwrap_or(i64::MIN);
+        Ok(on_pool!(self, pool => {
+            sqlx::query_as::<_, LoggedChange>(SQL).bind(after).bind(limit).fetch_all(pool).await?
+        }))
+    }
+
+    /// The first change event logged, if any: a replica older than it cannot catch up
+    /// from the log alone.
+    pub async fn first_logged_change(&self) -> Result<Option<i64>, StoreError> {
+        const SQL: &str = "SELECT MIN(seq) FROM registry_changes";
+        Ok(on_pool!(self, pool => sqlx::query_scalar::<_, Option<i64>>(SQL).fetch_one(pool).await?))
+    }
+
+    /// The change events after `after` that concern any of `refs` (resident,
+    /// household, 戸籍 or suppression IDs), in seq order.
+    pub async fn changes_touching(
+        &self,
+        refs: &[String],
+        after: Option<i64>,
+    ) -> Result<Vec<LoggedChange>, StoreError> {
+        const SQL: &str = "SELECT c.seq, c.at, c.line FROM registry_changes c \
+            WHERE c.seq > $1 AND EXISTS (SELECT 1 FROM registry_change_refs r \
+            WHERE r.seq = c.seq AND r.ref = $2)";
+        let after = after.unwrap_or(i64::MIN);
+        let mut found: Vec<LoggedChange> = Vec::new();
+        for r in refs {
+            let rows: Vec<LoggedChange> = on_pool!(self, pool => {
+                sqlx::query_as(SQL).bind(after).bind(r).fetch_all(pool).await?
+            });
+            found.extend(rows);
+        }
+        found.sort_by_key(|c| c.seq);
+        found.dedup_by_key(|c| c.seq);
+        Ok(found)
+    }
+
+    /// Reads every record a counter replica holds, consistently with the feed
+    /// position (one read transaction).
+    pub async fn snapshot(&self) -> Result<RegistrySnapshot, StoreError> {
+        const SEQ: &str = "SELECT last_seq, last_at FROM feed_state WHERE id = 1";
+        type Position = (Option<i64>, Option<time::OffsetDateTime>);
+        let mut lines = Vec::new();
+        let (last_seq, last_at): Position = match &self.pool {
+            Pool::Sqlite(pool) => {
+                // A WAL read transaction sees one snapshot from its first read on.
+                let mut tx = pool.begin().await?;
+                let seq: Position = sqlx::query_as(SEQ).fetch_one(&mut *tx).await?;
+                for (table, type_name) in REPLICA_TABLES {
+                    let docs: Vec<String> =
+                        sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT doc FROM {table}")))
+                            .fetch_all(&mut *tx)
+                            .await?;
+                    lines.extend(docs.iter().map(|d| feed_line(type_name, d)));
+                }
+                tx.commit().await?;
+                seq
+            }
+            Pool::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    .execute(&mut *tx)
+                    .await?;
+                let seq: Position = sqlx::query_as(SEQ).fetch_one(&mut *tx).await?;
+                for (table, type_name) in REPLICA_TABLES {
+                    let docs: Vec<String> =
+                        sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT doc FROM {table}")))
+                            .fetch_all(&mut *tx)
+                            .await?;
+                    lines.extend(docs.iter().map(|d| feed_line(type_name, d)));
+                }
+                tx.commit().await?;
+                seq
+            }
+        };
+        Ok(RegistrySnapshot {
+            last_seq,
+            last_at,
+            lines,
+        })
+    }
+
+    /// Audit entries after `seq`, in chain order.
+    pub async fn audit_rows_after(&self, seq: i64) -> Result<Vec<AuditRow>, StoreError> {
+        const SQL: &str = "SELECT seq, at, actor, action, target, detail, records, prev_hash, hash \
+                           FROM audit_log WHERE seq > $1 ORDER BY seq";
+        Ok(
+            on_pool!(self, pool => sqlx::query_as::<_, AuditRow>(SQL).bind(seq).fetch_all(pool).await?),
+        )
+    }
+
+    /// A terminal: the last of its audit entries the server acknowledged (0: none).
+    pub async fn acknowledged(&self) -> Result<i64, StoreError> {
+        const SQL: &str = "SELECT acknowledged FROM terminal_sync WHERE id = 1";
+        Ok(on_pool!(self, pool => sqlx::query_scalar(SQL).fetch_one(pool).await?))
+    }
+
+    /// A terminal: records that the server acknowledged its entries up to `seq` (it
+    /// never goes back).
+    pub async fn set_acknowledged(&self, seq: i64) -> Result<(), StoreError> {
+        const SQL: &str = "UPDATE terminal_sync SET acknowledged = $1 \
+                           WHERE id = 1 AND acknowledged < $1";
+        on_pool!(self, pool => { sqlx::query(SQL).bind(seq).execute(pool).await?; });
+        Ok(())
+    }
+
+    /// A terminal: when the server last confirmed its replica current (RFC 3339).
+    pub async fn replica_current(&self) -> Result<Option<String>, StoreError> {
+        const SQL: &str = "SELECT replica_current FROM terminal_sync WHERE id = 1";
+        Ok(on_pool!(self, pool => sqlx::query_scalar(SQL).fetch_one(pool).await?))
+    }
+
+    /// A terminal: records that the server confirmed its replica current at `at`.
+    pub async fn set_replica_current(&self, at: &str) -> Result<(), StoreError> {
+        const SQL: &str = "UPDATE terminal_sync SET replica_current = $1 WHERE id = 1";
+        on_pool!(self, pool => { sqlx::query(SQL).bind(at).execute(pool).await?; });
+        Ok(())
+    }
+
+    /// A terminal: keeps a staff account as the server holds it, for offline logins
+    /// (the account is replaced; the TOTP step never goes back, so a code used online
+    /// cannot be replayed offline).
+    pub async fn cache_staff(&self, row: &StaffRow) -> Result<(), StoreError> {
+        const SQL: &str = "INSERT INTO staff (login, role, password_hash, totp_secret, \
+            last_totp_step, failed_attempts, active, created_at) \
+            VALUES ($1, $2, $3, $4, $5, 0, $6, $7) ON CONFLICT (login) DO UPDATE SET \
+            role = excluded.role, password_hash = excluded.password_hash, \
+            totp_secret = excluded.totp_secret, failed_attempts = 0, active = excluded.active, \
+            last_totp_step = CASE WHEN staff.last_totp_step > excluded.last_totp_step \
+            THEN staff.last_totp_step ELSE excluded.last_totp_step END";
+        on_pool!(self, pool => {
+            sqlx::query(SQL)
+                .bind(&row.login)
+                .bind(&row.role)
+                .bind(&row.password_hash)
+                .bind(&row.totp_secret)
+                .bind(row.last_totp_step)
+                .bind(i64::from(row.active))
+                .bind(&row.created_at)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+}
+
+impl LedgerTx {
+    /// The last serial of every offline range reserved so far (0 when none).
+    pub async fn last_reserved_serial(&mut self) -> Result<i64, StoreError> {
+        const SQL: &str = "SELECT COALESCE(MAX(last_serial), 0) FROM offline_ranges";
+        Ok(on_tx!(self.tx, conn => sqlx::query_scalar(SQL).fetch_one(conn).await?))
+    }
+
+    /// The last entry of `terminal`'s chain accepted so far: `(seq, hash)`.
+    pub async fn terminal_head(
+        &mut self,
+        terminal: &str,
+    ) -> Result<Option<(i64, String)>, StoreError> {
+        const SQL: &str = "SELECT seq, hash FROM terminal_audit WHERE terminal = $1 \
+                           ORDER BY seq DESC LIMIT 1";
+        Ok(on_tx!(self.tx, conn => {
+            sqlx::query_as(SQL).bind(terminal).fetch_optional(conn).await?
+        }))
+    }
+
+    /// The hash of entry `seq` of `terminal`'s chain, if accepted.
+    pub async fn terminal_entry_hash(
+        &mut self,
+        terminal: &str,
+        seq: i64,
+    ) -> Result<Option<String>, StoreError> {
+        const SQL: &str = "SELECT hash FROM terminal_audit WHERE terminal = $1 AND seq = $2";
+        Ok(on_tx!(self.tx, conn => {
+            sqlx::query_scalar(SQL).bind(terminal).bind(seq).fetch_optional(conn).await?
+        }))
+    }
+
+    /// Whether a copy with this 発行番号 is in the ledger already.
+    pub async fn issue_number_taken(&mut self, issue_number: &str) -> Result<bool, StoreError> {
+        const SQL: &str = "SELECT COUNT(*) FROM issued_copies WHERE issue_number = $1";
+        let n: i64 = on_tx!(self.tx, conn => {
+            sqlx::query_scalar(SQL).bind(issue_number).fetch_one(conn).await?
+        });
+        Ok(n > 0)
+    }
+
+    /// Whether an issuance with this ID is in the ledger already.
+    pub async fn issuance_exists(&mut self, issuance_id: &str) -> Result<bool, StoreError> {
+        const SQL: &str = "SELECT COUNT(*) FROM issuances WHERE issuance_id = $1";
+        let n: i64 = on_tx!(self.tx, conn => {
+            sqlx::query_scalar(SQL).bind(issuance_id).fetch_one(conn).await?
+        });
+        Ok(n > 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::feed_line;
+
+    #[test]
+    fn a_stored_record_becomes_a_feed_line_with_its_type_first() {
+        let check = |doc: &str, expected: &str| assert_eq!(feed_line("seal", doc), expected);
+        check(
+            r#"{"resident_id":"1"}"#,
+            r#"{"type":"seal","resident_id":"1"}"#,
+        );
+        check("{}", r#"{"type":"seal"}"#);
+    }
+}
+
+impl Store {
+    /// A terminal: records a serial range the server reserved for it (again is no-op).
+    pub async fn add_terminal_range(&self, first: i64, last: i64) -> Result<(), StoreError> {
+        const SQL: &str = "INSERT INTO terminal_ranges (first_serial, last_serial) VALUES ($1, $2) \
+                           ON CONFLICT (first_serial) DO NOTHING";
+        on_pool!(self, pool => { sqlx::query(SQL).bind(first).bind(last).execute(pool).await?; });
+        Ok(())
+    }
+
+    /// A terminal: how many reserved serials are still unused.
+    pub async fn offline_numbers_left(&self) -> Result<i64, StoreError> {
+        const LAST: &str =
+            "SELECT last_serial FROM number_serials WHERE day = '-' AND point = 'offline'";
+        const LEFT: &str = "SELECT COALESCE(SUM(CASE WHEN first_serial > $1 \
+            THEN last_serial - first_serial + 1 ELSE last_serial - $1 END), 0) \
+            FROM terminal_ranges WHERE last_serial > $1";
+        Ok(on_pool!(self, pool => {
+            let last: Option<i64> = sqlx::query_scalar(LAST).fetch_optional(pool).await?;
+            sqlx::query_scalar::<_, i64>(LEFT).bind(last.unwrap_or(0)).fetch_one(pool).await?
+        }))
+    }
+
+    /// A terminal: its issuances not yet acknowledged by the server.
+    pub async fn unsynced_issuances(&self) -> Result<i64, StoreError> {
+        const SQL: &str = "SELECT COUNT(*) FROM audit_log WHERE action LIKE 'counter.issue%' \
+            AND seq > (SELECT acknowledged FROM terminal_sync WHERE id = 1)";
+        Ok(on_pool!(self, pool => sqlx::query_scalar(SQL).fetch_one(pool).await?))
+    }
+}
+
+impl LedgerTx {
+    /// A terminal: takes the next unused serial of its reserved ranges, or `None` when
+    /// they are used up. Rolled back with the transaction, like every serial.
+    pub async fn take_offline_serial(&mut self) -> Result<Option<u32>, StoreError> {
+        const LAST: &str =
+            "SELECT last_serial FROM number_serials WHERE day = '-' AND point = 'offline'";
+        const NEXT: &str = "SELECT CASE WHEN first_serial > $1 THEN first_serial ELSE $1 + 1 END \
+            FROM terminal_ranges WHERE last_serial > $1 ORDER BY first_serial LIMIT 1";
+        const SET: &str = "INSERT INTO number_serials (day, point, last_serial) \
+            VALUES ('-', 'offline', $1) ON CONFLICT (day, point) DO UPDATE SET last_serial = $1";
+        let next: Option<i64> = on_tx!(self.tx, conn => {
+            let last: Option<i64> = sqlx::query_scalar(LAST).fetch_optional(&mut *conn).await?;
+            let next: Option<i64> = sqlx::query_scalar(NEXT)
+                .bind(last.unwrap_or(0))
+                .fetch_optional(&mut *conn)
+                .await?;
+            if let Some(n) = next {
+                sqlx::query(SET).bind(n).execute(&mut *conn).await?;
+            }
+            next
+        });
+        next.map(|n| {
+            u32::try_from(n).map_err(|_| StoreError::OutOfRange {
+                field: "serial",
+                value: n.to_string(),
+            })
+        })
+        .transpose()
+    }
+}
