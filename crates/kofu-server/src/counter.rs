@@ -46,6 +46,7 @@ pub fn router(office: Office) -> Router {
             "/counter/v1/staff/{login}/deactivate",
             post(staff_deactivate),
         )
+        .merge(crate::offline::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))
@@ -64,7 +65,10 @@ fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
 }
 
 /// The session a request is made in.
-async fn session(office: &Office, headers: &HeaderMap) -> Result<StaffSession, ApiError> {
+pub(crate) async fn session(
+    office: &Office,
+    headers: &HeaderMap,
+) -> Result<StaffSession, ApiError> {
     Ok(office
         .authenticate(bearer(headers)?, OffsetDateTime::now_utc())
         .await?)
@@ -145,7 +149,7 @@ async fn residents(
 
 /// The pairs of a URL query (`application/x-www-form-urlencoded`: `+` is a space,
 /// `%XX` a byte of UTF-8).
-fn query_pairs(query: &str) -> Result<Vec<(String, String)>, ApiError> {
+pub(crate) fn query_pairs(query: &str) -> Result<Vec<(String, String)>, ApiError> {
     query
         .split('&')
         .filter(|p| !p.is_empty())

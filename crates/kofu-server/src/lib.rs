@@ -5,4 +5,5 @@
 pub mod api;
 pub mod counter;
 pub mod lgwan;
+pub mod offline;
 pub mod serve;

@@ -31,6 +31,16 @@ pub struct ServeArgs {
     /// Look-ups by one member of staff in a day past which the report flags them.
     #[arg(long, default_value_t = 100)]
     lookup_alert: u32,
+    /// Serials reserved for a counter terminal's offline issuances at a time.
+    #[arg(long, default_value_t = 500)]
+    offline_range_size: u32,
+    /// Offline, a terminal refuses to issue once its registry replica is older than
+    /// this (seconds since the server last confirmed it current).
+    #[arg(long, default_value_t = 8 * 3600)]
+    offline_max_age_secs: u64,
+    /// Offline, a terminal refuses to issue once this many issuances are unsynced.
+    #[arg(long, default_value_t = 500)]
+    offline_max_unsynced: u32,
     /// Development only: plain HTTP, allowed on a loopback address only.
     #[arg(long)]
     insecure_loopback: bool,
@@ -95,6 +105,12 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         render_stall: args.fault_render_stall_ms.map(Duration::from_millis),
         session_idle: Duration::from_secs(args.session_idle_secs),
         lookup_alert: args.lookup_alert,
+        offline_range_size: args.offline_range_size,
+        offline_limits: kofu_app::offline::OfflineLimits {
+            max_replica_age_secs: args.offline_max_age_secs,
+            max_unsynced: args.offline_max_unsynced,
+        },
+        offline: None,
     };
     let office = kofu_app::Office::new(
         store,

@@ -283,6 +283,7 @@ on_both_backends!(
     counter_admin_manages_staff_accounts,
     counter_report_surfaces_overrides_voids_and_kiosk_problems,
     counter_audit_verify_answers_the_verdict_to_supervisor_and_admin,
+    offline_terminal_issues_and_its_upload_lands_exactly_once,
 );
 
 // ---------------------------------------------------------------------------------------
@@ -2715,5 +2716,296 @@ async fn postgres_server_role_may_only_append_to_ledgers() {
             .unwrap()
             .problems
             .is_empty()
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Offline operation: a terminal's replica, offline issuance, the upload
+
+/// A counter terminal working offline: its encrypted replica behind its own router.
+struct OfflineTerminal {
+    store: Store,
+    router: Counter,
+    path: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+/// Brings up a terminal replica of the server `c` as `token`'s staff member: the
+/// snapshot, the offline kit, an office over the replica with the offline bounds.
+async fn offline_terminal(
+    c: &Counter,
+    token: &str,
+    limits: kofu_app::offline::OfflineLimits,
+) -> OfflineTerminal {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("replica.sqlite");
+    let store = Store::open_encrypted(&path, &[7u8; 32]).await.unwrap();
+    let now = time::OffsetDateTime::now_utc();
+    let (status, feed) = c
+        .call("GET", "/counter/v1/offline/replica", Some(token), None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{feed}");
+    assert_eq!(feed["snapshot"], true, "a new replica loads a snapshot");
+    let feed: kofu_app::offline::ReplicaFeed = serde_json::from_value(feed).unwrap();
+    assert!(
+        !feed
+            .lines
+            .iter()
+            .any(|l| l.starts_with(r#"{"type":"card""#)),
+        "cards serve only kiosks: a counter replica holds none"
+    );
+    kofu_app::offline::apply_replica_feed(&store, &feed, now)
+        .await
+        .unwrap();
+    let body = json!({"terminal": "本庁1", "numbers_left": 0});
+    let (status, kit) = c
+        .call("POST", "/counter/v1/offline/kit", Some(token), Some(&body))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{kit}");
+    let kit: kofu_app::offline::OfflineKit = serde_json::from_value(kit).unwrap();
+    let range = kit.range.unwrap();
+    assert!(
+        range.first > kofu_app::offline::OFFLINE_SERIAL_BASE,
+        "{range:?}"
+    );
+    kofu_app::offline::install_kit(&store, &kit, now)
+        .await
+        .unwrap();
+    let settings = OfficeSettings {
+        offline: Some(kofu_app::offline::OfflineTerminal {
+            terminal: "本庁1".into(),
+            limits,
+        }),
+        ..OfficeSettings::default()
+    };
+    let office = Office::new(store.clone(), fonts(), settings, "terminal")
+        .await
+        .unwrap();
+    OfflineTerminal {
+        store,
+        router: Counter {
+            router: kofu_server::counter::router(office),
+        },
+        path,
+        _dir: dir,
+    }
+}
+
+async fn offline_terminal_issues_and_its_upload_lands_exactly_once(db: Db) {
+    use kofu_app::staff::Role;
+    let clerk = enrol(&db, "offline1", Role::Clerk).await;
+    let boss = enrol(&db, "offboss", Role::Supervisor).await;
+    let c = Counter::new(&db).await;
+    let token = logged_in(&c, &clerk).await;
+    let limits = kofu_app::offline::OfflineLimits {
+        max_replica_age_secs: 3600,
+        max_unsynced: 3,
+    };
+    let t = offline_terminal(&c, &token, limits).await;
+
+    // The replica is encrypted at rest: no SQLite header, no name in clear, and
+    // another key cannot open it.
+    let bytes = std::fs::read(&t.path).unwrap();
+    assert!(
+        !bytes.starts_with(b"SQLite format 3"),
+        "the replica is not plain SQLite"
+    );
+    assert!(
+        !bytes.windows("見本".len()).any(|w| w == "見本".as_bytes()),
+        "no registry text in clear"
+    );
+    assert!(Store::open_encrypted(&t.path, &[8u8; 32]).await.is_err());
+
+    // While the terminal is cut off, the registry puts a support measure on a member
+    // of 00000000019's household.
+    let change = r#"{"type":"change","seq":1,"at":"2026-05-07T09:00:00+09:00","op":"upsert","record":{"type":"support_measure","resident_id":"00000000027","from":"2026-05-01","to":"2027-04-30"}}"#;
+    kofu_app::import_feed(&db.store, std::io::Cursor::new(format!("{change}\n")))
+        .await
+        .unwrap();
+
+    // Offline: log in with the cached account (a later code than the online one).
+    let (status, body) = t.router.login(&clerk, PASSWORD, 1).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let local = body["token"].as_str().unwrap().to_owned();
+    let mut numbers = Vec::new();
+    for resident in ["00000000019", "00000000043", "00000000019"] {
+        let body = counter_issue_body(resident, json!({"type": "person"}), 1);
+        let (status, issued) = t
+            .router
+            .call("POST", "/counter/v1/issuances", Some(&local), Some(&body))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{issued}");
+        let number = issued["documents"][0]["issue_number"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            issued["receipt_no"].as_str().unwrap().contains("-OFF"),
+            "{issued}"
+        );
+        numbers.push(number);
+    }
+    assert!(numbers[0].ends_with(" 100001"), "{numbers:?}");
+    // The bound: three unsynced issuances are the most this terminal may hold.
+    let body = counter_issue_body("00000000043", json!({"type": "person"}), 1);
+    let (status, refused) = t
+        .router
+        .call("POST", "/counter/v1/issuances", Some(&local), Some(&body))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{refused}");
+    assert_eq!(refused["error"]["code"], "offline_limit", "{refused}");
+    assert!(
+        refused["error"]["message"].as_str().unwrap().contains("3 issuances"),
+        "{refused}"
+    );
+    // Only accounts that fetched their kit on this terminal log in offline.
+    let (status, body) = t.router.login(&boss, PASSWORD, 1).await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "no cached account: {body}"
+    );
+
+    let before = (db.count("issuances").await, db.count("fees").await);
+    let batch = kofu_app::offline::sync_batch(&t.store, "本庁1", 2)
+        .await
+        .unwrap();
+    assert!(!batch.entries.is_empty());
+    // A tampered upload is refused whole: nothing of it lands.
+    let mut forged = batch.clone();
+    forged.entries[0].actor = "someone-else".into();
+    let forged = serde_json::to_value(&forged).unwrap();
+    let (status, body) = c
+        .call(
+            "POST",
+            "/counter/v1/offline/sync",
+            Some(&token),
+            Some(&forged),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["code"], "sync_rejected");
+    assert_eq!(
+        (db.count("issuances").await, db.count("fees").await),
+        before
+    );
+
+    // The real upload, in batches of two entries; each batch is sent twice, as after
+    // an answer lost on the way back: the second changes nothing.
+    let mut sent = 0;
+    loop {
+        let batch = kofu_app::offline::sync_batch(&t.store, "本庁1", 2)
+            .await
+            .unwrap();
+        if batch.entries.is_empty() {
+            break;
+        }
+        let body = serde_json::to_value(&batch).unwrap();
+        let (status, first) = c
+            .call(
+                "POST",
+                "/counter/v1/offline/sync",
+                Some(&token),
+                Some(&body),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{first}");
+        let (status, again) = c
+            .call(
+                "POST",
+                "/counter/v1/offline/sync",
+                Some(&token),
+                Some(&body),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{again}");
+        assert_eq!(again["new_entries"], 0, "{again}");
+        assert_eq!(again["accepted_through"], first["accepted_through"]);
+        let receipt: kofu_app::offline::SyncReceipt = serde_json::from_value(first).unwrap();
+        kofu_app::offline::acknowledge(&t.store, &receipt)
+            .await
+            .unwrap();
+        sent += 1;
+        assert!(sent < 50, "the upload ends");
+    }
+    assert_eq!(
+        (db.count("issuances").await, db.count("fees").await),
+        (before.0 + 3, before.1 + 3),
+        "every offline issuance and fee landed once"
+    );
+    assert_eq!(t.store.unsynced_issuances().await.unwrap(), 0);
+    let verdict = db.store.verify_audit().await.unwrap();
+    assert!(verdict.problems.is_empty(), "{:?}", verdict.problems);
+
+    // The supervisor sees the offline work; the two issuances for 00000000019 are
+    // flagged with what changed, the other is not.
+    let boss_token = logged_in(&c, &boss).await;
+    let (status, review) = c
+        .call("GET", "/counter/v1/offline/review", Some(&boss_token), None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{review}");
+    let issued = review["terminals"][0]["issuances"].as_array().unwrap();
+    assert_eq!(issued.len(), 3, "{review}");
+    let flagged: Vec<&Value> = issued.iter().filter(|i| !i["flag"].is_null()).collect();
+    assert_eq!(flagged.len(), 2, "{review}");
+    assert!(
+        flagged.iter().all(|i| i["subject_id"] == "00000000019"),
+        "{review}"
+    );
+    assert_eq!(
+        flagged[0]["flag"]["changes"][0]["type"], "support_measure",
+        "{review}"
+    );
+    assert_eq!(review["open_flags"], 2);
+    let flag_id = flagged[0]["flag"]["flag_id"].as_str().unwrap();
+    let path = format!("/counter/v1/offline/flags/{flag_id}/resolution");
+    let body = json!({"resolution": "recalled", "note": "本人に連絡し回収"});
+    let (status, answer) = c.call("POST", &path, Some(&boss_token), Some(&body)).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let (status, again) = c.call("POST", &path, Some(&boss_token), Some(&body)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "resolved once: {again}");
+    let (status, denied) = c.call("POST", &path, Some(&token), Some(&body)).await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "a clerk does not resolve flags: {denied}"
+    );
+    let (_, review) = c
+        .call("GET", "/counter/v1/offline/review", Some(&boss_token), None)
+        .await;
+    assert_eq!(review["open_flags"], 1);
+
+    // The replica catches up with the change it missed, from the log.
+    let (status, feed) = c
+        .call(
+            "GET",
+            "/counter/v1/offline/replica?after=0",
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{feed}");
+    assert_eq!(feed["snapshot"], false, "{feed}");
+    let feed: kofu_app::offline::ReplicaFeed = serde_json::from_value(feed).unwrap();
+    assert_eq!(feed.last_seq, Some(1));
+    kofu_app::offline::apply_replica_feed(&t.store, &feed, time::OffsetDateTime::now_utc())
+        .await
+        .unwrap();
+    assert_eq!(t.store.feed_state().await.unwrap().unwrap().last_seq, 1);
+
+    // A replica older than the bound refuses to issue, and says why.
+    t.store
+        .set_replica_current("2026-01-01T00:00:00Z")
+        .await
+        .unwrap();
+    let body = counter_issue_body("00000000043", json!({"type": "person"}), 1);
+    let (status, refused) = t
+        .router
+        .call("POST", "/counter/v1/issuances", Some(&local), Some(&body))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{refused}");
+    assert!(
+        refused["error"]["message"].as_str().unwrap().contains("old"),
+        "{refused}"
     );
 }

@@ -1,0 +1,135 @@
+//! The counter API's offline endpoints (`/counter/v1/offline/…`) and the health probe
+//! terminals watch to notice an outage: the replica feed, the offline kit (cached
+//! login and reserved numbers), the upload of a terminal's chain, and the
+//! supervisor's review of offline work. Handlers parse, call one use case, answer.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use kofu_app::Office;
+use kofu_app::offline::SyncBatch;
+use serde::Deserialize;
+use time::OffsetDateTime;
+
+use crate::api::{ApiError, bytes, parse_body};
+use crate::counter::{query_pairs, session};
+
+/// The largest upload: a batch of 2,000 entries with their rows is a few MB.
+pub const MAX_SYNC_BODY: usize = 32 << 20;
+
+/// The offline routes, merged into the counter router.
+pub(crate) fn routes() -> Router<Office> {
+    Router::new()
+        .route("/counter/v1/health", get(health))
+        .route("/counter/v1/offline/replica", get(replica))
+        .route("/counter/v1/offline/kit", post(kit))
+        .route(
+            "/counter/v1/offline/sync",
+            post(sync).layer(DefaultBodyLimit::max(MAX_SYNC_BODY)),
+        )
+        .route("/counter/v1/offline/review", get(review))
+        .route("/counter/v1/offline/flags/{id}/resolution", post(resolve))
+}
+
+/// Answers as soon as the service runs: what a terminal probes every few seconds.
+async fn health() -> StatusCode {
+    StatusCode::NO_CONTENT
+}
+
+async fn replica(
+    State(office): State<Office>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Result<Response, ApiError> {
+    let s = session(&office, &headers).await?;
+    let (mut after, mut limit) = (None, 5_000usize);
+    for (key, value) in query_pairs(uri.query().unwrap_or_default())? {
+        match key.as_str() {
+            "after" => {
+                after = Some(
+                    value
+                        .parse()
+                        .map_err(|_| ApiError::invalid("after", "整数ではありません"))?,
+                );
+            }
+            "limit" => {
+                limit = value
+                    .parse()
+                    .map_err(|_| ApiError::invalid("limit", "整数ではありません"))?;
+            }
+            other => return Err(ApiError::invalid(other, "未知の条件です")),
+        }
+    }
+    let feed = office
+        .replica_feed(&s, after, limit, OffsetDateTime::now_utc())
+        .await?;
+    Ok(axum::Json(feed).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KitBody {
+    terminal: String,
+    numbers_left: i64,
+}
+
+async fn kit(
+    State(office): State<Office>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let s = session(&office, &headers).await?;
+    let body = bytes(body)?;
+    let b: KitBody = parse_body(&headers, &body)?;
+    let kit = office
+        .offline_kit(&s, &b.terminal, b.numbers_left, OffsetDateTime::now_utc())
+        .await?;
+    Ok(axum::Json(kit).into_response())
+}
+
+async fn sync(
+    State(office): State<Office>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let s = session(&office, &headers).await?;
+    let body = bytes(body)?;
+    let batch: SyncBatch = parse_body(&headers, &body)?;
+    let receipt = office
+        .accept_sync(&s, &batch, OffsetDateTime::now_utc())
+        .await?;
+    Ok(axum::Json(receipt).into_response())
+}
+
+async fn review(State(office): State<Office>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let s = session(&office, &headers).await?;
+    let review = office.offline_review(&s, OffsetDateTime::now_utc()).await?;
+    Ok(axum::Json(review).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResolutionBody {
+    resolution: String,
+    #[serde(default)]
+    note: String,
+}
+
+async fn resolve(
+    State(office): State<Office>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let s = session(&office, &headers).await?;
+    let body = bytes(body)?;
+    let b: ResolutionBody = parse_body(&headers, &body)?;
+    office
+        .resolve_offline_flag(&s, &id, &b.resolution, &b.note, OffsetDateTime::now_utc())
+        .await?;
+    Ok(axum::Json(serde_json::json!({"flag_id": id, "resolution": b.resolution})).into_response())
+}
