@@ -108,7 +108,8 @@ impl CounterClient {
         let mut builder = reqwest::Client::builder()
             .use_rustls_tls()
             .https_only(!base.starts_with("http://"))
-            .connect_timeout(Duration::from_secs(10))
+            // Short: an unreachable server must turn the terminal offline quickly.
+            .connect_timeout(Duration::from_secs(3))
             .timeout(Duration::from_secs(120))
             .redirect(reqwest::redirect::Policy::none());
         if let Some(pem) = ca_pem {
@@ -141,6 +142,24 @@ impl CounterClient {
             Transport::InProcess(_) => "in-process",
             Transport::Remote { base, .. } => base,
         }
+    }
+
+    /// Whether the server answers its health probe within `within` (in-process: yes).
+    pub async fn probe(&self, within: Duration) -> bool {
+        match &self.transport {
+            Transport::InProcess(_) => true,
+            Transport::Remote { http, base } => http
+                .get(format!("{base}/counter/v1/health"))
+                .timeout(within)
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success()),
+        }
+    }
+
+    /// Forgets the session token (the session it names is left to expire).
+    pub fn forget_session(&self) {
+        *self.token_lock() = None;
     }
 
     /// Whether a session token is held.

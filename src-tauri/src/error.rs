@@ -44,6 +44,10 @@ pub enum ShellError {
     /// `demo_totp` outside embedded demo mode, or for an account that is not a demo one.
     #[error("not a demo account of this terminal: {0:?}")]
     NotDemo(String),
+    /// Offline, no replica is unlocked: only a login (with an account cached on this
+    /// terminal) can open it; or the cached login is unknown or its password wrong.
+    #[error("offline: {0}")]
+    OfflineLocked(String),
     /// A setting (environment variable or counter.json) is invalid.
     #[error("invalid setting: {0}")]
     Settings(String),
@@ -93,6 +97,7 @@ impl ShellError {
             ShellError::PrintFailed(_) => "print_failed",
             ShellError::NotDemo(_) => "not_demo",
             ShellError::Settings(_) => "invalid_settings",
+            ShellError::OfflineLocked(_) => "offline_locked",
             ShellError::Startup(_) => "startup_failed",
             ShellError::App(e) => e.code(),
             ShellError::Store(_) => "store_error",

@@ -1,16 +1,17 @@
 //! The kofu counter desktop app: a Tauri v2 window showing the `ui/` front end, and
 //! the commands it calls over Tauri's IPC (docs/counter-app-ipc.md): `app_info`,
-//! `counter_call`, `print_document` and `demo_totp`.
+//! `counter_call`, `connectivity`, `print_document` and `demo_totp`.
 //!
 //! The commands are thin: each waits for the [`shell::Shell`] to be ready and calls
 //! one method of a module here — [`client`] (the counter API, in-process or over
 //! HTTPS, holding the session token), [`print`] (CUPS), [`embedded`] (the terminal's
-//! own database and demo accounts), [`settings`], [`terminal`] (`app_info`, the window
-//! title). Every failure reaches the UI as `{code, message}` ([`error::ShellError`]).
+//! own database and demo accounts), [`offline`] (server mode's outage watch, encrypted
+//! replica and upload), [`settings`], [`terminal`] (`app_info`, the window title). Every failure reaches the UI as `{code, message}` ([`error::ShellError`]).
 
 pub mod client;
 pub mod embedded;
 pub mod error;
+pub mod offline;
 pub mod print;
 pub mod settings;
 pub mod shell;
@@ -22,6 +23,7 @@ use time::OffsetDateTime;
 
 use crate::client::CounterAnswer;
 use crate::error::ShellError;
+use crate::offline::Connectivity;
 use crate::print::Printed;
 use crate::shell::{Shell, Starting};
 use crate::terminal::AppInfo;
@@ -43,11 +45,17 @@ async fn counter_call(
     path: String,
     body: Option<Value>,
 ) -> Result<CounterAnswer, ShellError> {
+    starting.ready().await?.call(&method, &path, body).await
+}
+
+/// `connectivity`: whether the server answers, and the offline replica's state
+/// (`null` in embedded mode).
+#[tauri::command]
+async fn connectivity(starting: State<'_, Starting>) -> Result<Option<Connectivity>, ShellError> {
     starting
         .ready()
         .await?
-        .client
-        .call(&method, &path, body)
+        .connectivity(OffsetDateTime::now_utc())
         .await
 }
 
@@ -77,6 +85,7 @@ pub fn run() -> Result<(), ShellError> {
         .invoke_handler(tauri::generate_handler![
             app_info,
             counter_call,
+            connectivity,
             print_document,
             demo_totp
         ])

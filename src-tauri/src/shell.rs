@@ -7,9 +7,10 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 use tokio::sync::watch;
 
-use crate::client::CounterClient;
+use crate::client::{CounterAnswer, CounterClient};
 use crate::embedded::{self, DemoStaff};
 use crate::error::ShellError;
+use crate::offline::{Connectivity, Terminal};
 use crate::print::Printer;
 use crate::settings::Settings;
 use crate::terminal::AppInfo;
@@ -20,7 +21,11 @@ pub struct Shell {
     /// The settings read at start.
     pub settings: Settings,
     /// The counter API, in-process or remote.
-    pub client: CounterClient,
+    pub client: Arc<CounterClient>,
+    /// Server mode: the offline side (watching, replica, upload).
+    pub terminal: Option<Arc<Terminal>>,
+    /// Server mode: the task watching the server; aborted with the shell.
+    watcher: Option<tokio::task::JoinHandle<()>>,
     /// Where documents are printed.
     pub printer: Printer,
     /// The town's name.
@@ -41,7 +46,7 @@ impl Shell {
         };
         let (client, town, demo, store) = match &settings.server {
             Some(base) => {
-                let client = CounterClient::remote(base, settings.ca_pem()?.as_deref())?;
+                let client = Arc::new(CounterClient::remote(base, settings.ca_pem()?.as_deref())?);
                 // The counter API does not name the town before a login: the server's
                 // host stands for it.
                 let town = reqwest::Url::parse(base)
@@ -58,18 +63,69 @@ impl Shell {
                 .map_err(|e| ShellError::Internal(e.to_string()))??;
                 let e = embedded::open(&settings.data_dir, Arc::new(fonts), now).await?;
                 let store = e.office.store.clone();
-                let client = CounterClient::in_process(kofu_server::counter::router(e.office));
+                let client = Arc::new(CounterClient::in_process(kofu_server::counter::router(
+                    e.office,
+                )));
                 (client, e.town, e.demo, Some(store))
             }
+        };
+        let (terminal, watcher) = if settings.server.is_some() {
+            // The replica renders certificates offline with the same fonts.
+            let fonts = tokio::task::spawn_blocking(|| {
+                kofu_render::FontBook::load(&kofu_render::SystemFonts::from_env())
+            })
+            .await
+            .map_err(|e| ShellError::Internal(e.to_string()))??;
+            std::fs::create_dir_all(&settings.data_dir).map_err(|e| {
+                ShellError::io(format!("creating {}", settings.data_dir.display()), e)
+            })?;
+            let terminal = Arc::new(Terminal::new(
+                client.clone(),
+                &settings.terminal,
+                &settings.data_dir,
+                Arc::new(fonts),
+                now,
+            ));
+            let watcher = tokio::spawn(terminal.clone().watch());
+            (Some(terminal), Some(watcher))
+        } else {
+            (None, None)
         };
         Ok(Shell {
             settings,
             client,
+            terminal,
+            watcher,
             printer,
             town,
             demo,
             store,
         })
+    }
+
+    /// One counter API request: server mode goes through the offline side (the
+    /// server, or the replica when it cannot be reached); embedded mode in-process.
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> Result<CounterAnswer, ShellError> {
+        match &self.terminal {
+            Some(t) => t.call(method, path, body).await,
+            None => self.client.call(method, path, body).await,
+        }
+    }
+
+    /// The connection and replica state (server mode; embedded mode is always online).
+    pub async fn connectivity(
+        &self,
+        now: OffsetDateTime,
+    ) -> Result<Option<Connectivity>, ShellError> {
+        match &self.terminal {
+            Some(t) => t.connectivity(now).await.map(Some),
+            None => Ok(None),
+        }
     }
 
     /// The answer of `app_info` at `now`.
@@ -91,6 +147,14 @@ impl Shell {
         };
         let last_used = store.staff(login).await?.map(|row| row.last_totp_step);
         demo.totp(login, now, last_used)
+    }
+}
+
+impl Drop for Shell {
+    fn drop(&mut self) {
+        if let Some(w) = &self.watcher {
+            w.abort();
+        }
     }
 }
 

@@ -76,15 +76,18 @@ pub async fn import_feed<R>(store: &kofu_store::Store, input: R) -> Result<Impor
 where
     R: BufRead + Send + 'static,
 {
-    import_feed_at(store, input, None).await
+    import_feed_at(store, input, None, false).await
 }
 
 /// [`import_feed`], for a snapshot of another store's records: when the input holds
-/// no change events, `position` (the snapshot's last event) becomes the feed position.
+/// no change events, `position` (the snapshot's last event) becomes the feed position;
+/// with `replace`, every registry record held before is deleted first, in the same
+/// transaction.
 pub(crate) async fn import_feed_at<R>(
     store: &kofu_store::Store,
     input: R,
     position: Option<(i64, OffsetDateTime)>,
+    replace: bool,
 ) -> Result<ImportReport, AppError>
 where
     R: BufRead + Send + 'static,
@@ -93,6 +96,9 @@ where
     let parser = tokio::task::spawn_blocking(move || parse_all(input, sender));
 
     let mut db = store.begin_import().await?;
+    if replace {
+        db.clear_registry().await?;
+    }
     let mut seq = SeqCheck::new(db.last_seq().await?);
     let mut last_change: Option<(i64, OffsetDateTime)> = None;
     let mut errors: Vec<LineError> = Vec::new();

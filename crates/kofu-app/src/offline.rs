@@ -88,6 +88,10 @@ pub struct OfflineKit {
     pub last_totp_step: i64,
     /// A fresh range of serials, when the terminal had few left.
     pub range: Option<SerialRange>,
+    /// The key of this terminal's encrypted replica (hex, 32 bytes): derived from the
+    /// installation's secret and the terminal, so any online login on the terminal
+    /// gets the same key; the terminal keeps it only wrapped under staff passwords.
+    pub replica_key: String,
     /// The bounds of offline work the town set.
     pub limits: OfflineLimits,
 }
@@ -308,8 +312,24 @@ impl Office {
             totp_secret: row.totp_secret,
             last_totp_step: row.last_totp_step,
             range,
+            replica_key: self.replica_key(terminal),
             limits: self.settings.offline_limits.clone(),
         })
+    }
+
+    /// The replica key of a terminal (see [`OfflineKit::replica_key`]).
+    fn replica_key(&self, terminal: &str) -> String {
+        use hmac::{Hmac, Mac as _};
+        let Ok(mut mac) = Hmac::<sha2::Sha256>::new_from_slice(self.secret.as_bytes()) else {
+            return String::new();
+        };
+        mac.update(b"kofu replica key\0");
+        mac.update(terminal.as_bytes());
+        mac.finalize()
+            .into_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
     }
 
     /// Accepts a terminal's upload, all of it or nothing: see the module documentation.
@@ -861,7 +881,7 @@ pub async fn apply_replica_feed(
             )),
             _ => None,
         };
-        crate::import::import_feed_at(store, input, position).await?
+        crate::import::import_feed_at(store, input, position, true).await?
     } else {
         crate::import_feed(store, input).await?
     };

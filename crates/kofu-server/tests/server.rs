@@ -2855,7 +2855,10 @@ async fn offline_terminal_issues_and_its_upload_lands_exactly_once(db: Db) {
     assert_eq!(status, StatusCode::CONFLICT, "{refused}");
     assert_eq!(refused["error"]["code"], "offline_limit", "{refused}");
     assert!(
-        refused["error"]["message"].as_str().unwrap().contains("3 issuances"),
+        refused["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("3 issuances"),
         "{refused}"
     );
     // Only accounts that fetched their kit on this terminal log in offline.
@@ -3005,7 +3008,10 @@ async fn offline_terminal_issues_and_its_upload_lands_exactly_once(db: Db) {
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "{refused}");
     assert!(
-        refused["error"]["message"].as_str().unwrap().contains("old"),
+        refused["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("old"),
         "{refused}"
     );
 }

@@ -71,6 +71,7 @@ enum Command {
         refs: Vec<String>,
     },
     LastSeq(Reply<Option<i64>>),
+    ClearRegistry(Reply<()>),
     SetFeedState(i64, OffsetDateTime, Reply<()>),
     Commit(Reply<()>),
     Rollback(Reply<()>),
@@ -168,6 +169,12 @@ impl ImportTx {
         self.send_all().await?;
         let key = key.clone();
         self.ask(|reply| Command::Delete(key, reply)).await
+    }
+
+    /// Deletes every registry record (not the feed position): a replica about to load
+    /// a fresh snapshot.
+    pub async fn clear_registry(&mut self) -> Result<(), StoreError> {
+        self.ask(Command::ClearRegistry).await
     }
 
     /// Logs an applied change event as its feed line, with the IDs it concerns, for the
@@ -294,6 +301,15 @@ impl Writer {
                         return;
                     }
                 }
+                Command::ClearRegistry(reply) => {
+                    let result = match self.failed.take() {
+                        Some(e) => Err(e),
+                        None => self.clear_registry().await,
+                    };
+                    if !self.answer(reply, result) {
+                        return;
+                    }
+                }
                 Command::LastSeq(reply) => {
                     let result = match self.failed.take() {
                         Some(e) => Err(e),
@@ -337,6 +353,16 @@ impl Writer {
         let ok = result.is_ok();
         let _ = reply.send(result);
         ok
+    }
+
+    async fn clear_registry(&mut self) -> Result<(), StoreError> {
+        for table in TABLES {
+            let sql = format!("DELETE FROM {}", table.name);
+            on_tx!(self.tx, conn => {
+                sqlx::query(AssertSqlSafe(sql)).execute(conn).await?;
+            });
+        }
+        Ok(())
     }
 
     async fn log_change(
