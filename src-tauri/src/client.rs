@@ -74,6 +74,9 @@ enum Transport {
     /// HTTPS (or HTTP on loopback) to a counter server.
     Remote {
         http: reqwest::Client,
+        /// For health probes: a fresh connection each time, so that a probe tells
+        /// whether the server can be reached now, not whether an old one still holds.
+        probe: reqwest::Client,
         /// The base URL, without a trailing `/`.
         base: String,
     },
@@ -105,31 +108,42 @@ impl CounterClient {
     /// A client of the counter server at `base` (checked by the settings), trusting
     /// `ca_pem` besides the usual roots when given.
     pub fn remote(base: &str, ca_pem: Option<&[u8]>) -> Result<CounterClient, ShellError> {
-        let mut builder = reqwest::Client::builder()
-            .use_rustls_tls()
-            .https_only(!base.starts_with("http://"))
-            // Short: an unreachable server must turn the terminal offline quickly.
-            .connect_timeout(Duration::from_secs(3))
-            .timeout(Duration::from_secs(120))
-            .redirect(reqwest::redirect::Policy::none());
-        if let Some(pem) = ca_pem {
-            let certs = reqwest::Certificate::from_pem_bundle(pem)
-                .map_err(|e| ShellError::Settings(format!("KOFU_COUNTER_CA: {e}")))?;
-            if certs.is_empty() {
-                return Err(ShellError::Settings(
-                    "KOFU_COUNTER_CA holds no certificate".into(),
-                ));
+        let certs = match ca_pem {
+            Some(pem) => {
+                let certs = reqwest::Certificate::from_pem_bundle(pem)
+                    .map_err(|e| ShellError::Settings(format!("KOFU_COUNTER_CA: {e}")))?;
+                if certs.is_empty() {
+                    return Err(ShellError::Settings(
+                        "KOFU_COUNTER_CA holds no certificate".into(),
+                    ));
+                }
+                certs
             }
-            for cert in certs {
-                builder = builder.add_root_certificate(cert);
+            None => Vec::new(),
+        };
+        let build = |pooled: bool| {
+            let mut builder = reqwest::Client::builder()
+                .use_rustls_tls()
+                .https_only(!base.starts_with("http://"))
+                // Short: an unreachable server must turn the terminal offline quickly.
+                .connect_timeout(Duration::from_secs(3))
+                .timeout(Duration::from_secs(120))
+                .redirect(reqwest::redirect::Policy::none());
+            if !pooled {
+                builder = builder.pool_max_idle_per_host(0);
             }
-        }
-        let http = builder
-            .build()
-            .map_err(|e| ShellError::Settings(format!("cannot build the HTTPS client: {e}")))?;
+            for cert in &certs {
+                builder = builder.add_root_certificate(cert.clone());
+            }
+            builder
+                .build()
+                .map_err(|e| ShellError::Settings(format!("cannot build the HTTPS client: {e}")))
+        };
+        let (http, probe) = (build(true)?, build(false)?);
         Ok(CounterClient {
             transport: Transport::Remote {
                 http,
+                probe,
                 base: base.trim_end_matches('/').to_owned(),
             },
             token: Mutex::new(None),
@@ -148,7 +162,7 @@ impl CounterClient {
     pub async fn probe(&self, within: Duration) -> bool {
         match &self.transport {
             Transport::InProcess(_) => true,
-            Transport::Remote { http, base } => http
+            Transport::Remote { probe, base, .. } => probe
                 .get(format!("{base}/counter/v1/health"))
                 .timeout(within)
                 .send()
@@ -198,7 +212,7 @@ impl CounterClient {
             Transport::InProcess(router) => {
                 in_process(router.clone(), method, path, token.clone(), body).await?
             }
-            Transport::Remote { http, base } => {
+            Transport::Remote { http, base, .. } => {
                 remote(http, base, method, path, token.clone(), body).await?
             }
         };

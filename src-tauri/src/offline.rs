@@ -287,7 +287,7 @@ impl Terminal {
 
     /// One counter API request: to the server while online, to the replica offline.
     pub async fn call(
-        &self,
+        self: &Arc<Self>,
         method: &str,
         path: &str,
         body: Option<Value>,
@@ -297,16 +297,23 @@ impl Terminal {
             let credentials = if is_login { body.clone() } else { None };
             match self.remote.call(method, path, body).await {
                 Err(ShellError::Unreachable(why)) => {
-                    // A request that cannot reach the server counts as two probes.
-                    let now = OffsetDateTime::now_utc();
-                    self.observe(false, now);
-                    self.observe(false, now);
+                    // A request cut on the way is not yet an outage: probe at once, and
+                    // go offline only if the server does not answer that either.
+                    if !self.remote.probe(PROBE_WITHIN).await {
+                        let now = OffsetDateTime::now_utc();
+                        self.observe(false, now);
+                        self.observe(false, now);
+                    }
                     Err(ShellError::Unreachable(why))
                 }
                 Ok(answer) => {
                     if let (Some(c), 200) = (credentials, answer.status) {
-                        let outcome = self.after_online_login(&c).await;
-                        self.note_sync(outcome);
+                        // In the background: the clerk does not wait for an upload.
+                        let me = Arc::clone(self);
+                        tokio::spawn(async move {
+                            let outcome = me.after_online_login(&c).await;
+                            me.note_sync(outcome);
+                        });
                     }
                     Ok(answer)
                 }

@@ -13,6 +13,7 @@ import { RequestFlow } from './components/RequestFlow';
 import { IDLE_LOCK_MS } from './config';
 import { ipcFailureOf } from './ipc';
 import { HotkeysEnabled, useHotkeys } from './hotkeys';
+import { ConnectivityBanner } from './components/ConnectivityBanner';
 import { I18nContext, useI18n } from './I18nContext';
 import { DEFAULT_LOCALE, errorText, LOCALES, type Locale, type Translate, translate, signedYen, yen } from './i18n';
 import { type Screen, screensFor, shortcutOf } from './logic/roles';
@@ -185,6 +186,7 @@ export function App({ loadAppInfo = loadAppInfoFromTauri, initialLocale = DEFAUL
               ) : null}
             </div>
           </header>
+          {info?.mode === 'server' ? <ConnectivityBanner /> : null}
           {info === null ? (
             <p role="status" className="status">
               {statusLine(status, t)}

@@ -9,6 +9,7 @@ import type { AppInfo } from './appInfo';
 export const COMMANDS = {
   appInfo: 'app_info',
   counterCall: 'counter_call',
+  connectivity: 'connectivity',
   printDocument: 'print_document',
   demoTotp: 'demo_totp',
 } as const;
@@ -69,4 +70,28 @@ export function printDocument(pdfBase64: string, sha256: string, title: string):
 export async function demoTotp(login: string): Promise<string> {
   const code = await invoke<unknown>(COMMANDS.demoTotp, { login });
   return String(code);
+}
+
+/** The replica's state on a server-mode terminal (`connectivity`). */
+export interface ReplicaStatus {
+  readonly replica_seq: number | null;
+  readonly replica_current_at: string | null;
+  readonly replica_age_secs: number | null;
+  readonly unsynced_issuances: number;
+  readonly numbers_left: number;
+  readonly refusal: string | null;
+}
+
+/** The answer of `connectivity`: `null` in embedded mode. */
+export interface Connectivity {
+  readonly online: boolean;
+  readonly since: string;
+  readonly replica_unlocked: boolean;
+  readonly replica: ReplicaStatus | null;
+  readonly last_sync: string | null;
+}
+
+/** `connectivity`: whether the server answers, and the offline replica's state. */
+export function connectivity(): Promise<Connectivity | null> {
+  return invoke<Connectivity | null>(COMMANDS.connectivity);
 }

@@ -338,21 +338,6 @@ impl LedgerTx {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::feed_line;
-
-    #[test]
-    fn a_stored_record_becomes_a_feed_line_with_its_type_first() {
-        let check = |doc: &str, expected: &str| assert_eq!(feed_line("seal", doc), expected);
-        check(
-            r#"{"resident_id":"1"}"#,
-            r#"{"type":"seal","resident_id":"1"}"#,
-        );
-        check("{}", r#"{"type":"seal"}"#);
-    }
-}
-
 impl Store {
     /// A terminal: records a serial range the server reserved for it (again is no-op).
     pub async fn add_terminal_range(&self, first: i64, last: i64) -> Result<(), StoreError> {
@@ -411,5 +396,20 @@ impl LedgerTx {
             })
         })
         .transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::feed_line;
+
+    #[test]
+    fn a_stored_record_becomes_a_feed_line_with_its_type_first() {
+        let check = |doc: &str, expected: &str| assert_eq!(feed_line("seal", doc), expected);
+        check(
+            r#"{"resident_id":"1"}"#,
+            r#"{"type":"seal","resident_id":"1"}"#,
+        );
+        check("{}", r#"{"type":"seal"}"#);
     }
 }
