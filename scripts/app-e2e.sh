@@ -3,7 +3,8 @@
 # webview: builds ui/ and the kofu-counter binary, makes sure CUPS runs with a
 # cups-pdf queue `kofu-test` writing into a known directory, starts Xvfb on a
 # free display and tauri-driver (which starts WebKitWebDriver, which starts the
-# app), then runs the journeys with a fresh embedded data directory.
+# app), then runs the journeys with a fresh embedded data directory (one journey
+# runs the app in server mode against `kofu serve` through a proxy it cuts).
 #
 # Artifacts (screenshots of each screen, the printed PDFs, the logs) are left in
 # $KOFU_E2E_OUT (default /tmp/kofu-app-e2e); the path is printed at the end.
@@ -22,6 +23,8 @@ out="${KOFU_E2E_OUT:-/tmp/kofu-app-e2e}"
 queue="${KOFU_E2E_QUEUE:-kofu-test}"
 target_dir="${CARGO_TARGET_DIR:-$repo_root/target}"
 app="$target_dir/debug/kofu-counter"
+# The town hall's server, for the journey with the network cut.
+kofu="$target_dir/debug/kofu"
 
 if [[ "$(id -u)" -eq 0 ]]; then as_root=(); else as_root=(sudo); fi
 
@@ -66,8 +69,10 @@ else
   step "build: ui/ and kofu-counter"
   npm --prefix ui run build
   cargo build --locked -p kofu-counter
+  cargo build --locked -p kofu-server --bin kofu
 fi
 [[ -x "$app" ]] || die "no binary at $app"
+[[ -x "$kofu" ]] || die "no binary at $kofu"
 
 step "journey dependencies (tests/app)"
 if [[ ! -d tests/app/node_modules ]] || [[ tests/app/package-lock.json -nt tests/app/node_modules ]]; then
@@ -147,6 +152,8 @@ echo "tauri-driver on 127.0.0.1:$port, data dir $data_dir, queue $queue"
 
 step "journeys"
 export KOFU_E2E_APP="$app"
+export KOFU_E2E_KOFU="$kofu"
+export KOFU_E2E_LOGS="$out/logs"
 export KOFU_E2E_SCREENSHOTS="$out/screenshots"
 export KOFU_E2E_PDF_DIR="$out/pdf"
 export KOFU_E2E_DRIVER_PORT="$port"

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { App, account, demoStaff, pdfPages, pdfText, windowTitles } from './lib/app.js';
+import { App, account, demoStaff, pdfPages, pdfText, settings, windowTitles } from './lib/app.js';
 import {
   applicantInPerson,
   chooseRow,
@@ -23,7 +23,11 @@ import {
   tick,
   yenAmounts,
 } from './lib/flows.js';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
 import { keyboardClerkJourney } from './lib/keyboard.js';
+import { startProxy, startServer, waitUntil } from './lib/network.js';
 import { freshTotp } from './lib/totp.js';
 
 const ISSUE_NUMBER = /\d{8}\s*\S+\s+\S+\s+\S+\s+\d{3}/;
@@ -235,6 +239,74 @@ test('clerk, keyboard only: issues a 住民票 with 続柄 for cash', async () =
   const clerk = await account('clerk');
   await withApp('keyboard', (app) => keyboardClerkJourney(app, clerk, TENDERED_YEN));
   issuedCount += 1;
+});
+
+test('clerk, network cut mid-day: offline banner, offline issuance, upload on reconnection', async () => {
+  const clerk = await account('clerk');
+  const supervisor = await account('supervisor');
+  const kofu = process.env.KOFU_E2E_KOFU;
+  assert.ok(kofu, 'KOFU_E2E_KOFU (the kofu binary) is not set: run through scripts/app-e2e.sh');
+  // The town hall's server on the demo database the embedded journeys used (no app
+  // has it open now); the app, in server mode, reaches it through a proxy.
+  const server = await startServer(kofu, `sqlite:${join(settings.dataDir, 'kofu.sqlite')}`, process.env.KOFU_E2E_LOGS ?? settings.screenshots);
+  const proxy = await startProxy(server.port);
+  const counterJson = join(settings.dataDir, 'counter.json');
+  writeFileSync(counterJson, JSON.stringify({ KOFU_COUNTER_SERVER: `http://127.0.0.1:${proxy.port}` }));
+  try {
+    await withApp('offline', async (app) => {
+      await app.step('log in online', () => app.logIn(clerk));
+      await app.step('the replica key is kept for this login', () =>
+        waitUntil('replica-keys.json names the clerk', () => {
+          const file = join(settings.dataDir, 'replica-keys.json');
+          return existsSync(file) && JSON.parse(readFileSync(file, 'utf8')).logins?.[clerk.login];
+        }),
+      );
+      assert.equal(await app.el('offline-banner').isExisting(), false, 'an offline banner while online');
+      await app.shot('online');
+      const cutAt = Date.now();
+      proxy.cut();
+      await app.step('the offline banner', () => app.shown('offline-banner', 20_000));
+      console.log(`# measure network cut to offline banner ${Date.now() - cutAt} ms`);
+      console.log(`# offline banner: ${(await app.text('offline-banner')).replace(/\n/g, ' / ')}`);
+      await app.shot('offline-banner');
+      await app.step('log out of the online session', async () => {
+        if (await visible(app, 'logout')) await app.click('logout');
+        await app.shown('login-form', 30_000);
+      });
+      await clerkIssues(app, clerk);
+      await app.step('the banner counts the unsynced issuance', () =>
+        app.until('offline-age says 1 unsynced', async () => /未送信 1 件|1 not yet synced/.test(await app.text('offline-age'))),
+      );
+      await app.shot('offline-issued');
+      proxy.restore();
+      await app.step('back online: the pending notice', () => app.shown('offline-pending', 20_000));
+      await app.shot('online-pending');
+      await app.step('log in online again: the upload', async () => {
+        if (await visible(app, 'logout')) await app.click('logout');
+        await app.logIn(clerk);
+        await app.until('no pending notice', async () => !(await visible(app, 'offline-pending')), 60_000);
+      });
+      await app.shot('synced');
+    });
+    // The server holds the offline issuance, once, with who issued it.
+    const login = await fetch(`${server.base}/counter/v1/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ login: supervisor.login, password: supervisor.password, totp: await freshTotp(supervisor.totp_secret) }),
+    });
+    assert.equal(login.status, 200, `supervisor login: ${await login.clone().text()}`);
+    const { token } = await login.json();
+    const review = await (await fetch(`${server.base}/counter/v1/offline/review`, { headers: { authorization: `Bearer ${token}` } })).json();
+    const issued = review.terminals.flatMap((t) => t.issuances);
+    console.log(`# offline review: ${JSON.stringify(review).slice(0, 400)}`);
+    assert.equal(issued.length, 1, 'the offline issuance reached the server once');
+    assert.equal(issued[0].staff, clerk.login);
+    await fetch(`${server.base}/counter/v1/logout`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+  } finally {
+    rmSync(counterJson, { force: true });
+    await proxy.close();
+    await server.stop();
+  }
 });
 
 test('supervisor: report, audit verification, daily close', async () => {

@@ -254,6 +254,33 @@ export async function callApi<T>(method: HttpMethod, path: string, body?: unknow
 const seg = encodeURIComponent;
 
 /** The counter API. `onSessionGone` hears of every call refused for a missing or expired session. */
+/** What a supervisor may conclude about a flagged offline issuance. */
+export type FlagResolution = 'confirmed_valid' | 'recalled' | 'voided';
+
+/** GET /offline/review: the offline work each terminal uploaded, with its flags. */
+export interface OfflineReview {
+  readonly open_flags: number;
+  readonly terminals: readonly {
+    readonly terminal: string;
+    readonly entries: number;
+    readonly first_at: string;
+    readonly last_at: string;
+    readonly issuances: readonly {
+      readonly issuance_id: string;
+      readonly staff: string;
+      readonly subject_id: string;
+      readonly at: string;
+      readonly override_used: boolean;
+      readonly flag: null | {
+        readonly flag_id: string;
+        readonly replica_seq: number;
+        readonly changes: readonly Readonly<Record<string, unknown>>[];
+        readonly resolution: null | { readonly resolution: string; readonly note: string; readonly supervisor: string; readonly at: string };
+      };
+    }[];
+  }[];
+}
+
 export function createApi(onSessionGone: (failure: ApiFailure) => void = () => undefined) {
   async function call<T>(method: HttpMethod, path: string, body?: unknown): Promise<ApiOutcome<T>> {
     const outcome = await callApi<T>(method, path, body);
@@ -280,6 +307,9 @@ export function createApi(onSessionGone: (failure: ApiFailure) => void = () => u
       call<DayClosed>('POST', `/counter/v1/days/${seg(day)}/close`, { counted_cash_yen: countedCashYen }),
     report: (day: string) => call<DayReport>('GET', `/counter/v1/reports/${seg(day)}`),
     audit: () => call<AuditStatus>('GET', '/counter/v1/audit'),
+    offlineReview: () => call<OfflineReview>('GET', '/counter/v1/offline/review'),
+    resolveFlag: (flagId: string, resolution: FlagResolution, note: string) =>
+      call<{ flag_id: string }>('POST', `/counter/v1/offline/flags/${seg(flagId)}/resolution`, { resolution, note }),
     staff: () => call<{ staff: StaffAccount[] }>('GET', '/counter/v1/staff'),
     enrol: (login: string, role: Role, password: string) =>
       call<Enrolled>('POST', '/counter/v1/staff', { login, role, password }),

@@ -27,6 +27,23 @@ pub enum BenchCommand {
     /// a fresh SQLite database and each `--database` given (empty), an LGWAN server is
     /// started on 127.0.0.1, and kiosks at each `--concurrency` issue `--requests`
     /// certificates; prints issuances/s and latency percentiles.
+    /// A terminal's offline work uploaded to the server: a demo town is imported into
+    /// a fresh SQLite database and each `--database` given (empty), a terminal replica
+    /// issues `--issuances` 住民票 offline, and their upload is timed.
+    Sync {
+        /// Residents in the generated town.
+        #[arg(long, default_value_t = 2_000)]
+        residents: u64,
+        /// Offline issuances to upload.
+        #[arg(long, default_value_t = 10_000)]
+        issuances: usize,
+        /// Audit entries per upload (the terminal's batch).
+        #[arg(long, default_value_t = 500)]
+        batch: usize,
+        /// Further (empty) databases for the server, e.g. a PostgreSQL URL.
+        #[arg(long)]
+        database: Vec<String>,
+    },
     Kiosk {
         /// Residents in the generated town.
         #[arg(long, default_value_t = 20_000)]
@@ -92,6 +109,12 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
             requests,
             database,
         } => crate::bench_kiosk::run(residents, seed, &concurrency, requests, database).await,
+        BenchCommand::Sync {
+            residents,
+            issuances,
+            batch,
+            database,
+        } => crate::bench_sync::run(residents, issuances, batch, database).await,
     }
 }
 

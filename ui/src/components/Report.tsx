@@ -9,6 +9,7 @@ import { errorText, hasMessage, type MessageKey, yen } from '../i18n';
 import { barsOf, hourBars } from '../logic/charts';
 import { reportCsv } from '../logic/csv';
 import { BarChart } from './BarChart';
+import { OfflineReview } from './OfflineReview';
 import { Alert, cellText, Field, RowsTable } from './common';
 
 /** Offers `text` as a file download (a Blob URL). */
@@ -135,6 +136,7 @@ export function Report({ info, api, staff }: { readonly info: AppInfo; readonly 
       ) : null}
       {staff.role === 'supervisor' ? <VoidForm api={api} onVoided={() => setReload((n) => n + 1)} /> : null}
       <AuditCheck api={api} />
+      {staff.role === 'supervisor' ? <OfflineReview api={api} /> : null}
       <p className="field__hint">{t('report.no_pdf')}</p>
     </div>
   );

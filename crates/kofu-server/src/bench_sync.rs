@@ -1,0 +1,202 @@
+//! `kofu bench sync`: a terminal's offline work uploaded to the server. A demo town is
+//! imported into a fresh SQLite database and each `--database` given (empty); a
+//! terminal replica is loaded from it, issues `--issuances` 住民票 offline through the
+//! counter use case, and its chain (audit entries, issuances, copies, fees) is
+//! uploaded in batches as `kofu-counter` does. Prints one JSON line per database.
+
+use std::io::BufReader;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context as _, bail};
+use kofu_app::counter::{CounterRequest, IdentityCheck, Payment};
+use kofu_app::offline::{self, OfflineLimits, OfflineTerminal};
+use kofu_app::staff::{Credentials, NewStaff, Role};
+use kofu_app::{Office, OfficeSettings, SubjectRef};
+use kofu_domain::{Applicant, CertificateKind, CertificateOptions};
+use time::OffsetDateTime;
+
+const PASSWORD: &str = "bench offline password";
+const TERMINAL: &str = "本庁1";
+
+/// Runs the benchmark.
+pub async fn run(
+    residents: u64,
+    issuances: usize,
+    batch: usize,
+    database: Vec<String>,
+) -> anyhow::Result<ExitCode> {
+    let dir = tempfile::tempdir()?;
+    let feed = dir.path().join("town.jsonl");
+    crate::bench::write_town(&feed, residents, 1)?;
+    let resident_ids = residents_of(&feed)?;
+    let fonts = Arc::new(
+        kofu_render::FontBook::load(&kofu_render::SystemFonts::from_env())
+            .context("cannot load the certificate fonts")?,
+    );
+    for (i, url) in crate::bench::targets(dir.path(), database).into_iter().enumerate() {
+        let store = crate::bench::open(&url).await?;
+        let input = BufReader::with_capacity(1 << 20, std::fs::File::open(&feed)?);
+        kofu_app::import_feed(&store, input).await?;
+        let backend = format!("{:?}", store.backend());
+        let now = OffsetDateTime::now_utc();
+        let login = format!("bench{i}");
+        let enrolment = kofu_app::staff::add_staff(
+            &store,
+            &NewStaff {
+                login: login.clone(),
+                role: Role::Clerk,
+                password: PASSWORD.into(),
+            },
+            "bench",
+            now,
+        )
+        .await?;
+        let secret = kofu_app::staff::base32_decode(&enrolment.totp_secret).context("TOTP secret")?;
+        let code = |offset: i64| {
+            let step = u64::try_from(kofu_app::staff::totp_step(now) + offset).unwrap_or(0);
+            format!("{:06}", kofu_app::staff::hotp(&secret, step, 6).unwrap_or(0))
+        };
+        let server_settings = OfficeSettings {
+            offline_range_size: u32::try_from(issuances + 10).unwrap_or(u32::MAX),
+            ..OfficeSettings::default()
+        };
+        let server = Office::new(store, fonts.clone(), server_settings, "bench-secret").await?;
+        let session = server
+            .login(
+                &Credentials {
+                    login: login.clone(),
+                    password: PASSWORD.into(),
+                    totp: code(0),
+                },
+                now,
+            )
+            .await?
+            .staff;
+
+        // The terminal: its replica, kit and offline office.
+        let replica_path = dir.path().join(format!("replica{i}.sqlite"));
+        let replica = kofu_store::Store::open_encrypted(&replica_path, &[1u8; 32]).await?;
+        let feed_now = server.replica_feed(&session, None, 5000, now).await?;
+        offline::apply_replica_feed(&replica, &feed_now, now).await?;
+        let kit = server.offline_kit(&session, TERMINAL, 0, now).await?;
+        offline::install_kit(&replica, &kit, now).await?;
+        let limits = OfflineLimits {
+            max_replica_age_secs: 24 * 3600,
+            max_unsynced: u32::try_from(issuances + 1).unwrap_or(u32::MAX),
+        };
+        let terminal = Office::new(
+            replica.clone(),
+            fonts.clone(),
+            OfficeSettings {
+                offline: Some(OfflineTerminal {
+                    terminal: TERMINAL.into(),
+                    limits,
+                }),
+                ..OfficeSettings::default()
+            },
+            "terminal",
+        )
+        .await?;
+        let local = terminal
+            .login(
+                &Credentials {
+                    login,
+                    password: PASSWORD.into(),
+                    totp: code(1),
+                },
+                now,
+            )
+            .await?
+            .staff;
+
+        let started = Instant::now();
+        let mut issued = 0usize;
+        let mut tried = 0usize;
+        while issued < issuances {
+            let Some(resident) = resident_ids.get(tried % resident_ids.len()) else {
+                bail!("the demo town has no residents");
+            };
+            tried += 1;
+            if tried > issuances * 20 {
+                bail!("too few residents may obtain a 住民票 at the counter");
+            }
+            let request = CounterRequest {
+                request_id: format!("bench-offline-{tried:08}"),
+                applicant: Applicant::Person,
+                identity: IdentityCheck {
+                    photo: vec!["運転免許証".into()],
+                    non_photo: vec![],
+                },
+                kind: CertificateKind::Juminhyo,
+                subject: SubjectRef::Resident(resident.clone()),
+                options: CertificateOptions::default(),
+                copies: 1,
+                terminal: TERMINAL.into(),
+                printer: "P001".into(),
+                payment: Payment::Cash,
+                override_reason: None,
+            };
+            match terminal.counter_issue(&local, &request, OffsetDateTime::now_utc()).await {
+                Ok(_) => issued += 1,
+                Err(kofu_app::AppError::Refused(_)) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let issue_secs = started.elapsed().as_secs_f64();
+
+        let started = Instant::now();
+        let (mut entries, mut requests) = (0usize, 0usize);
+        loop {
+            let upload = offline::sync_batch(&replica, TERMINAL, batch).await?;
+            if upload.entries.is_empty() {
+                break;
+            }
+            // As on the wire: the terminal serializes, the server parses.
+            let body = serde_json::to_vec(&upload)?;
+            let parsed: offline::SyncBatch = serde_json::from_slice(&body)?;
+            let receipt = server
+                .accept_sync(&session, &parsed, OffsetDateTime::now_utc())
+                .await?;
+            offline::acknowledge(&replica, &receipt).await?;
+            entries += receipt.new_entries;
+            requests += 1;
+        }
+        let sync_secs = started.elapsed().as_secs_f64();
+        let verdict = server.store.verify_audit().await?;
+        if !verdict.problems.is_empty() {
+            bail!("the server's audit does not verify after the upload: {:?}", verdict.problems[0]);
+        }
+        println!(
+            "{}",
+            serde_json::json!({
+                "bench": "sync",
+                "backend": backend,
+                "issuances": issued,
+                "audit_entries": entries,
+                "uploads": requests,
+                "offline_issue_secs": (issue_secs * 1000.0).round() / 1000.0,
+                "sync_secs": (sync_secs * 1000.0).round() / 1000.0,
+                "issuances_per_sec_synced": (issued as f64 / sync_secs).round(),
+            })
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The resident IDs of a feed, in order.
+fn residents_of(feed: &std::path::Path) -> anyhow::Result<Vec<String>> {
+    use std::io::BufRead as _;
+    let mut ids = Vec::new();
+    for line in BufReader::new(std::fs::File::open(feed)?).lines() {
+        let line = line?;
+        if line.starts_with(r#"{"type":"resident""#) {
+            let v: serde_json::Value = serde_json::from_str(&line)?;
+            if let Some(id) = v["resident_id"].as_str() {
+                ids.push(id.to_owned());
+            }
+        }
+    }
+    Ok(ids)
+}
