@@ -423,7 +423,13 @@ impl Office {
         check_request_id(&r.request_id)?;
         self.check_offline_bounds(now).await?;
         // Namespaced: a terminal's key can never collide with a relay center's.
-        let key = format!("counter:{}", r.request_id);
+        // Offline, the key names the terminal too: a request first sent online (its
+        // answer lost) and then issued offline lands twice, and is flagged, rather
+        // than blocking the terminal's upload on a taken key.
+        let key = match &self.settings.offline {
+            None => format!("counter:{}", r.request_id),
+            Some(t) => format!("offline:{}:{}", t.terminal, r.request_id),
+        };
         let digest = counter_request_digest(&session.login, r);
         for _ in 0..4 {
             if let Some(previous) = self.issuance_by_request(&key).await? {

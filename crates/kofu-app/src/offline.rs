@@ -598,6 +598,21 @@ impl Office {
         }
         let mut flags = Vec::new();
         for cells in issuances {
+            // The same request issued online too (its answer lost before the outage).
+            let key = cell_text(cells.get(1));
+            if let Some(request) = key.strip_prefix(&format!("offline:{terminal}:"))
+                && let Some(online) = self
+                    .issuance_by_request(&format!("counter:{request}"))
+                    .await?
+            {
+                let what = serde_json::json!([{
+                    "type": "duplicate_request",
+                    "op": "issued online too",
+                    "issuance_id": cell_text(online.first()),
+                }]);
+                flags.push(flag_row(terminal, cells, None, what, now));
+                continue;
+            }
             let issuance_id = cell_text(cells.first());
             let subject_id = cell_text(cells.get(7));
             let seq = replica_seq.get(&issuance_id).copied().flatten();
@@ -613,17 +628,13 @@ impl Office {
             if what.is_empty() {
                 continue;
             }
-            flags.push(vec![
-                Cell::Text(uuid::Uuid::new_v4().to_string()),
-                Cell::Text(terminal.to_owned()),
-                Cell::Text(issuance_id),
-                Cell::Text(subject_id),
-                Cell::Text(cell_text(cells.get(5))),
-                Cell::Text(cell_text(cells.get(13))),
-                Cell::Int(seq.unwrap_or(0)),
-                Cell::Text(serde_json::Value::Array(what).to_string()),
-                Cell::Text(rfc3339(now)),
-            ]);
+            flags.push(flag_row(
+                terminal,
+                cells,
+                seq,
+                serde_json::Value::Array(what),
+                now,
+            ));
         }
         Ok(flags)
     }
@@ -758,6 +769,27 @@ impl Office {
             open_flags,
         })
     }
+}
+
+/// An `offline_flags` row for an uploaded issuance row.
+fn flag_row(
+    terminal: &str,
+    issuance: &[Cell],
+    replica_seq: Option<i64>,
+    what: serde_json::Value,
+    now: OffsetDateTime,
+) -> Vec<Cell> {
+    vec![
+        Cell::Text(uuid::Uuid::new_v4().to_string()),
+        Cell::Text(terminal.to_owned()),
+        Cell::Text(cell_text(issuance.first())),
+        Cell::Text(cell_text(issuance.get(7))),
+        Cell::Text(cell_text(issuance.get(5))),
+        Cell::Text(cell_text(issuance.get(13))),
+        Cell::Int(replica_seq.unwrap_or(0)),
+        Cell::Text(what.to_string()),
+        Cell::Text(rfc3339(now)),
+    ]
 }
 
 /// What a logged change did, for the supervisor (never a 個人番号).
@@ -932,15 +964,22 @@ pub async fn sync_batch(
         keys.extend(records.into_iter().map(|n| n.key));
     }
     let mut rows = Vec::new();
-    if !keys.is_empty() {
-        for table in UPLOADED_TABLES {
-            for cells in store.ledger_rows(table).await? {
-                if keys.contains(&table.key_of(&cells)) {
-                    rows.push(UploadedRow {
-                        table: table.name.to_owned(),
-                        cells,
-                    });
-                }
+    for table in UPLOADED_TABLES {
+        // Each key is `table/first[/second]`: read by the first key column.
+        let prefix = format!("{}/", table.name);
+        let mut firsts: Vec<String> = keys
+            .iter()
+            .filter_map(|k| k.strip_prefix(&prefix))
+            .map(|rest| rest.split('/').next().unwrap_or_default().to_owned())
+            .collect();
+        firsts.sort();
+        firsts.dedup();
+        for cells in store.ledger_rows_by_first_key(table, &firsts).await? {
+            if keys.contains(&table.key_of(&cells)) {
+                rows.push(UploadedRow {
+                    table: table.name.to_owned(),
+                    cells,
+                });
             }
         }
     }

@@ -237,3 +237,39 @@ fn sequence_rules() {
     assert_eq!(fresh.last(), Some(501));
     let _ = RecordKey::Municipality;
 }
+
+/// A change written back as a feed line (the server's change log) parses to itself,
+/// and names the IDs it concerns.
+#[test]
+fn a_change_written_as_a_line_parses_back_to_itself_and_names_what_it_concerns() {
+    let check = |line: &str, refs: &[&str]| {
+        let Ok(FeedLine::Change(change)) = parse_line(1, line) else {
+            panic!("not a change: {line}");
+        };
+        let again = parse_line(1, &change.to_line());
+        assert!(
+            matches!(&again, Ok(FeedLine::Change(c)) if *c == change),
+            "{line} -> {}",
+            change.to_line()
+        );
+        assert_eq!(change.refs(), refs, "{line}");
+    };
+    check(
+        &format!(
+            r#"{{"type":"change","seq":5,"at":"2026-05-02T10:15:00+09:00","op":"upsert","record":{RESIDENT}}}"#
+        ),
+        &["00000000019", "H0001"],
+    );
+    check(
+        r#"{"type":"change","seq":6,"at":"2026-05-02T10:15:01+09:00","op":"delete","record":{"type":"support_measure","resident_id":"00000000027"}}"#,
+        &["00000000027"],
+    );
+    check(
+        r#"{"type":"change","seq":7,"at":"2026-05-02T01:15:01Z","op":"delete","record":{"type":"suppression","scope":"household","id":"H0002"}}"#,
+        &["H0002"],
+    );
+    check(
+        r#"{"type":"change","seq":8,"at":"2026-05-02T01:15:01Z","op":"delete","record":{"type":"fuhyo","koseki_id":"K0001","member_no":2}}"#,
+        &["K0001"],
+    );
+}

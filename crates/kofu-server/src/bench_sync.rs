@@ -35,7 +35,10 @@ pub async fn run(
         kofu_render::FontBook::load(&kofu_render::SystemFonts::from_env())
             .context("cannot load the certificate fonts")?,
     );
-    for (i, url) in crate::bench::targets(dir.path(), database).into_iter().enumerate() {
+    for (i, url) in crate::bench::targets(dir.path(), database)
+        .into_iter()
+        .enumerate()
+    {
         let store = crate::bench::open(&url).await?;
         let input = BufReader::with_capacity(1 << 20, std::fs::File::open(&feed)?);
         kofu_app::import_feed(&store, input).await?;
@@ -53,10 +56,14 @@ pub async fn run(
             now,
         )
         .await?;
-        let secret = kofu_app::staff::base32_decode(&enrolment.totp_secret).context("TOTP secret")?;
+        let secret =
+            kofu_app::staff::base32_decode(&enrolment.totp_secret).context("TOTP secret")?;
         let code = |offset: i64| {
             let step = u64::try_from(kofu_app::staff::totp_step(now) + offset).unwrap_or(0);
-            format!("{:06}", kofu_app::staff::hotp(&secret, step, 6).unwrap_or(0))
+            format!(
+                "{:06}",
+                kofu_app::staff::hotp(&secret, step, 6).unwrap_or(0)
+            )
         };
         let server_settings = OfficeSettings {
             offline_range_size: u32::try_from(issuances + 10).unwrap_or(u32::MAX),
@@ -138,7 +145,10 @@ pub async fn run(
                 payment: Payment::Cash,
                 override_reason: None,
             };
-            match terminal.counter_issue(&local, &request, OffsetDateTime::now_utc()).await {
+            match terminal
+                .counter_issue(&local, &request, OffsetDateTime::now_utc())
+                .await
+            {
                 Ok(_) => issued += 1,
                 Err(kofu_app::AppError::Refused(_)) => {}
                 Err(e) => return Err(e.into()),
@@ -166,7 +176,10 @@ pub async fn run(
         let sync_secs = started.elapsed().as_secs_f64();
         let verdict = server.store.verify_audit().await?;
         if !verdict.problems.is_empty() {
-            bail!("the server's audit does not verify after the upload: {:?}", verdict.problems[0]);
+            bail!(
+                "the server's audit does not verify after the upload: {:?}",
+                verdict.problems[0]
+            );
         }
         println!(
             "{}",

@@ -2802,6 +2802,13 @@ async fn offline_terminal_issues_and_its_upload_lands_exactly_once(db: Db) {
         max_unsynced: 3,
     };
     let t = offline_terminal(&c, &token, limits).await;
+    // A request the clerk sent online just before the cut, whose answer was lost: the
+    // same request_id is then issued offline (the third below).
+    let twice = counter_issue_body("00000000019", json!({"type": "person"}), 1);
+    let (status, online) = c
+        .call("POST", "/counter/v1/issuances", Some(&token), Some(&twice))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{online}");
 
     // The replica is encrypted at rest: no SQLite header, no name in clear, and
     // another key cannot open it.
@@ -2828,8 +2835,15 @@ async fn offline_terminal_issues_and_its_upload_lands_exactly_once(db: Db) {
     assert_eq!(status, StatusCode::OK, "{body}");
     let local = body["token"].as_str().unwrap().to_owned();
     let mut numbers = Vec::new();
-    for resident in ["00000000019", "00000000043", "00000000019"] {
-        let body = counter_issue_body(resident, json!({"type": "person"}), 1);
+    for (i, resident) in ["00000000019", "00000000043", "00000000019"]
+        .iter()
+        .enumerate()
+    {
+        let body = if i == 2 {
+            twice.clone()
+        } else {
+            counter_issue_body(resident, json!({"type": "person"}), 1)
+        };
         let (status, issued) = t
             .router
             .call("POST", "/counter/v1/issuances", Some(&local), Some(&body))

@@ -464,6 +464,48 @@ impl Store {
         })
     }
 
+    /// The rows of a ledger table whose first key column is one of `values`, in key
+    /// order within each chunk of 500 values (a terminal's upload reads its rows so).
+    pub async fn ledger_rows_by_first_key(
+        &self,
+        table: &LedgerTable,
+        values: &[String],
+    ) -> Result<Vec<Vec<Cell>>, StoreError> {
+        let names: Vec<&str> = table.columns.iter().map(|(n, _)| *n).collect();
+        let mut rows = Vec::new();
+        for chunk in values.chunks(500) {
+            let params: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT {} FROM {} WHERE {} IN ({}) ORDER BY {}",
+                names.join(", "),
+                table.name,
+                names[0],
+                params.join(", "),
+                names[..table.key_columns].join(", ")
+            );
+            let binds: Vec<Cell> = chunk.iter().map(|v| Cell::Text(v.clone())).collect();
+            match &self.pool {
+                Pool::Sqlite(pool) => {
+                    for r in bind_cells(sqlx::query(AssertSqlSafe(sql)), &binds)
+                        .fetch_all(pool)
+                        .await?
+                    {
+                        rows.push(table.decode(&r)?);
+                    }
+                }
+                Pool::Postgres(pool) => {
+                    for r in bind_cells(sqlx::query(AssertSqlSafe(sql)), &binds)
+                        .fetch_all(pool)
+                        .await?
+                    {
+                        rows.push(table.decode(&r)?);
+                    }
+                }
+            }
+        }
+        Ok(rows)
+    }
+
     /// Runs a read-only query over the ledgers and returns its rows as cells; `types`
     /// says how to read each column (`true` for integers). For reports.
     pub async fn ledger_query(

@@ -16,7 +16,7 @@ function age(secs: number | null): string {
 }
 
 export function ConnectivityBanner({ load = connectivity }: { load?: () => Promise<Connectivity | null> }) {
-  const { t } = useI18n();
+  const { t, locale } = useI18n();
   const [state, setState] = useState<Connectivity | null>(null);
   useEffect(() => {
     let alive = true;
@@ -44,7 +44,7 @@ export function ConnectivityBanner({ load = connectivity }: { load?: () => Promi
   }
   return (
     <div role="alert" className="offline" data-testid="offline-banner">
-      <p className="offline__title">{t('offline.banner', { since: new Date(state.since).toLocaleTimeString() })}</p>
+      <p className="offline__title">{t('offline.banner', { since: new Date(state.since).toLocaleTimeString(locale === 'ja' ? 'ja-JP' : 'en-GB') })}</p>
       {replica === null ? (
         <p>{t('offline.locked')}</p>
       ) : (
