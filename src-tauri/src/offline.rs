@@ -515,11 +515,11 @@ impl Terminal {
         }
         let mut applied = 0u64;
         for _ in 0..10_000 {
-            let path = match replica.store.replica_current().await? {
+            let path = match replica.store.replica_loads().await? {
                 None => "/counter/v1/offline/replica".to_owned(),
-                Some(_) => {
+                Some(loads) => {
                     let seq = replica.store.feed_state().await?.map_or(0, |f| f.last_seq);
-                    format!("/counter/v1/offline/replica?after={seq}")
+                    format!("/counter/v1/offline/replica?after={seq}&loads={loads}")
                 }
             };
             let feed = self.remote_ok("GET", &path, None).await?;

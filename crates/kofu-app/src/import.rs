@@ -103,6 +103,7 @@ where
     let mut last_change: Option<(i64, OffsetDateTime)> = None;
     let mut errors: Vec<LineError> = Vec::new();
     let mut report = ImportReport::default();
+    let mut loads_records = false;
 
     while let Some(batch) = receiver.recv().await {
         for (line, parsed) in batch {
@@ -112,6 +113,7 @@ where
                     continue;
                 }
                 Ok(FeedLine::Record(record)) => {
+                    loads_records = true;
                     if errors.is_empty() {
                         db.upsert(&record).await?;
                         *report.upserts.entry(record.type_name()).or_default() += 1;
@@ -156,6 +158,9 @@ where
     if !errors.is_empty() {
         db.rollback().await?;
         return Err(AppError::FeedRejected(errors));
+    }
+    if loads_records {
+        db.bump_loads().await?;
     }
     if let Some((seq, at)) = last_change.or(position) {
         db.set_feed_state(seq, at).await?;

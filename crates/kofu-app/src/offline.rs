@@ -120,6 +120,9 @@ pub struct ReplicaFeed {
     pub lines: Vec<String>,
     /// Whether more change events follow (ask again from `last_seq`).
     pub more: bool,
+    /// The server's data generation (imports of full records): a replica passes the
+    /// one it holds; another one means a snapshot.
+    pub loads: i64,
 }
 
 /// One ledger row of an upload.
@@ -214,19 +217,23 @@ fn printable_terminal(terminal: &str) -> Result<(), AppError> {
 // The server's side
 
 impl Office {
-    /// The replica catch-up for a terminal at `after`: the change events since, or —
-    /// when it has none yet or the log does not reach back that far — a snapshot.
+    /// The replica catch-up for a terminal at `after` of generation `loads`: the
+    /// change events since, or — when it has none yet, holds an older generation (full
+    /// records were imported since) or the log does not reach back — a snapshot.
     pub async fn replica_feed(
         &self,
         session: &StaffSession,
         after: Option<i64>,
+        loads: Option<i64>,
         limit: usize,
         now: OffsetDateTime,
     ) -> Result<ReplicaFeed, AppError> {
         self.authorize(session, Action::WorkOffline, now).await?;
+        let generation = self.store.feed_loads().await?;
         let current = self.store.feed_state().await?;
         let first_logged = self.store.first_logged_change().await?;
         let can_catch_up = match (after, first_logged) {
+            _ if loads != Some(generation) => false,
             (None, _) => false,
             // Nothing logged: current only if the server has no events either.
             (Some(a), None) => current.is_none_or(|c| c.last_seq == a),
@@ -240,6 +247,7 @@ impl Office {
                 snapshot: true,
                 lines: snapshot.lines,
                 more: false,
+                loads: generation,
             });
         }
         let limit = limit.clamp(1, 10_000);
@@ -255,6 +263,7 @@ impl Office {
             snapshot: false,
             lines: lines.into_iter().map(|c| c.line).collect(),
             more,
+            loads: generation,
         })
     }
 
@@ -917,6 +926,7 @@ pub async fn apply_replica_feed(
     } else {
         crate::import_feed(store, input).await?
     };
+    store.set_replica_loads(feed.loads).await?;
     if !feed.more {
         store.set_replica_current(&rfc3339(now)).await?;
     }

@@ -85,7 +85,7 @@ pub async fn run(
         // The terminal: its replica, kit and offline office.
         let replica_path = dir.path().join(format!("replica{i}.sqlite"));
         let replica = kofu_store::Store::open_encrypted(&replica_path, &[1u8; 32]).await?;
-        let feed_now = server.replica_feed(&session, None, 5000, now).await?;
+        let feed_now = server.replica_feed(&session, None, None, 5000, now).await?;
         offline::apply_replica_feed(&replica, &feed_now, now).await?;
         let kit = server.offline_kit(&session, TERMINAL, 0, now).await?;
         offline::install_kit(&replica, &kit, now).await?;

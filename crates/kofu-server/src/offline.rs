@@ -46,26 +46,22 @@ async fn replica(
     uri: Uri,
 ) -> Result<Response, ApiError> {
     let s = session(&office, &headers).await?;
-    let (mut after, mut limit) = (None, 5_000usize);
+    let (mut after, mut loads, mut limit) = (None, None, 5_000usize);
+    let integer = |field: &'static str, value: &str| {
+        value
+            .parse::<i64>()
+            .map_err(|_| ApiError::invalid(field, "整数ではありません"))
+    };
     for (key, value) in query_pairs(uri.query().unwrap_or_default())? {
         match key.as_str() {
-            "after" => {
-                after = Some(
-                    value
-                        .parse()
-                        .map_err(|_| ApiError::invalid("after", "整数ではありません"))?,
-                );
-            }
-            "limit" => {
-                limit = value
-                    .parse()
-                    .map_err(|_| ApiError::invalid("limit", "整数ではありません"))?;
-            }
+            "after" => after = Some(integer("after", &value)?),
+            "loads" => loads = Some(integer("loads", &value)?),
+            "limit" => limit = usize::try_from(integer("limit", &value)?).unwrap_or(0),
             other => return Err(ApiError::invalid(other, "未知の条件です")),
         }
     }
     let feed = office
-        .replica_feed(&s, after, limit, OffsetDateTime::now_utc())
+        .replica_feed(&s, after, loads, limit, OffsetDateTime::now_utc())
         .await?;
     Ok(axum::Json(feed).into_response())
 }

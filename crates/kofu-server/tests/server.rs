@@ -2996,7 +2996,7 @@ async fn offline_terminal_issues_and_its_upload_lands_exactly_once(db: Db) {
     let (status, feed) = c
         .call(
             "GET",
-            "/counter/v1/offline/replica?after=0",
+            "/counter/v1/offline/replica?after=0&loads=1",
             Some(&token),
             None,
         )
@@ -3009,6 +3009,32 @@ async fn offline_terminal_issues_and_its_upload_lands_exactly_once(db: Db) {
         .await
         .unwrap();
     assert_eq!(t.store.feed_state().await.unwrap().unwrap().last_seq, 1);
+    // A full load on the server (records, not change events) is a new generation: a
+    // replica of the old one gets a snapshot, not the change log.
+    let seal = std::fs::read_to_string(crate::feed("kiosk-town.jsonl"))
+        .unwrap()
+        .lines()
+        .find(|l| l.contains(r#""type": "seal""#))
+        .unwrap()
+        .to_owned();
+    kofu_app::import_feed(&db.store, std::io::Cursor::new(format!("{seal}\n")))
+        .await
+        .unwrap();
+    let (status, feed) = c
+        .call(
+            "GET",
+            "/counter/v1/offline/replica?after=1&loads=1",
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{feed}");
+    assert_eq!(
+        feed["snapshot"], true,
+        "a new generation: {}",
+        feed["loads"]
+    );
+    assert_eq!(feed["loads"], 2);
 
     // A replica older than the bound refuses to issue, and says why.
     t.store

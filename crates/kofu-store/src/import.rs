@@ -72,6 +72,7 @@ enum Command {
     },
     LastSeq(Reply<Option<i64>>),
     ClearRegistry(Reply<()>),
+    BumpLoads(Reply<()>),
     SetFeedState(i64, OffsetDateTime, Reply<()>),
     Commit(Reply<()>),
     Rollback(Reply<()>),
@@ -175,6 +176,12 @@ impl ImportTx {
     /// a fresh snapshot.
     pub async fn clear_registry(&mut self) -> Result<(), StoreError> {
         self.ask(Command::ClearRegistry).await
+    }
+
+    /// Records that this import loads full records (a new generation of the data: see
+    /// `feed_state.loads`).
+    pub async fn bump_loads(&mut self) -> Result<(), StoreError> {
+        self.ask(Command::BumpLoads).await
     }
 
     /// Logs an applied change event as its feed line, with the IDs it concerns, for the
@@ -301,6 +308,15 @@ impl Writer {
                         return;
                     }
                 }
+                Command::BumpLoads(reply) => {
+                    let result = match self.failed.take() {
+                        Some(e) => Err(e),
+                        None => self.bump_loads().await,
+                    };
+                    if !self.answer(reply, result) {
+                        return;
+                    }
+                }
                 Command::ClearRegistry(reply) => {
                     let result = match self.failed.take() {
                         Some(e) => Err(e),
@@ -353,6 +369,12 @@ impl Writer {
         let ok = result.is_ok();
         let _ = reply.send(result);
         ok
+    }
+
+    async fn bump_loads(&mut self) -> Result<(), StoreError> {
+        const SQL: &str = "UPDATE feed_state SET loads = loads + 1 WHERE id = 1";
+        on_tx!(self.tx, conn => { sqlx::query(SQL).execute(conn).await?; });
+        Ok(())
     }
 
     async fn clear_registry(&mut self) -> Result<(), StoreError> {

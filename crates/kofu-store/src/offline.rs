@@ -185,18 +185,23 @@ impl Store {
         const SEQ: &str = "SELECT last_seq, last_at FROM feed_state WHERE id = 1";
         type Position = (Option<i64>, Option<time::OffsetDateTime>);
         let mut lines = Vec::new();
+        // The same reads on either backend's transaction.
+        macro_rules! read_all {
+            ($tx:expr) => {{
+                let seq: Position = sqlx::query_as(SEQ).fetch_one(&mut *$tx).await?;
+                for (table, type_name) in REPLICA_TABLES {
+                    let sql = sqlx::AssertSqlSafe(format!("SELECT doc FROM {table}"));
+                    let docs: Vec<String> = sqlx::query_scalar(sql).fetch_all(&mut *$tx).await?;
+                    lines.extend(docs.iter().map(|d| feed_line(type_name, d)));
+                }
+                seq
+            }};
+        }
         let (last_seq, last_at): Position = match &self.pool {
             Pool::Sqlite(pool) => {
                 // A WAL read transaction sees one snapshot from its first read on.
                 let mut tx = pool.begin().await?;
-                let seq: Position = sqlx::query_as(SEQ).fetch_one(&mut *tx).await?;
-                for (table, type_name) in REPLICA_TABLES {
-                    let docs: Vec<String> =
-                        sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT doc FROM {table}")))
-                            .fetch_all(&mut *tx)
-                            .await?;
-                    lines.extend(docs.iter().map(|d| feed_line(type_name, d)));
-                }
+                let seq = read_all!(tx);
                 tx.commit().await?;
                 seq
             }
@@ -205,14 +210,7 @@ impl Store {
                 sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
                     .execute(&mut *tx)
                     .await?;
-                let seq: Position = sqlx::query_as(SEQ).fetch_one(&mut *tx).await?;
-                for (table, type_name) in REPLICA_TABLES {
-                    let docs: Vec<String> =
-                        sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT doc FROM {table}")))
-                            .fetch_all(&mut *tx)
-                            .await?;
-                    lines.extend(docs.iter().map(|d| feed_line(type_name, d)));
-                }
+                let seq = read_all!(tx);
                 tx.commit().await?;
                 seq
             }
@@ -231,6 +229,25 @@ impl Store {
         Ok(
             on_pool!(self, pool => sqlx::query_as::<_, AuditRow>(SQL).bind(seq).fetch_all(pool).await?),
         )
+    }
+
+    /// How many imports loaded full records (the data's generation).
+    pub async fn feed_loads(&self) -> Result<i64, StoreError> {
+        const SQL: &str = "SELECT loads FROM feed_state WHERE id = 1";
+        Ok(on_pool!(self, pool => sqlx::query_scalar(SQL).fetch_one(pool).await?))
+    }
+
+    /// A terminal: the server's generation its replica was loaded from, if any.
+    pub async fn replica_loads(&self) -> Result<Option<i64>, StoreError> {
+        const SQL: &str = "SELECT replica_loads FROM terminal_sync WHERE id = 1";
+        Ok(on_pool!(self, pool => sqlx::query_scalar(SQL).fetch_one(pool).await?))
+    }
+
+    /// A terminal: records the server's generation its replica now holds.
+    pub async fn set_replica_loads(&self, loads: i64) -> Result<(), StoreError> {
+        const SQL: &str = "UPDATE terminal_sync SET replica_loads = $1 WHERE id = 1";
+        on_pool!(self, pool => { sqlx::query(SQL).bind(loads).execute(pool).await?; });
+        Ok(())
     }
 
     /// A terminal: the last of its audit entries the server acknowledged (0: none).

@@ -4,6 +4,10 @@
 -- flags on offline issuances whose subject's data changed meanwhile. On a terminal:
 -- how far its chain was uploaded and when its replica was last current.
 
+-- Bumped by every import that loads full records (not change events): a replica
+-- that loaded an earlier generation cannot catch up from the change log alone.
+ALTER TABLE feed_state ADD COLUMN loads INTEGER NOT NULL DEFAULT 0;
+
 -- Every change event applied, in seq order, as its feed line; `registry_change_refs`
 -- lists the IDs each one concerns (resident, household, 戸籍, suppression scope ID).
 CREATE TABLE registry_changes (
@@ -70,6 +74,7 @@ CREATE TABLE offline_flag_resolutions (
 CREATE TABLE terminal_sync (
     id              INTEGER PRIMARY KEY CHECK (id = 1),
     acknowledged    INTEGER NOT NULL,
+    replica_loads   INTEGER,
     replica_current TEXT
 );
 INSERT INTO terminal_sync (id, acknowledged) VALUES (1, 0);
