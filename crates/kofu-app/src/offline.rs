@@ -605,8 +605,20 @@ impl Office {
                 concerns.entry(id).or_default().insert(i);
             }
         }
+        // Days the supervisor signed off before this upload arrived.
+        let closed: HashSet<String> = self
+            .store
+            .ledger_query("SELECT day FROM day_closes", &[], &[false])
+            .await?
+            .iter()
+            .map(|r| cell_text(r.first()))
+            .collect();
         let mut flags = Vec::new();
         for cells in issuances {
+            let issuance_id = cell_text(cells.first());
+            let subject_id = cell_text(cells.get(7));
+            let seq = replica_seq.get(&issuance_id).copied().flatten();
+            let mut what: Vec<serde_json::Value> = Vec::new();
             // The same request issued online too (its answer lost before the outage).
             let key = cell_text(cells.get(1));
             if let Some(request) = key.strip_prefix(&format!("offline:{terminal}:"))
@@ -614,36 +626,42 @@ impl Office {
                     .issuance_by_request(&format!("counter:{request}"))
                     .await?
             {
-                let what = serde_json::json!([{
+                what.push(serde_json::json!({
                     "type": "duplicate_request",
                     "op": "issued online too",
                     "issuance_id": cell_text(online.first()),
-                }]);
-                flags.push(flag_row(terminal, cells, None, what, now));
-                continue;
+                }));
             }
-            let issuance_id = cell_text(cells.first());
-            let subject_id = cell_text(cells.get(7));
-            let seq = replica_seq.get(&issuance_id).copied().flatten();
-            let Some(hits) = concerns.get(&subject_id) else {
-                continue;
-            };
-            let what: Vec<serde_json::Value> = hits
-                .iter()
-                .map(|&i| &changes[i])
-                .filter(|c| seq.is_none_or(|s| c.seq > s))
-                .map(describe_change)
-                .collect();
-            if what.is_empty() {
-                continue;
+            let issued_at = cell_text(cells.get(13));
+            if let Ok(at) =
+                OffsetDateTime::parse(&issued_at, &time::format_description::well_known::Rfc3339)
+            {
+                let day = kofu_domain::date::local_date_time(at).0.to_string();
+                if closed.contains(&day) {
+                    what.push(serde_json::json!({
+                        "type": "day_closed",
+                        "op": "arrived after the day was signed off",
+                        "day": day,
+                    }));
+                }
             }
-            flags.push(flag_row(
-                terminal,
-                cells,
-                seq,
-                serde_json::Value::Array(what),
-                now,
-            ));
+            if let Some(hits) = concerns.get(&subject_id) {
+                what.extend(
+                    hits.iter()
+                        .map(|&i| &changes[i])
+                        .filter(|c| seq.is_none_or(|s| c.seq > s))
+                        .map(describe_change),
+                );
+            }
+            if !what.is_empty() {
+                flags.push(flag_row(
+                    terminal,
+                    cells,
+                    seq,
+                    serde_json::Value::Array(what),
+                    now,
+                ));
+            }
         }
         Ok(flags)
     }

@@ -2907,6 +2907,21 @@ async fn offline_terminal_issues_and_its_upload_lands_exactly_once(db: Db) {
         before
     );
 
+    // The supervisor signs the day off while the terminal's work is still out.
+    let boss_token = logged_in(&c, &boss).await;
+    let today = kofu_domain::date::local_date_time(time::OffsetDateTime::now_utc())
+        .0
+        .to_string();
+    let (status, closed) = c
+        .call(
+            "POST",
+            &format!("/counter/v1/days/{today}/close"),
+            Some(&boss_token),
+            Some(&json!({"counted_cash_yen": 300})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{closed}");
+
     // The real upload, in batches of two entries; each batch is sent twice, as after
     // an answer lost on the way back: the second changes nothing.
     let mut sent = 0;
@@ -2954,26 +2969,39 @@ async fn offline_terminal_issues_and_its_upload_lands_exactly_once(db: Db) {
     let verdict = db.store.verify_audit().await.unwrap();
     assert!(verdict.problems.is_empty(), "{:?}", verdict.problems);
 
-    // The supervisor sees the offline work; the two issuances for 00000000019 are
-    // flagged with what changed, the other is not.
-    let boss_token = logged_in(&c, &boss).await;
+    // The supervisor sees the offline work and what to look at again.
     let (status, review) = c
         .call("GET", "/counter/v1/offline/review", Some(&boss_token), None)
         .await;
     assert_eq!(status, StatusCode::OK, "{review}");
     let issued = review["terminals"][0]["issuances"].as_array().unwrap();
     assert_eq!(issued.len(), 3, "{review}");
+    // Every one arrived after the day was signed off; the two for 00000000019 also
+    // show the support measure put on their household meanwhile, and the third was
+    // issued online too.
     let flagged: Vec<&Value> = issued.iter().filter(|i| !i["flag"].is_null()).collect();
-    assert_eq!(flagged.len(), 2, "{review}");
-    assert!(
-        flagged.iter().all(|i| i["subject_id"] == "00000000019"),
-        "{review}"
-    );
+    assert_eq!(flagged.len(), 3, "{review}");
+    let kinds = |i: &Value| -> Vec<String> {
+        i["flag"]["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["type"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let expected: [&[&str]; 3] = [
+        &["day_closed", "support_measure"],
+        &["day_closed"],
+        &["duplicate_request", "day_closed", "support_measure"],
+    ];
+    for (i, want) in flagged.iter().zip(expected) {
+        assert_eq!(kinds(i), want, "{review}");
+    }
     assert_eq!(
-        flagged[0]["flag"]["changes"][0]["type"], "support_measure",
+        flagged[2]["flag"]["changes"][0]["issuance_id"], online["issuance_id"],
         "{review}"
     );
-    assert_eq!(review["open_flags"], 2);
+    assert_eq!(review["open_flags"], 3);
     let flag_id = flagged[0]["flag"]["flag_id"].as_str().unwrap();
     let path = format!("/counter/v1/offline/flags/{flag_id}/resolution");
     let body = json!({"resolution": "recalled", "note": "本人に連絡し回収"});
@@ -2990,7 +3018,7 @@ async fn offline_terminal_issues_and_its_upload_lands_exactly_once(db: Db) {
     let (_, review) = c
         .call("GET", "/counter/v1/offline/review", Some(&boss_token), None)
         .await;
-    assert_eq!(review["open_flags"], 1);
+    assert_eq!(review["open_flags"], 2);
 
     // The replica catches up with the change it missed, from the log.
     let (status, feed) = c
