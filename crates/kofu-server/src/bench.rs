@@ -27,6 +27,19 @@ pub enum BenchCommand {
     /// a fresh SQLite database and each `--database` given (empty), an LGWAN server is
     /// started on 127.0.0.1, and kiosks at each `--concurrency` issue `--requests`
     /// certificates; prints issuances/s and latency percentiles.
+    /// The counter's resident search as the API answers it, over a generated town in a
+    /// fresh SQLite database and each `--database` given (empty): p50/p95/p99.
+    Search {
+        /// Residents in the generated town.
+        #[arg(long, default_value_t = 1_000_000)]
+        residents: u64,
+        /// Searches to time.
+        #[arg(long, default_value_t = 3_000)]
+        searches: usize,
+        /// Further (empty) databases, e.g. a PostgreSQL URL.
+        #[arg(long)]
+        database: Vec<String>,
+    },
     /// A terminal's offline work uploaded to the server: a demo town is imported into
     /// a fresh SQLite database and each `--database` given (empty), a terminal replica
     /// issues `--issuances` 住民票 offline, and their upload is timed.
@@ -109,6 +122,11 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
             requests,
             database,
         } => crate::bench_kiosk::run(residents, seed, &concurrency, requests, database).await,
+        BenchCommand::Search {
+            residents,
+            searches,
+            database,
+        } => crate::bench_search::run(residents, searches, database).await,
         BenchCommand::Sync {
             residents,
             issuances,

@@ -6,6 +6,7 @@
 
 mod bench;
 mod bench_kiosk;
+mod bench_search;
 mod bench_sync;
 mod database;
 mod render;

@@ -86,10 +86,22 @@ pub(crate) fn search_sql(
         });
     }
     let limit = param(Value::I32(i32::try_from(limit).unwrap_or(i32::MAX)));
-    let sql = format!(
-        "SELECT doc FROM residents WHERE {} ORDER BY reading_key, resident_id LIMIT {limit}",
-        conditions.join(" AND ")
-    );
+    let conditions = conditions.join(" AND ");
+    let sql = match backend {
+        Backend::Sqlite => format!(
+            "SELECT doc FROM residents WHERE {conditions} ORDER BY reading_key, resident_id LIMIT {limit}"
+        ),
+        // PostgreSQL's planner prefers walking the reading_key index in order and
+        // filtering every row (1.3 s at a million residents); the matches are few
+        // next to the table, so collect them first (one bitmap scan per range), then
+        // sort and cut them, then fetch the documents: a few ms for a full name.
+        Backend::Postgres => format!(
+            "WITH hits AS MATERIALIZED (SELECT resident_id, reading_key FROM residents \
+             WHERE {conditions}) SELECT r.doc FROM (SELECT resident_id, reading_key FROM hits \
+             ORDER BY reading_key, resident_id LIMIT {limit}) h JOIN residents r USING (resident_id) \
+             ORDER BY h.reading_key, h.resident_id"
+        ),
+    };
     Some((sql, binds))
 }
 
