@@ -88,6 +88,8 @@ struct State {
 struct Replica {
     store: Store,
     local: Arc<CounterClient>,
+    /// The bounds its office enforces.
+    limits: OfflineLimits,
 }
 
 /// The offline side of a server-mode terminal. See the module documentation.
@@ -185,16 +187,9 @@ fn wrong_offline_login() -> ShellError {
 }
 
 fn hex_key(text: &str) -> Result<[u8; 32], ShellError> {
-    let bytes: Vec<u8> = (0..text.len())
-        .step_by(2)
-        .filter_map(|i| {
-            text.get(i..i + 2)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-        })
-        .collect();
-    bytes
-        .try_into()
-        .map_err(|_| ShellError::BadAnswer { status: 200 })
+    let mut key = [0u8; 32];
+    hex::decode_to_slice(text, &mut key).map_err(|_| ShellError::BadAnswer { status: 200 })?;
+    Ok(key)
 }
 
 impl Terminal {
@@ -250,13 +245,25 @@ impl Terminal {
         } else {
             s.failures += 1;
             if s.online && s.failures >= 2 {
-                s.online = false;
-                s.since = now;
-                self.remote.forget_session();
-                return true;
+                drop(s);
+                return self.go_offline(now);
             }
         }
         false
+    }
+
+    /// Turns the terminal offline (answers whether it was online): the online
+    /// session is forgotten, so nobody continues another's session afterwards.
+    fn go_offline(&self, now: OffsetDateTime) -> bool {
+        let mut s = self.lock();
+        s.failures = s.failures.max(2);
+        if !s.online {
+            return false;
+        }
+        s.online = false;
+        s.since = now;
+        self.remote.forget_session();
+        true
     }
 
     /// Probes the server every [`PROBE_EVERY`] and, online and logged in, refreshes
@@ -300,9 +307,7 @@ impl Terminal {
                     // A request cut on the way is not yet an outage: probe at once, and
                     // go offline only if the server does not answer that either.
                     if !self.remote.probe(PROBE_WITHIN).await {
-                        let now = OffsetDateTime::now_utc();
-                        self.observe(false, now);
-                        self.observe(false, now);
+                        self.go_offline(OffsetDateTime::now_utc());
                     }
                     Err(ShellError::Unreachable(why))
                 }
@@ -373,7 +378,7 @@ impl Terminal {
         let settings = OfficeSettings {
             offline: Some(OfflineTerminal {
                 terminal: self.terminal.clone(),
-                limits,
+                limits: limits.clone(),
             }),
             ..OfficeSettings::default()
         };
@@ -389,6 +394,7 @@ impl Terminal {
             local: Arc::new(CounterClient::in_process(kofu_server::counter::router(
                 office,
             ))),
+            limits,
         };
         let mut s = self.lock();
         Ok(s.replica.get_or_insert(replica).clone())
@@ -545,10 +551,7 @@ impl Terminal {
             (s.online, s.since, s.replica.clone(), s.last_sync.clone())
         };
         let status = match &replica {
-            Some(r) => {
-                let limits = self.read_keys()?.limits.unwrap_or_default();
-                Some(offline::offline_status(&r.store, &limits, now).await?)
-            }
+            Some(r) => Some(offline::offline_status(&r.store, &r.limits, now).await?),
             None => None,
         };
         Ok(Connectivity {

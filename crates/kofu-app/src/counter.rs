@@ -320,7 +320,7 @@ fn text(s: impl Into<String>) -> Cell {
     Cell::Text(s.into())
 }
 
-fn printable(field: &'static str, s: &str) -> Result<(), AppError> {
+pub(crate) fn printable(field: &'static str, s: &str) -> Result<(), AppError> {
     if s.is_empty() || s.chars().count() > 32 || s.contains('/') || s.chars().any(char::is_control)
     {
         return Err(AppError::BadRequest {

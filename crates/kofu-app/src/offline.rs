@@ -24,6 +24,7 @@ use kofu_store::{AuditEntry, AuditRow, Cell, Store};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use crate::kiosk::rfc3339;
 use crate::staff::{Action, StaffSession};
 use crate::{AppError, Office};
 
@@ -176,10 +177,6 @@ pub struct OfflineStatus {
     pub refusal: Option<String>,
 }
 
-fn rfc3339(t: OffsetDateTime) -> String {
-    crate::kiosk::rfc3339(t)
-}
-
 fn rejected(why: impl Into<String>) -> AppError {
     AppError::SyncRejected(why.into())
 }
@@ -197,20 +194,6 @@ fn cell_int(cell: Option<&Cell>) -> i64 {
         Some(Cell::Int(i)) => *i,
         _ => 0,
     }
-}
-
-fn printable_terminal(terminal: &str) -> Result<(), AppError> {
-    if terminal.is_empty()
-        || terminal.chars().count() > 32
-        || terminal.contains('/')
-        || terminal.chars().any(char::is_control)
-    {
-        return Err(AppError::BadRequest {
-            field: "terminal",
-            reason: "1 to 32 characters, no '/'".into(),
-        });
-    }
-    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------
@@ -277,7 +260,7 @@ impl Office {
         now: OffsetDateTime,
     ) -> Result<OfflineKit, AppError> {
         self.authorize(session, Action::WorkOffline, now).await?;
-        printable_terminal(terminal)?;
+        crate::counter::printable("terminal", terminal)?;
         let row = self
             .store
             .staff(&session.login)
@@ -334,11 +317,7 @@ impl Office {
         };
         mac.update(b"kofu replica key\0");
         mac.update(terminal.as_bytes());
-        mac.finalize()
-            .into_bytes()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        crate::staff::hex(&mac.finalize().into_bytes())
     }
 
     /// Accepts a terminal's upload, all of it or nothing: see the module documentation.
@@ -349,7 +328,7 @@ impl Office {
         now: OffsetDateTime,
     ) -> Result<SyncReceipt, AppError> {
         self.authorize(session, Action::WorkOffline, now).await?;
-        printable_terminal(&batch.terminal)?;
+        crate::counter::printable("terminal", &batch.terminal)?;
         if batch.entries.len() > MAX_BATCH_ENTRIES {
             return Err(AppError::BadRequest {
                 field: "entries",
@@ -590,9 +569,10 @@ impl Office {
             else {
                 continue;
             };
-            let mut ids: HashSet<String> = parsed.refs().into_iter().collect();
-            for id in parsed.refs() {
-                if let Some(resident) = self.store.resident(&id).await? {
+            let refs = parsed.refs();
+            let mut ids: HashSet<String> = refs.iter().cloned().collect();
+            for id in &refs {
+                if let Some(resident) = self.store.resident(id).await? {
                     ids.insert(resident.household_id.clone());
                 }
             }

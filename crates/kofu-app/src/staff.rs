@@ -794,7 +794,7 @@ fn idle_expired(last_seen: i64, now: i64, idle: i64) -> bool {
     now.saturating_sub(last_seen) > idle
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

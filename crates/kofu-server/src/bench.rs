@@ -168,3 +168,76 @@ pub async fn open(url: &str) -> anyhow::Result<kofu_store::Store> {
 pub fn round(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
+
+/// An office over a fresh import of `feed` at `url`, with one clerk logged in: what
+/// the counter benchmarks start from.
+pub struct ClerkOffice {
+    /// The office.
+    pub office: kofu_app::Office,
+    /// The clerk's session.
+    pub session: kofu_app::staff::StaffSession,
+    /// The clerk's login.
+    pub login: String,
+    /// The clerk's TOTP secret (a further login, on a terminal, needs a later code).
+    pub totp_secret: Vec<u8>,
+    /// The backend's name.
+    pub backend: String,
+}
+
+/// The clerks' password in the benchmarks.
+pub const CLERK_PASSWORD: &str = "bench clerk password";
+
+/// The TOTP code of `secret` `offset` steps after `now`'s.
+pub fn totp_code(secret: &[u8], now: time::OffsetDateTime, offset: i64) -> String {
+    let step = u64::try_from(kofu_app::staff::totp_step(now) + offset).unwrap_or(0);
+    format!("{:06}", kofu_app::staff::hotp(secret, step, 6).unwrap_or(0))
+}
+
+/// Imports `feed` into the (empty) database at `url`, enrols clerk `login` and logs
+/// them in to an office with `settings`.
+pub async fn clerk_office(
+    url: &str,
+    feed: &std::path::Path,
+    fonts: std::sync::Arc<kofu_render::FontBook>,
+    login: &str,
+    settings: kofu_app::OfficeSettings,
+) -> anyhow::Result<ClerkOffice> {
+    use kofu_app::staff::{Credentials, NewStaff, Role};
+    let store = open(url).await?;
+    let input = BufReader::with_capacity(1 << 20, std::fs::File::open(feed)?);
+    kofu_app::import_feed(&store, input).await?;
+    let backend = format!("{:?}", store.backend());
+    let now = time::OffsetDateTime::now_utc();
+    let enrolment = kofu_app::staff::add_staff(
+        &store,
+        &NewStaff {
+            login: login.to_owned(),
+            role: Role::Clerk,
+            password: CLERK_PASSWORD.into(),
+        },
+        "bench",
+        now,
+    )
+    .await?;
+    let totp_secret =
+        kofu_app::staff::base32_decode(&enrolment.totp_secret).context("TOTP secret")?;
+    let office = kofu_app::Office::new(store, fonts, settings, "bench-secret").await?;
+    let session = office
+        .login(
+            &Credentials {
+                login: login.to_owned(),
+                password: CLERK_PASSWORD.into(),
+                totp: totp_code(&totp_secret, now, 0),
+            },
+            now,
+        )
+        .await?
+        .staff;
+    Ok(ClerkOffice {
+        office,
+        session,
+        login: login.to_owned(),
+        totp_secret,
+        backend,
+    })
+}

@@ -10,12 +10,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context as _;
+use kofu_app::OfficeSettings;
 use kofu_app::counter::ResidentSearch;
-use kofu_app::staff::{Credentials, NewStaff, Role};
-use kofu_app::{Office, OfficeSettings};
 use time::OffsetDateTime;
-
-const PASSWORD: &str = "bench search password";
 
 /// One query's inputs, from a resident of the feed.
 struct Person {
@@ -43,47 +40,18 @@ pub async fn run(
         .into_iter()
         .enumerate()
     {
-        let store = crate::bench::open(&url).await?;
-        let input = BufReader::with_capacity(1 << 20, std::fs::File::open(&feed)?);
-        kofu_app::import_feed(&store, input).await?;
-        let backend = format!("{:?}", store.backend());
-        let now = OffsetDateTime::now_utc();
-        let login = format!("search{i}");
-        let enrolment = kofu_app::staff::add_staff(
-            &store,
-            &NewStaff {
-                login: login.clone(),
-                role: Role::Clerk,
-                password: PASSWORD.into(),
-            },
-            "bench",
-            now,
-        )
-        .await?;
-        let secret =
-            kofu_app::staff::base32_decode(&enrolment.totp_secret).context("TOTP secret")?;
-        let step = u64::try_from(kofu_app::staff::totp_step(now)).unwrap_or(0);
-        let totp = format!(
-            "{:06}",
-            kofu_app::staff::hotp(&secret, step, 6).unwrap_or(0)
-        );
         // The clerk's lookups would pass the report's alert threshold: raise it.
         let settings = OfficeSettings {
             lookup_alert: u32::MAX,
             ..OfficeSettings::default()
         };
-        let office = Office::new(store, fonts.clone(), settings, "bench-secret").await?;
-        let session = office
-            .login(
-                &Credentials {
-                    login,
-                    password: PASSWORD.into(),
-                    totp,
-                },
-                now,
-            )
-            .await?
-            .staff;
+        let crate::bench::ClerkOffice {
+            office,
+            session,
+            backend,
+            ..
+        } = crate::bench::clerk_office(&url, &feed, fonts.clone(), &format!("search{i}"), settings)
+            .await?;
         let mut kinds: [Vec<f64>; 3] = [Vec::new(), Vec::new(), Vec::new()];
         let mut hits = 0usize;
         for (n, p) in people.iter().enumerate() {

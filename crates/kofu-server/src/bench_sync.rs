@@ -12,12 +12,11 @@ use std::time::Instant;
 use anyhow::{Context as _, bail};
 use kofu_app::counter::{CounterRequest, IdentityCheck, Payment};
 use kofu_app::offline::{self, OfflineLimits, OfflineTerminal};
-use kofu_app::staff::{Credentials, NewStaff, Role};
+use kofu_app::staff::Credentials;
 use kofu_app::{Office, OfficeSettings, SubjectRef};
 use kofu_domain::{Applicant, CertificateKind, CertificateOptions};
 use time::OffsetDateTime;
 
-const PASSWORD: &str = "bench offline password";
 const TERMINAL: &str = "本庁1";
 
 /// Runs the benchmark.
@@ -39,48 +38,25 @@ pub async fn run(
         .into_iter()
         .enumerate()
     {
-        let store = crate::bench::open(&url).await?;
-        let input = BufReader::with_capacity(1 << 20, std::fs::File::open(&feed)?);
-        kofu_app::import_feed(&store, input).await?;
-        let backend = format!("{:?}", store.backend());
         let now = OffsetDateTime::now_utc();
-        let login = format!("bench{i}");
-        let enrolment = kofu_app::staff::add_staff(
-            &store,
-            &NewStaff {
-                login: login.clone(),
-                role: Role::Clerk,
-                password: PASSWORD.into(),
-            },
-            "bench",
-            now,
-        )
-        .await?;
-        let secret =
-            kofu_app::staff::base32_decode(&enrolment.totp_secret).context("TOTP secret")?;
-        let code = |offset: i64| {
-            let step = u64::try_from(kofu_app::staff::totp_step(now) + offset).unwrap_or(0);
-            format!(
-                "{:06}",
-                kofu_app::staff::hotp(&secret, step, 6).unwrap_or(0)
-            )
-        };
         let server_settings = OfficeSettings {
             offline_range_size: u32::try_from(issuances + 10).unwrap_or(u32::MAX),
             ..OfficeSettings::default()
         };
-        let server = Office::new(store, fonts.clone(), server_settings, "bench-secret").await?;
-        let session = server
-            .login(
-                &Credentials {
-                    login: login.clone(),
-                    password: PASSWORD.into(),
-                    totp: code(0),
-                },
-                now,
-            )
-            .await?
-            .staff;
+        let crate::bench::ClerkOffice {
+            office: server,
+            session,
+            login,
+            totp_secret,
+            backend,
+        } = crate::bench::clerk_office(
+            &url,
+            &feed,
+            fonts.clone(),
+            &format!("bench{i}"),
+            server_settings,
+        )
+        .await?;
 
         // The terminal: its replica, kit and offline office.
         let replica_path = dir.path().join(format!("replica{i}.sqlite"));
@@ -110,8 +86,8 @@ pub async fn run(
             .login(
                 &Credentials {
                     login,
-                    password: PASSWORD.into(),
-                    totp: code(1),
+                    password: crate::bench::CLERK_PASSWORD.into(),
+                    totp: crate::bench::totp_code(&totp_secret, now, 1),
                 },
                 now,
             )

@@ -126,7 +126,7 @@ impl Store {
         path: &std::path::Path,
         key: &[u8; 32],
     ) -> Result<Store, StoreError> {
-        let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+        let hex = crate::ledger::hex(key);
         let options = SqliteConnectOptions::from_str("sqlite:")?
             .filename(path)
             // SQLCipher's raw-key form: no passphrase derivation, the key is the key.
@@ -154,29 +154,6 @@ impl Store {
     pub async fn first_logged_change(&self) -> Result<Option<i64>, StoreError> {
         const SQL: &str = "SELECT MIN(seq) FROM registry_changes";
         Ok(on_pool!(self, pool => sqlx::query_scalar::<_, Option<i64>>(SQL).fetch_one(pool).await?))
-    }
-
-    /// The change events after `after` that concern any of `refs` (resident,
-    /// household, 戸籍 or suppression IDs), in seq order.
-    pub async fn changes_touching(
-        &self,
-        refs: &[String],
-        after: Option<i64>,
-    ) -> Result<Vec<LoggedChange>, StoreError> {
-        const SQL: &str = "SELECT c.seq, c.at, c.line FROM registry_changes c \
-            WHERE c.seq > $1 AND EXISTS (SELECT 1 FROM registry_change_refs r \
-            WHERE r.seq = c.seq AND r.ref = $2)";
-        let after = after.unwrap_or(i64::MIN);
-        let mut found: Vec<LoggedChange> = Vec::new();
-        for r in refs {
-            let rows: Vec<LoggedChange> = on_pool!(self, pool => {
-                sqlx::query_as(SQL).bind(after).bind(r).fetch_all(pool).await?
-            });
-            found.extend(rows);
-        }
-        found.sort_by_key(|c| c.seq);
-        found.dedup_by_key(|c| c.seq);
-        Ok(found)
     }
 
     /// Reads every record a counter replica holds, consistently with the feed
@@ -334,24 +311,6 @@ impl LedgerTx {
         Ok(on_tx!(self.tx, conn => {
             sqlx::query_scalar(SQL).bind(terminal).bind(seq).fetch_optional(conn).await?
         }))
-    }
-
-    /// Whether a copy with this 発行番号 is in the ledger already.
-    pub async fn issue_number_taken(&mut self, issue_number: &str) -> Result<bool, StoreError> {
-        const SQL: &str = "SELECT COUNT(*) FROM issued_copies WHERE issue_number = $1";
-        let n: i64 = on_tx!(self.tx, conn => {
-            sqlx::query_scalar(SQL).bind(issue_number).fetch_one(conn).await?
-        });
-        Ok(n > 0)
-    }
-
-    /// Whether an issuance with this ID is in the ledger already.
-    pub async fn issuance_exists(&mut self, issuance_id: &str) -> Result<bool, StoreError> {
-        const SQL: &str = "SELECT COUNT(*) FROM issuances WHERE issuance_id = $1";
-        let n: i64 = on_tx!(self.tx, conn => {
-            sqlx::query_scalar(SQL).bind(issuance_id).fetch_one(conn).await?
-        });
-        Ok(n > 0)
     }
 }
 
