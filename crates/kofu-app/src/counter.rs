@@ -356,6 +356,7 @@ impl Office {
         }
         printable("terminal", &r.terminal)?;
         printable("printer", &r.printer)?;
+        self.check_terminal(&r.terminal, &r.printer).await?;
         let override_reason = r.override_reason.as_deref().map(str::trim);
         if let Some(reason) = override_reason {
             self.authorize(session, Action::OverrideSupportMeasure, now)

@@ -87,6 +87,20 @@ pub enum AppError {
     /// was accepted.
     #[error("sync rejected: {0}")]
     SyncRejected(String),
+    /// A setting's new value breaks its rules; nothing was changed.
+    #[error("invalid setting: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    InvalidSetting(Vec<kofu_domain::records::FieldError>),
+    /// Someone saved the setting since the revision the change was based on.
+    #[error("setting {setting} was changed meanwhile (now revision {revision})")]
+    SettingConflict {
+        /// The setting.
+        setting: String,
+        /// Its revision in force.
+        revision: i64,
+    },
+    /// The terminal or its printer is not registered, or retired, in the administration.
+    #[error("terminal refused: {0}")]
+    TerminalRefused(String),
 }
 
 impl AppError {
@@ -118,6 +132,9 @@ impl AppError {
             AppError::DayClosed(_) => "day_closed",
             AppError::OfflineLimit(_) => "offline_limit",
             AppError::SyncRejected(_) => "sync_rejected",
+            AppError::InvalidSetting(_) => "invalid_setting",
+            AppError::SettingConflict { .. } => "setting_conflict",
+            AppError::TerminalRefused(_) => "terminal_refused",
         }
     }
 }

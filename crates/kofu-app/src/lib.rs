@@ -3,6 +3,7 @@
 //! line, the LGWAN and counter HTTP APIs, the Tauri app) calls these and nothing
 //! below them.
 
+pub mod admin;
 pub mod certificate;
 pub mod counter;
 mod error;

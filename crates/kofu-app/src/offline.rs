@@ -124,6 +124,10 @@ pub struct ReplicaFeed {
     /// The server's data generation (imports of full records): a replica passes the
     /// one it holds; another one means a snapshot.
     pub loads: i64,
+    /// The administration's settings in force on the server (fees, hours, certifier,
+    /// seal, terminals), which the replica applies like the server does.
+    #[serde(default)]
+    pub settings: Vec<kofu_store::settings::SettingRow>,
 }
 
 /// One ledger row of an upload.
@@ -231,6 +235,7 @@ impl Office {
                 lines: snapshot.lines,
                 more: false,
                 loads: generation,
+                settings: self.store.current_settings().await?,
             });
         }
         let limit = limit.clamp(1, 10_000);
@@ -247,6 +252,7 @@ impl Office {
             lines: lines.into_iter().map(|c| c.line).collect(),
             more,
             loads: generation,
+            settings: self.store.current_settings().await?,
         })
     }
 
@@ -925,6 +931,7 @@ pub async fn apply_replica_feed(
         crate::import_feed(store, input).await?
     };
     store.set_replica_loads(feed.loads).await?;
+    store.replace_replica_settings(&feed.settings).await?;
     if !feed.more {
         store.set_replica_current(&rfc3339(now)).await?;
     }

@@ -97,6 +97,9 @@ pub enum Action {
     ViewReport,
     /// Add, lock, unlock or deactivate staff accounts.
     ManageStaff,
+    /// Change the town's settings: fees, kiosk hours, certifier and deputies, the
+    /// official seal, terminals and printers.
+    ManageSettings,
     /// Recompute the audit chain and check the ledgers against it.
     VerifyAudit,
     /// Prepare this terminal for offline work (replica, cached login, number range) and
@@ -108,7 +111,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, for exhaustive tests.
-    pub const ALL: [Action; 12] = [
+    pub const ALL: [Action; 13] = [
         Action::SearchResidents,
         Action::PreviewCertificate,
         Action::IssueCertificate,
@@ -118,6 +121,7 @@ impl Action {
         Action::SignOffDay,
         Action::ViewReport,
         Action::ManageStaff,
+        Action::ManageSettings,
         Action::VerifyAudit,
         Action::WorkOffline,
         Action::ReviewOffline,
@@ -159,7 +163,10 @@ pub fn allowed(role: Role, action: Action) -> bool {
                 | A::WorkOffline
         ),
         // Separation of duties: whoever manages accounts cannot look residents up.
-        Role::Admin => matches!(action, A::ManageStaff | A::ViewReport | A::VerifyAudit),
+        Role::Admin => matches!(
+            action,
+            A::ManageStaff | A::ManageSettings | A::ViewReport | A::VerifyAudit
+        ),
     }
 }
 
@@ -865,7 +872,7 @@ mod tests {
     fn authorisation_matrix_is_exactly_the_table() {
         use Action as A;
         // Columns: clerk, supervisor, support_officer, admin.
-        let table: [(Action, [bool; 4]); 12] = [
+        let table: [(Action, [bool; 4]); 13] = [
             (A::SearchResidents, [true, true, true, false]),
             (A::PreviewCertificate, [true, true, true, false]),
             (A::IssueCertificate, [true, true, true, false]),
@@ -875,6 +882,7 @@ mod tests {
             (A::SignOffDay, [false, true, false, false]),
             (A::ViewReport, [false, true, false, true]),
             (A::ManageStaff, [false, false, false, true]),
+            (A::ManageSettings, [false, false, false, true]),
             (A::VerifyAudit, [false, true, false, true]),
             (A::WorkOffline, [true, true, true, false]),
             (A::ReviewOffline, [false, true, false, false]),

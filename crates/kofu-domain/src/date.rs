@@ -161,6 +161,15 @@ impl TimeOfDay {
         })
     }
 
+    /// The time `hour:minute` for constants: an invalid time fails the build where
+    /// the constant is evaluated, never at run time.
+    pub const fn const_hm(hour: u8, minute: u8) -> Self {
+        assert!(minute <= 59 && hour <= 24 && !(hour == 24 && minute != 0));
+        TimeOfDay {
+            minutes: hour as u16 * 60 + minute as u16,
+        }
+    }
+
     /// Minutes since midnight.
     pub fn minutes(self) -> u16 {
         self.minutes

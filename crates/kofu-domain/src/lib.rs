@@ -18,6 +18,7 @@ pub mod records;
 pub mod resident;
 pub mod sample;
 pub mod search;
+pub mod settings;
 pub mod wareki;
 
 pub use certificate::{

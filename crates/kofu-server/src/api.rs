@@ -155,6 +155,30 @@ impl From<AppError> for ApiError {
                 "sync_rejected",
                 format!("端末の記録を受け付けられません（何も反映していません）: {why}"),
             ),
+            AppError::InvalidSetting(errors) => ApiError::new(
+                S::BAD_REQUEST,
+                "invalid_setting",
+                format!(
+                    "設定を保存できません（何も変更していません）: {}",
+                    errors
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ),
+            ),
+            AppError::SettingConflict { setting, revision } => ApiError::new(
+                S::CONFLICT,
+                "setting_conflict",
+                format!(
+                    "設定 {setting} は他の職員が変更しました（現在の版 {revision}）。読み込み直してから変更してください。"
+                ),
+            ),
+            AppError::TerminalRefused(why) => ApiError::new(
+                S::FORBIDDEN,
+                "terminal_refused",
+                format!("この端末では発行できません: {why}"),
+            ),
             AppError::NotFound(what) => {
                 tracing::error!(%what, "a record the service needs is missing");
                 ApiError::new(

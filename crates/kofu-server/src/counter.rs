@@ -47,6 +47,7 @@ pub fn router(office: Office) -> Router {
             post(staff_deactivate),
         )
         .merge(crate::offline::routes())
+        .merge(crate::admin::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))

@@ -2,6 +2,7 @@
 //! calls, the counter API the counter app calls, and how they are served (mutual TLS, or plain HTTP on loopback in
 //! development). The `kofu` binary's command line lives beside it in `main.rs`.
 
+pub mod admin;
 pub mod api;
 pub mod counter;
 pub mod lgwan;

@@ -284,6 +284,7 @@ on_both_backends!(
     counter_report_surfaces_overrides_voids_and_kiosk_problems,
     counter_audit_verify_answers_the_verdict_to_supervisor_and_admin,
     offline_terminal_issues_and_its_upload_lands_exactly_once,
+    counter_admin_changes_settings_and_issuance_follows,
 );
 
 // ---------------------------------------------------------------------------------------
@@ -3082,4 +3083,189 @@ async fn offline_terminal_issues_and_its_upload_lands_exactly_once(db: Db) {
             .contains("old"),
         "{refused}"
     );
+}
+
+fn setting<'a>(settings: &'a Value, name: &str) -> &'a Value {
+    settings["town"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["setting"] == name)
+        .unwrap_or_else(|| panic!("no {name} in {settings}"))
+}
+
+async fn counter_admin_changes_settings_and_issuance_follows(db: Db) {
+    use kofu_app::staff::Role;
+    let admin = enrol(&db, "kanri", Role::Admin).await;
+    let clerk = enrol(&db, "uketsuke", Role::Clerk).await;
+    let c = Counter::new(&db).await;
+    let admin_token = logged_in(&c, &admin).await;
+    let clerk_token = logged_in(&c, &clerk).await;
+    let settings_path = "/counter/v1/admin/settings";
+    let (status, _) = c.call("GET", settings_path, Some(&clerk_token), None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "a clerk does not administer");
+
+    // Before any change, the registry feed's values, at revision 0.
+    let (status, before) = c.call("GET", settings_path, Some(&admin_token), None).await;
+    assert_eq!(status, StatusCode::OK, "{before}");
+    let fees = setting(&before, "fees");
+    assert_eq!(fees["revision"], 0);
+    assert_eq!(fees["value"]["counter"]["juminhyo"], 300);
+    assert!(setting(&before, "certifier")["value"]["mayor"].is_string());
+    assert_eq!(before["terminals"], json!([]));
+
+    let put = |name: &str| format!("{settings_path}/{name}");
+    let mut value = fees["value"].clone();
+    value["counter"]["juminhyo"] = json!(350);
+    let change = json!({"expected_revision": 0, "value": value, "reason": "手数料条例の改正"});
+    let (status, saved) = c
+        .call("PUT", &put("fees"), Some(&clerk_token), Some(&change))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{saved}");
+    let (status, saved) = c
+        .call("PUT", &put("fees"), Some(&admin_token), Some(&change))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    assert_eq!(saved["revision"], 1);
+    assert_eq!(saved["changed_by"], "kanri");
+
+    // A second administrator who saw revision 0 does not save over the first.
+    let (status, stale) = c
+        .call("PUT", &put("fees"), Some(&admin_token), Some(&change))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{stale}");
+    assert_eq!(stale["error"]["code"], "setting_conflict");
+
+    // Bad values are refused whole, each field named; nothing is saved.
+    let mut too_dear = value.clone();
+    too_dear["counter"]["juminhyo"] = json!(20000);
+    for (body, field) in [
+        (
+            json!({"expected_revision": 1, "value": too_dear, "reason": "誤入力"}),
+            "juminhyo",
+        ),
+        (
+            json!({"expected_revision": 1, "value": {"counter": "three hundred"}, "reason": "x"}),
+            "value",
+        ),
+        (
+            json!({"expected_revision": 1, "value": value, "reason": "  "}),
+            "reason",
+        ),
+    ] {
+        let (status, err) = c
+            .call("PUT", &put("fees"), Some(&admin_token), Some(&body))
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{err}");
+        assert!(err.to_string().contains(field), "{field}: {err}");
+    }
+    let (status, _) = c
+        .call("PUT", &put("mayor_name"), Some(&admin_token), Some(&change))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "no such setting");
+    let hours = json!({"expected_revision": 0, "reason": "深夜営業",
+        "value": {"kiosk": {"open": "05:00", "close": "23:00"}}});
+    let (status, err) = c
+        .call("PUT", &put("kiosk_hours"), Some(&admin_token), Some(&hours))
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "outside national hours: {err}"
+    );
+
+    // The counter charges the new fee.
+    let body = counter_issue_body("00000000019", json!({"type": "person"}), 1);
+    let (status, issued) = c
+        .call(
+            "POST",
+            "/counter/v1/issuances",
+            Some(&clerk_token),
+            Some(&body),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{}", issued["error"]);
+    assert_eq!(issued["fee_yen"], 350);
+
+    // Once terminals are registered, only they and their own printers issue.
+    let terminal = json!({"expected_revision": 0, "reason": "窓口の再配置",
+        "value": {"location": "本庁舎1階 1番窓口", "active": true,
+                  "printers": [{"code": "P002", "description": "A4 レーザー", "active": true}]}});
+    let (status, saved) = c
+        .call(
+            "PUT",
+            &put("terminal:本庁1"),
+            Some(&admin_token),
+            Some(&terminal),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    let on_p001 = counter_issue_body("00000000019", json!({"type": "person"}), 1);
+    let (status, refused) = c
+        .call(
+            "POST",
+            "/counter/v1/issuances",
+            Some(&clerk_token),
+            Some(&on_p001),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{}", refused["error"]);
+    assert_eq!(refused["error"]["code"], "terminal_refused");
+    let mut on_p002 = counter_issue_body("00000000019", json!({"type": "person"}), 1);
+    on_p002["printer"] = json!("P002");
+    let (status, issued) = c
+        .call(
+            "POST",
+            "/counter/v1/issuances",
+            Some(&clerk_token),
+            Some(&on_p002),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{}", issued["error"]);
+    assert!(
+        issued["documents"][0]["issue_number"]
+            .as_str()
+            .unwrap()
+            .contains("P002")
+    );
+    let (status, err) = c
+        .call(
+            "PUT",
+            &put("terminal:本庁2"),
+            Some(&admin_token),
+            Some(&terminal),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "a printer serves one terminal: {err}"
+    );
+
+    let (status, after) = c.call("GET", settings_path, Some(&admin_token), None).await;
+    assert_eq!(status, StatusCode::OK, "{after}");
+    assert_eq!(setting(&after, "fees")["value"]["counter"]["juminhyo"], 350);
+    assert_eq!(after["terminals"][0]["setting"], "terminal:本庁1");
+    let history: Vec<(String, i64)> = after["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            (
+                h["setting"].as_str().unwrap().to_owned(),
+                h["revision"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        history,
+        vec![("terminal:本庁1".to_owned(), 1), ("fees".to_owned(), 1)],
+        "newest first, refused changes absent"
+    );
+    let audit = audited(&db, "admin.setting").await;
+    assert_eq!(audit.len(), 2);
+    assert_eq!(audit[0].0, "kanri");
+    assert_eq!(audit[0].1, "fees");
+    assert_eq!(audit[0].2["reason"], "手数料条例の改正");
+    assert!(db.store.verify_audit().await.unwrap().problems.is_empty());
 }

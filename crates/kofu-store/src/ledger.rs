@@ -146,7 +146,7 @@ pub static DAY_CLOSES: LedgerTable = LedgerTable {
 };
 
 /// Every ledger table, in the order `verify` reads them.
-pub static LEDGER_TABLES: [&LedgerTable; 9] = [
+pub static LEDGER_TABLES: [&LedgerTable; 10] = [
     &ISSUANCES,
     &ISSUED_COPIES,
     &ISSUANCE_EVENTS,
@@ -156,6 +156,7 @@ pub static LEDGER_TABLES: [&LedgerTable; 9] = [
     &crate::offline::TERMINAL_AUDIT,
     &crate::offline::OFFLINE_FLAGS,
     &crate::offline::OFFLINE_FLAG_RESOLUTIONS,
+    &crate::settings::SETTING_CHANGES,
 ];
 
 impl LedgerTable {

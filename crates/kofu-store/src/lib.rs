@@ -50,6 +50,7 @@ pub mod ledger;
 pub mod offline;
 mod schema;
 mod search;
+pub mod settings;
 pub mod staff;
 
 pub use error::StoreError;
@@ -263,8 +264,9 @@ impl Store {
         })
     }
 
-    /// The municipality record, once loaded.
-    pub async fn municipality(&self) -> Result<Option<Municipality>, StoreError> {
+    /// The municipality record as the feed last sent it (see [`Store::municipality`] for
+    /// the one certificates are issued with).
+    pub async fn feed_municipality(&self) -> Result<Option<Municipality>, StoreError> {
         self.one(
             "municipality",
             "",

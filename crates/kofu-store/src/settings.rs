@@ -1,0 +1,190 @@
+//! Storage of the administration's settings: the append-only ledger of setting changes
+//! (the last revision of each setting is in force) and, on a terminal, the server's
+//! settings as its replica last received them; the municipality as issued is the feed's
+//! record with those settings applied.
+
+use std::collections::BTreeMap;
+
+use kofu_domain::Municipality;
+use kofu_domain::settings::{
+    CertifierSetting, Fees, SealSetting, ServiceHours, SettingKey, SettingValue, TerminalSetting,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::ledger::ColumnType::{Int, Text};
+use crate::ledger::{LedgerTable, on_tx};
+use crate::{LedgerTx, Pool, Store, StoreError};
+
+/// Every change of a setting, with its revision (1, 2, … per setting).
+pub static SETTING_CHANGES: LedgerTable = LedgerTable {
+    name: "setting_changes",
+    columns: &[
+        ("setting", Text),
+        ("revision", Int),
+        ("value", Text),
+        ("reason", Text),
+        ("staff", Text),
+        ("at", Text),
+    ],
+    key_columns: 2,
+};
+
+/// One revision of a setting as stored.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct SettingRow {
+    /// The setting's name (`fees`, `terminal:本庁1`…).
+    pub setting: String,
+    /// Its revision, from 1.
+    pub revision: i64,
+    /// The whole value, as JSON.
+    pub value: String,
+    /// Why it was changed.
+    pub reason: String,
+    /// Who changed it.
+    pub staff: String,
+    /// When (RFC 3339).
+    pub at: String,
+}
+
+/// Reads a stored value as the setting `key`'s type.
+pub fn decode_setting(key: &SettingKey, json: &str) -> Result<SettingValue, serde_json::Error> {
+    Ok(match key {
+        SettingKey::Fees => SettingValue::Fees(serde_json::from_str::<Fees>(json)?),
+        SettingKey::KioskHours => {
+            SettingValue::KioskHours(serde_json::from_str::<ServiceHours>(json)?)
+        }
+        SettingKey::Certifier => {
+            SettingValue::Certifier(serde_json::from_str::<CertifierSetting>(json)?)
+        }
+        SettingKey::Seal => SettingValue::Seal(serde_json::from_str::<SealSetting>(json)?),
+        SettingKey::Terminal(_) => {
+            SettingValue::Terminal(serde_json::from_str::<TerminalSetting>(json)?)
+        }
+    })
+}
+
+/// A setting's value as stored (JSON).
+pub fn encode_setting(value: &SettingValue) -> Result<String, StoreError> {
+    let encoded = match value {
+        SettingValue::Fees(v) => serde_json::to_string(v),
+        SettingValue::KioskHours(v) => serde_json::to_string(v),
+        SettingValue::Certifier(v) => serde_json::to_string(v),
+        SettingValue::Seal(v) => serde_json::to_string(v),
+        SettingValue::Terminal(v) => serde_json::to_string(v),
+    };
+    encoded.map_err(|source| StoreError::Encode {
+        kind: "setting",
+        source,
+    })
+}
+
+/// The settings in force, decoded: `(key, value)` in name order.
+fn decoded(rows: &[SettingRow]) -> Result<Vec<(SettingKey, SettingValue)>, StoreError> {
+    rows.iter()
+        .map(|r| {
+            let corrupt = |source| StoreError::Corrupt {
+                kind: "setting",
+                key: r.setting.clone(),
+                source,
+            };
+            let key = SettingKey::parse(&r.setting).map_err(|e| {
+                corrupt(<serde_json::Error as serde::de::Error>::custom(
+                    e.to_string(),
+                ))
+            })?;
+            let value = decode_setting(&key, &r.value).map_err(corrupt)?;
+            Ok((key, value))
+        })
+        .collect()
+}
+
+const CURRENT_SQL: &str = "SELECT s.setting, s.revision, s.value, s.reason, s.staff, s.at \
+    FROM setting_changes s \
+    WHERE s.revision = (SELECT MAX(m.revision) FROM setting_changes m WHERE m.setting = s.setting) \
+    UNION ALL \
+    SELECT r.setting, r.revision, r.value, r.reason, r.staff, r.at FROM replica_settings r \
+    WHERE NOT EXISTS (SELECT 1 FROM setting_changes c WHERE c.setting = r.setting) \
+    ORDER BY 1";
+
+impl Store {
+    /// The settings in force, by name: the last revision of each setting changed here
+    /// and, on a terminal, the server's for every other.
+    pub async fn current_settings(&self) -> Result<Vec<SettingRow>, StoreError> {
+        Ok(
+            on_pool!(self, pool => sqlx::query_as::<_, SettingRow>(CURRENT_SQL).fetch_all(pool).await?),
+        )
+    }
+
+    /// Every change of every setting, newest first, at most `limit`.
+    pub async fn setting_history(&self, limit: i64) -> Result<Vec<SettingRow>, StoreError> {
+        const SQL: &str = "SELECT setting, revision, value, reason, staff, at FROM setting_changes \
+                           ORDER BY at DESC, setting, revision DESC LIMIT $1";
+        Ok(
+            on_pool!(self, pool => sqlx::query_as::<_, SettingRow>(SQL).bind(limit).fetch_all(pool).await?),
+        )
+    }
+
+    /// The municipality as certificates are issued: the feed's record with the
+    /// administration's town settings applied.
+    pub async fn municipality(&self) -> Result<Option<Municipality>, StoreError> {
+        let Some(mut town) = self.feed_municipality().await? else {
+            return Ok(None);
+        };
+        for (_, value) in decoded(&self.current_settings().await?)? {
+            value.apply(&mut town);
+        }
+        Ok(Some(town))
+    }
+
+    /// The registered counter terminals, by name (empty: none registered).
+    pub async fn terminals(&self) -> Result<BTreeMap<String, TerminalSetting>, StoreError> {
+        Ok(decoded(&self.current_settings().await?)?
+            .into_iter()
+            .filter_map(|(key, value)| match (key, value) {
+                (SettingKey::Terminal(name), SettingValue::Terminal(t)) => Some((name, t)),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// A terminal: replaces the server's settings its replica holds with `rows`.
+    pub async fn replace_replica_settings(&self, rows: &[SettingRow]) -> Result<(), StoreError> {
+        const CLEAR: &str = "DELETE FROM replica_settings";
+        const ADD: &str = "INSERT INTO replica_settings (setting, revision, value, reason, staff, at) \
+                           VALUES ($1, $2, $3, $4, $5, $6)";
+        macro_rules! replace {
+            ($pool:expr) => {{
+                let mut tx = $pool.begin().await?;
+                sqlx::query(CLEAR).execute(&mut *tx).await?;
+                for r in rows {
+                    sqlx::query(ADD)
+                        .bind(&r.setting)
+                        .bind(r.revision)
+                        .bind(&r.value)
+                        .bind(&r.reason)
+                        .bind(&r.staff)
+                        .bind(&r.at)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+            }};
+        }
+        match &self.pool {
+            Pool::Sqlite(pool) => replace!(pool),
+            Pool::Postgres(pool) => replace!(pool),
+        }
+        Ok(())
+    }
+}
+
+impl LedgerTx {
+    /// The revision of `setting` in force in this transaction (0: never changed).
+    pub async fn setting_revision(&mut self, setting: &str) -> Result<i64, StoreError> {
+        const SQL: &str = "SELECT MAX(revision) FROM setting_changes WHERE setting = $1";
+        let revision: Option<i64> = on_tx!(self.tx, conn => {
+            sqlx::query_scalar(SQL).bind(setting).fetch_one(conn).await?
+        });
+        Ok(revision.unwrap_or(0))
+    }
+}
