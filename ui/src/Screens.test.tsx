@@ -211,6 +211,89 @@ describe('staff admin', () => {
   });
 });
 
+describe('town settings', () => {
+  const FEES = { counter: { juminhyo: 300, inkan: 300 }, kiosk: { juminhyo: 200 } };
+  const settings = (feesRevision: number, juminhyo: number) => ({
+    town: [
+      { setting: 'fees', value: { ...FEES, counter: { ...FEES.counter, juminhyo } }, revision: feesRevision, changed_by: feesRevision ? 'kanri' : null, changed_at: null },
+      { setting: 'kiosk_hours', value: { kiosk: { open: '06:30', close: '23:00' }, koseki: { weekday: ['09:00', '17:00'], holiday: null } }, revision: 0, changed_by: null, changed_at: null },
+      { setting: 'certifier', value: { mayor: '見本 太郎', deputies: [] }, revision: 0, changed_by: null, changed_at: null },
+      { setting: 'seal', value: null, revision: 0, changed_by: null, changed_at: null },
+    ],
+    terminals: [],
+    history: feesRevision ? [{ setting: 'fees', revision: feesRevision, reason: '条例改正', staff: 'kanri', at: '2026-05-07T09:00:00+09:00' }] : [],
+  });
+
+  it('saves a fee with its revision and reason, and reloads on a conflict', async () => {
+    const calls = await start('admin', {
+      'GET /counter/v1/reports/2026-05-07': [200, REPORT],
+      'GET /counter/v1/staff': [200, { staff: [] }],
+      'GET /counter/v1/admin/settings': [[200, settings(0, 300)], [200, settings(1, 350)], [200, settings(2, 400)]],
+      'POST /counter/v1/admin/settings/fees': [
+        [200, { setting: 'fees', value: {}, revision: 1, changed_by: 'who', changed_at: null }],
+        [409, error('setting_conflict')],
+      ],
+    });
+    fireEvent.click(screen.getByTestId('nav-admin'));
+    fireEvent.click(screen.getByTestId('admin-tab-settings'));
+    const fee = (await screen.findByTestId('fee-counter-juminhyo')) as HTMLInputElement;
+    expect(fee.value).toBe('300');
+    expect(screen.getByTestId('setting-fees').textContent).toContain('住民記録システムからの値');
+
+    // A bad fee is named before anything is sent; a missing reason too.
+    fireEvent.change(fee, { target: { value: '3oo' } });
+    fireEvent.click(screen.getByTestId('save-fees'));
+    expect((await screen.findByTestId('settings-message')).textContent).toBe('手数料は 0〜10,000 円の整数で入力してください。');
+    expect(document.activeElement).toBe(fee);
+    fireEvent.change(fee, { target: { value: '350' } });
+    fireEvent.click(screen.getByTestId('save-fees'));
+    await waitFor(() => expect(screen.getByTestId('settings-message').textContent).toBe('変更の理由を入力してください。'));
+    expect(apiCalls(calls)).not.toContain('POST /counter/v1/admin/settings/fees');
+
+    fireEvent.change(screen.getByTestId('reason-fees'), { target: { value: '条例改正' } });
+    fireEvent.click(screen.getByTestId('save-fees'));
+    await waitFor(() => expect(screen.getByTestId('settings-message').textContent).toBe('手数料を保存しました（版 1）。'));
+    expect(lastBody(calls, 'POST', '/counter/v1/admin/settings/fees')).toEqual({
+      expected_revision: 0,
+      value: { counter: { juminhyo: 350, inkan: 300 }, kiosk: { juminhyo: 200 } },
+      reason: '条例改正',
+    });
+    await waitFor(() => expect((screen.getByTestId('fee-counter-juminhyo') as HTMLInputElement).value).toBe('350'));
+    expect(screen.getAllByTestId('settings-history-row')[0]?.textContent).toContain('条例改正');
+
+    // Someone else saved revision 2 meanwhile: the conflict is explained and the form reloaded.
+    fireEvent.change(screen.getByTestId('fee-counter-juminhyo'), { target: { value: '360' } });
+    fireEvent.change(screen.getByTestId('reason-fees'), { target: { value: '再改正' } });
+    fireEvent.click(screen.getByTestId('save-fees'));
+    await waitFor(() => expect(screen.getByTestId('settings-message').textContent).toContain('他の職員が先にこの設定を変更しました'));
+    expect((lastBody(calls, 'POST', '/counter/v1/admin/settings/fees') as { expected_revision: number }).expected_revision).toBe(1);
+    await waitFor(() => expect((screen.getByTestId('fee-counter-juminhyo') as HTMLInputElement).value).toBe('400'));
+  });
+
+  it('registers a terminal with its printers and shows the server refusal with its detail', async () => {
+    const calls = await start('admin', {
+      'GET /counter/v1/reports/2026-05-07': [200, REPORT],
+      'GET /counter/v1/staff': [200, { staff: [] }],
+      'GET /counter/v1/admin/settings': [200, settings(0, 300)],
+      [`POST /counter/v1/admin/settings/${encodeURIComponent('terminal:本庁2')}`]: [400, error('invalid_setting', 'P001: 端末 本庁1 のプリンタです')],
+    }, 'en');
+    fireEvent.click(screen.getByTestId('nav-admin'));
+    fireEvent.click(screen.getByTestId('admin-tab-settings'));
+    fireEvent.click(await screen.findByTestId('terminal-add'));
+    fireEvent.change(screen.getByTestId('terminal-name'), { target: { value: '本庁2' } });
+    fireEvent.change(screen.getByTestId('terminal-location'), { target: { value: '2番窓口' } });
+    fireEvent.change(screen.getByTestId('printer-code-0'), { target: { value: 'P001' } });
+    fireEvent.change(screen.getByTestId('reason-terminal'), { target: { value: 'new desk' } });
+    fireEvent.click(screen.getByTestId('save-terminal'));
+    await waitFor(() => expect(screen.getByTestId('settings-message').textContent).toBe('The setting is not saved (nothing changed). P001: 端末 本庁1 のプリンタです'));
+    expect(lastBody(calls, 'POST', `/counter/v1/admin/settings/${encodeURIComponent('terminal:本庁2')}`)).toEqual({
+      expected_revision: 0,
+      value: { location: '2番窓口', active: true, printers: [{ code: 'P001', description: '', active: true }] },
+      reason: 'new desk',
+    });
+  });
+});
+
 describe('daily close hand-back', () => {
   it('ends the approver session and hands the terminal back when the approver is not a supervisor', async () => {
     const calls = await start('clerk', {

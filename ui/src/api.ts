@@ -3,6 +3,7 @@
 // success, else the API's stable error `code` (or `unreachable` when the shell
 // could not reach the server at all).
 import { counterCall, type HttpMethod, ipcFailureOf } from './ipc';
+import type { SettingsAnswer, SettingState } from './logic/settings';
 
 /** A staff role (counter-api.yaml's role table). */
 export type Role = 'clerk' | 'supervisor' | 'support_officer' | 'admin';
@@ -253,6 +254,7 @@ export async function callApi<T>(method: HttpMethod, path: string, body?: unknow
 
 const seg = encodeURIComponent;
 
+
 /** The counter API. `onSessionGone` hears of every call refused for a missing or expired session. */
 /** What a supervisor may conclude about a flagged offline issuance. */
 export type FlagResolution = 'confirmed_valid' | 'recalled' | 'voided';
@@ -316,6 +318,9 @@ export function createApi(onSessionGone: (failure: ApiFailure) => void = () => u
     unlock: (login: string) => call<null>('POST', `/counter/v1/staff/${seg(login)}/unlock`),
     deactivate: (login: string, reason: string) =>
       call<null>('POST', `/counter/v1/staff/${seg(login)}/deactivate`, { reason }),
+    settings: () => call<SettingsAnswer>('GET', '/counter/v1/admin/settings'),
+    changeSetting: (setting: string, expectedRevision: number, value: unknown, reason: string) =>
+      call<SettingState>('POST', `/counter/v1/admin/settings/${seg(setting)}`, { expected_revision: expectedRevision, value, reason }),
   };
 }
 

@@ -1,5 +1,5 @@
-// Staff accounts (administrator): list, enrol (the TOTP secret shown once),
-// unlock, deactivate with a reason.
+// Administration: staff accounts (list, enrol with the TOTP secret shown once,
+// unlock, deactivate with a reason) and the town's settings, on two tabs.
 import { type FormEvent, useCallback, useEffect, useState } from 'react';
 
 import { type CounterApi, type Enrolled, type Role, ROLES, type StaffAccount } from '../api';
@@ -7,8 +7,39 @@ import { useI18n } from '../I18nContext';
 import { errorText } from '../i18n';
 import { Alert, Field } from './common';
 import { roleName } from './CredentialsForm';
+import { TownSettings } from './TownSettings';
 
 export function Admin({ api }: { readonly api: CounterApi }) {
+  const { t } = useI18n();
+  const [tab, setTab] = useState<'staff' | 'settings'>('staff');
+  const tabs = (['staff', 'settings'] as const).map((name) => (
+    <button
+      key={name}
+      type="button"
+      role="tab"
+      id={`admin-tab-${name}`}
+      aria-selected={tab === name}
+      aria-controls="admin-panel"
+      className={`button ${tab === name ? 'button--primary' : 'button--secondary'}`}
+      data-testid={`admin-tab-${name}`}
+      onClick={() => setTab(name)}
+    >
+      {t(`admin.tab.${name}`)}
+    </button>
+  ));
+  return (
+    <div className="flow">
+      <div role="tablist" className="inline" aria-label={t('admin.title')}>
+        {tabs}
+      </div>
+      <div role="tabpanel" id="admin-panel" aria-labelledby={`admin-tab-${tab}`}>
+        {tab === 'staff' ? <StaffAccounts api={api} /> : <TownSettings api={api} />}
+      </div>
+    </div>
+  );
+}
+
+function StaffAccounts({ api }: { readonly api: CounterApi }) {
   const { t } = useI18n();
   const [staff, setStaff] = useState<readonly StaffAccount[] | null>(null);
   const [message, setMessage] = useState<{ readonly tone: 'ok' | 'error'; readonly text: string } | null>(null);
