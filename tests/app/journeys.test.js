@@ -26,7 +26,7 @@ import {
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { keyboardClerkJourney } from './lib/keyboard.js';
+import { keyboardClerkJourney, walkInJourney } from './lib/keyboard.js';
 import { startProxy, startServer, waitUntil } from './lib/network.js';
 import { freshTotp } from './lib/totp.js';
 
@@ -237,8 +237,19 @@ test('clerk: a flagged resident is refused with a reason', async () => {
 
 test('clerk, keyboard only: issues a 住民票 with 続柄 for cash', async () => {
   const clerk = await account('clerk');
-  await withApp('keyboard', (app) => keyboardClerkJourney(app, clerk, TENDERED_YEN));
-  issuedCount += 1;
+  await withApp('keyboard', async (app) => {
+    const resident = await keyboardClerkJourney(app, clerk, TENDERED_YEN);
+    issuedCount += 1;
+    await app.step('keyboard: new request for a walk-in', async () => {
+      if (!(await visible(app, 'applicant-type'))) await app.click('nav-request');
+      await app.shown('applicant-type');
+    });
+    const actions = await app.step('walk-in: empty request to a printed 住民票', () => walkInJourney(app, resident));
+    issuedCount += 1;
+    console.log(`# measure actions per walk-in ${actions} (target 8)`);
+    await app.shot('walk-in-printed');
+    assert.ok(actions <= 8, `a walk-in took ${actions} actions`);
+  });
 });
 
 test('clerk, network cut mid-day: offline banner, offline issuance, upload on reconnection', async () => {
@@ -370,5 +381,45 @@ test('supervisor: report, audit verification, daily close', async () => {
     });
     console.log(`# close-sealed: ${(await app.text('close-sealed')).replace(/\n/g, ' / ')}`);
     await app.shot('close-sealed');
+  });
+});
+
+test('administrator: staff accounts, a fee change and a terminal registered, each in the history', async () => {
+  const admin = await account('admin');
+  await withApp('admin', async (app) => {
+    await app.step('log in', () => app.logIn(admin));
+    await app.step('open the administration', async () => {
+      await app.click('nav-admin');
+      await app.shown('staff-list');
+    });
+    await app.shot('admin-staff');
+    await app.step('open the settings', async () => {
+      await app.click('admin-tab-settings');
+      await app.shown('fee-counter-juminhyo');
+    });
+    const before = Number((await app.el('fee-kiosk-juminhyo').getValue()) || (await app.el('fee-counter-juminhyo').getValue()));
+    const fee = before >= 10 ? before - 10 : before + 10;
+    await app.step('change the kiosk fee of 住民票', async () => {
+      await app.type('fee-kiosk-juminhyo', String(fee));
+      await app.type('reason-fees', 'コンビニ交付の手数料改定（E2E）');
+      await app.click('save-fees');
+      await app.until('settings-message says saved', async () => /保存しました|saved/.test(await app.text('settings-message')));
+    });
+    assert.equal(Number(await app.el('fee-kiosk-juminhyo').getValue()), fee, 'the saved fee is shown after the reload');
+    await app.step('register this terminal and its printer', async () => {
+      await app.click('terminal-add');
+      await app.type('terminal-name', '本庁1');
+      await app.type('terminal-location', '本庁舎1階 市民課 1番窓口');
+      await app.type('printer-code-0', 'P001');
+      await app.type('printer-description-0', 'A4 レーザー');
+      await app.type('reason-terminal', '窓口端末の登録（E2E）');
+      await app.click('save-terminal');
+      await app.until('the terminal listed', async () => (await app.text('terminal-list').catch(() => '')).includes('本庁1'));
+    });
+    const history = await app.text('settings-history');
+    console.log(`# settings history: ${history.replace(/\n/g, ' / ').slice(0, 300)}`);
+    assert.match(history, /コンビニ交付の手数料改定/);
+    assert.match(history, /窓口端末の登録/);
+    await app.shot('admin-settings');
   });
 });

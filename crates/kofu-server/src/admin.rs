@@ -8,7 +8,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, put};
+use axum::routing::{get, post};
 use kofu_app::Office;
 use kofu_app::admin::SettingChange;
 use serde::Deserialize;
@@ -26,7 +26,7 @@ pub(crate) fn routes() -> Router<Office> {
         .route("/counter/v1/admin/settings", get(settings))
         .route(
             "/counter/v1/admin/settings/{setting}",
-            put(change).layer(DefaultBodyLimit::max(MAX_SETTING_BODY)),
+            post(change).layer(DefaultBodyLimit::max(MAX_SETTING_BODY)),
         )
 }
 

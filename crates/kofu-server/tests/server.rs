@@ -3114,16 +3114,16 @@ async fn counter_admin_changes_settings_and_issuance_follows(db: Db) {
     assert!(setting(&before, "certifier")["value"]["mayor"].is_string());
     assert_eq!(before["terminals"], json!([]));
 
-    let put = |name: &str| format!("{settings_path}/{name}");
+    let path = |name: &str| format!("{settings_path}/{name}");
     let mut value = fees["value"].clone();
     value["counter"]["juminhyo"] = json!(350);
     let change = json!({"expected_revision": 0, "value": value, "reason": "手数料条例の改正"});
     let (status, saved) = c
-        .call("PUT", &put("fees"), Some(&clerk_token), Some(&change))
+        .call("POST", &path("fees"), Some(&clerk_token), Some(&change))
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{saved}");
     let (status, saved) = c
-        .call("PUT", &put("fees"), Some(&admin_token), Some(&change))
+        .call("POST", &path("fees"), Some(&admin_token), Some(&change))
         .await;
     assert_eq!(status, StatusCode::OK, "{saved}");
     assert_eq!(saved["revision"], 1);
@@ -3131,7 +3131,7 @@ async fn counter_admin_changes_settings_and_issuance_follows(db: Db) {
 
     // A second administrator who saw revision 0 does not save over the first.
     let (status, stale) = c
-        .call("PUT", &put("fees"), Some(&admin_token), Some(&change))
+        .call("POST", &path("fees"), Some(&admin_token), Some(&change))
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "{stale}");
     assert_eq!(stale["error"]["code"], "setting_conflict");
@@ -3154,19 +3154,19 @@ async fn counter_admin_changes_settings_and_issuance_follows(db: Db) {
         ),
     ] {
         let (status, err) = c
-            .call("PUT", &put("fees"), Some(&admin_token), Some(&body))
+            .call("POST", &path("fees"), Some(&admin_token), Some(&body))
             .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{err}");
         assert!(err.to_string().contains(field), "{field}: {err}");
     }
     let (status, _) = c
-        .call("PUT", &put("mayor_name"), Some(&admin_token), Some(&change))
+        .call("POST", &path("mayor_name"), Some(&admin_token), Some(&change))
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "no such setting");
     let hours = json!({"expected_revision": 0, "reason": "深夜営業",
         "value": {"kiosk": {"open": "05:00", "close": "23:00"}}});
     let (status, err) = c
-        .call("PUT", &put("kiosk_hours"), Some(&admin_token), Some(&hours))
+        .call("POST", &path("kiosk_hours"), Some(&admin_token), Some(&hours))
         .await;
     assert_eq!(
         status,
@@ -3193,8 +3193,8 @@ async fn counter_admin_changes_settings_and_issuance_follows(db: Db) {
                   "printers": [{"code": "P002", "description": "A4 レーザー", "active": true}]}});
     let (status, saved) = c
         .call(
-            "PUT",
-            &put("terminal:本庁1"),
+            "POST",
+            &path("terminal:本庁1"),
             Some(&admin_token),
             Some(&terminal),
         )
@@ -3230,8 +3230,8 @@ async fn counter_admin_changes_settings_and_issuance_follows(db: Db) {
     );
     let (status, err) = c
         .call(
-            "PUT",
-            &put("terminal:本庁2"),
+            "POST",
+            &path("terminal:本庁2"),
             Some(&admin_token),
             Some(&terminal),
         )

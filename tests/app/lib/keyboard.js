@@ -150,4 +150,53 @@ export async function keyboardClerkJourney(app, clerk, tenderedYen) {
     await press(app, 'new-request');
     await app.shown('search-name');
   });
+  return resident;
+}
+
+/**
+ * A walk-in asking for their own 住民票, counted: from the empty request to the printed
+ * certificate, every key press and click is one action, and a name typed into the
+ * search box is one action (its characters are the resident's, not the app's). Uses
+ * the shortcuts a practised clerk uses; answers the count.
+ */
+export async function walkInJourney(app, resident) {
+  let actions = 0;
+  const log = [];
+  const key = async (what, keys) => {
+    actions += 1;
+    log.push(what);
+    await app.browser.keys(keys);
+  };
+  await app.shown('applicant-type');
+  if ((await focused(app)) !== 'applicant-type') {
+    actions += 1;
+    log.push('click applicant-type');
+    await app.el('applicant-type').click();
+  }
+  // 申請者は本人 (the default); the identity document: the first photo ID.
+  await key('Tab to identity-photo', 'Tab');
+  assert.equal(await focused(app), 'identity-photo');
+  await key('ArrowDown: first photo ID', 'ArrowDown');
+  await key('Tab to search-name', 'Tab');
+  assert.equal(await focused(app), 'search-name');
+  // The name as the resident says it: variation selectors are not typed (the search folds them).
+  const spoken = rowName(resident).replace(/[\uFE00-\uFE0F]|\uDB40[\uDD00-\uDDEF]/g, '');
+  actions += 1;
+  log.push(`type ${spoken}`);
+  for (const char of spoken) await app.browser.keys(char);
+  await key('Enter: search', 'Enter');
+  const rows = await findRowsForKeyboard(app);
+  const focusedRow = () =>
+    app.browser.execute(() => document.activeElement?.closest('[data-testid="resident-row"]')?.getAttribute('data-resident-id') ?? null);
+  await app.until('a hit row focused', focusedRow, 5_000);
+  for (let presses = 0; presses < rows.length && (await focusedRow()) !== resident.id; presses += 1) await key('ArrowDown: next hit', 'ArrowDown');
+  assert.equal(await focusedRow(), resident.id, 'the resident is among the hits');
+  await key('Enter: choose the resident', 'Enter');
+  await app.shown('cert-kind');
+  assert.equal(await app.el('cert-kind').getValue(), 'juminhyo', '住民票 is the default certificate');
+  await key('Alt+I: issue (prints at once)', ['Alt', 'i']);
+  const printed = await printStatus(app);
+  console.log(`# walk-in print-status: ${printed.replace(/\n/g, ' / ')}`);
+  console.log(`# walk-in actions: ${log.join(' | ')}`);
+  return actions;
 }
