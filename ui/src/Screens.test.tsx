@@ -98,9 +98,10 @@ const REPORT = {
 describe('supervisor report', () => {
   afterEach(() => vi.restoreAllMocks());
 
-  it('shows the charts, the lists, the audit status and exports CSV', async () => {
+  it('shows the charts, the lists, the audit status and exports CSV and PDF', async () => {
     const calls = await start('supervisor', {
       'GET /counter/v1/reports/2026-05-07': [200, REPORT],
+      'GET /counter/v1/reports/2026-05-07/pdf': [200, { filename: 'kofu-report-2026-05-07.pdf', pdf_base64: 'JVBERi0xLjcgcmVwb3J0', sha256: 'x', pages: 1 }],
       'GET /counter/v1/reports/2026-05-06': [200, { ...REPORT, day: '2026-05-06', by_kind: { fuhyo: 1 } }],
       'GET /counter/v1/days/2026-05-07': [200, { day: '2026-05-07', expected: { cash_yen: 2100, cashless_yen: 300, exempt: 0, issuances: 7, voids: 1 } }],
       'GET /counter/v1/days/2026-05-06': [200, { day: '2026-05-06', expected: { cash_yen: 300 } }],
@@ -150,6 +151,19 @@ describe('supervisor report', () => {
       reader.readAsText(created[0] as Blob);
     });
     expect(text).toContain('by_kind,juminhyo,5');
+
+    // The PDF comes from the server's rendering core, in the screen's language.
+    fireEvent.click(screen.getByTestId('export-pdf'));
+    await waitFor(() => expect(click).toHaveBeenCalledTimes(2));
+    expect(apiCalls(calls)).toContain('GET /counter/v1/reports/2026-05-07/pdf?lang=ja');
+    const pdf = created[1] as Blob;
+    expect(pdf.type).toBe('application/pdf');
+    const pdfText = await new Promise<string>((resolve) => {
+      const reader = new FileReader();
+      reader.onload = () => resolve(String(reader.result));
+      reader.readAsText(pdf);
+    });
+    expect(pdfText).toBe('%PDF-1.7 report');
 
     fireEvent.change(screen.getByTestId('void-id'), { target: { value: 'I-9' } });
     fireEvent.change(screen.getByTestId('void-reason'), { target: { value: '二重交付' } });

@@ -196,6 +196,14 @@ export function auditVerdict(audit: AuditStatus): boolean | null {
   return null;
 }
 
+/** GET /reports/{day}/pdf: the day's report rendered by the core. */
+export interface ReportPdf {
+  readonly filename: string;
+  readonly pdf_base64: string;
+  readonly sha256: string;
+  readonly pages: number;
+}
+
 /** A staff account as the admin sees it. */
 export interface StaffAccount {
   readonly login: string;
@@ -308,6 +316,7 @@ export function createApi(onSessionGone: (failure: ApiFailure) => void = () => u
     closeDay: (day: string, countedCashYen: number) =>
       call<DayClosed>('POST', `/counter/v1/days/${seg(day)}/close`, { counted_cash_yen: countedCashYen }),
     report: (day: string) => call<DayReport>('GET', `/counter/v1/reports/${seg(day)}`),
+    reportPdf: (day: string, lang: 'ja' | 'en') => call<ReportPdf>('GET', `/counter/v1/reports/${seg(day)}/pdf?lang=${lang}`),
     audit: () => call<AuditStatus>('GET', '/counter/v1/audit'),
     offlineReview: () => call<OfflineReview>('GET', '/counter/v1/offline/review'),
     resolveFlag: (flagId: string, resolution: FlagResolution, note: string) =>

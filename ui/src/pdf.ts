@@ -9,15 +9,9 @@
 import { getDocument, GlobalWorkerOptions } from 'pdfjs-dist';
 import workerUrl from 'pdfjs-dist/build/pdf.worker.min.mjs?url';
 
-GlobalWorkerOptions.workerSrc = workerUrl;
+import { bytesOfBase64 } from './base64';
 
-/** Decodes base64 into bytes. */
-export function bytesOfBase64(base64: string): Uint8Array {
-  const binary = atob(base64);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i += 1) bytes[i] = binary.charCodeAt(i);
-  return bytes;
-}
+GlobalWorkerOptions.workerSrc = workerUrl;
 
 /** Renders every page of the PDF into a new canvas appended to `container`; answers the page count. */
 export async function renderPdfPages(

@@ -8,13 +8,14 @@ import { useI18n } from '../I18nContext';
 import { errorText, hasMessage, type MessageKey, yen } from '../i18n';
 import { barsOf, hourBars } from '../logic/charts';
 import { reportCsv } from '../logic/csv';
+import { bytesOfBase64 } from '../base64';
 import { BarChart } from './BarChart';
 import { OfflineReview } from './OfflineReview';
 import { Alert, cellText, Field, RowsTable } from './common';
 
-/** Offers `text` as a file download (a Blob URL). */
-export function downloadText(text: string, filename: string, type: string): void {
-  const url = URL.createObjectURL(new Blob([text], { type }));
+/** Offers `content` as a file download (a Blob URL). */
+export function downloadText(content: BlobPart, filename: string, type: string): void {
+  const url = URL.createObjectURL(new Blob([content], { type }));
   const link = document.createElement('a');
   link.href = url;
   link.download = filename;
@@ -32,6 +33,19 @@ export function Report({ info, api, staff }: { readonly info: AppInfo; readonly 
   const [error, setError] = useState<string | null>(null);
   const [reload, setReload] = useState(0);
   const mayCountCash = staff.role === 'supervisor';
+  const [exporting, setExporting] = useState(false);
+  const [exportError, setExportError] = useState<string | null>(null);
+
+  // The PDF is the rendering core's, in the screen's language; saved as the server names it.
+  const exportPdf = async () => {
+    if (report === null) return;
+    setExporting(true);
+    setExportError(null);
+    const outcome = await api.reportPdf(report.day, locale);
+    setExporting(false);
+    if (!outcome.ok) return setExportError(errorText(t, outcome.code, outcome.message));
+    downloadText(bytesOfBase64(outcome.body.pdf_base64), outcome.body.filename, 'application/pdf');
+  };
 
   useEffect(() => {
     if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) return undefined;
@@ -84,7 +98,11 @@ export function Report({ info, api, staff }: { readonly info: AppInfo; readonly 
         >
           {t('report.export_csv')}
         </button>
+        <button type="button" className="button button--secondary" data-testid="export-pdf" disabled={report === null || exporting} onClick={() => void exportPdf()}>
+          {exporting ? t('report.export_pdf.busy') : t('report.export_pdf')}
+        </button>
       </div>
+      {exportError !== null ? <Alert testId="export-error">{exportError}</Alert> : null}
       {error !== null ? <Alert>{error}</Alert> : null}
       {report === null && error === null ? <p role="status">{t('common.loading')}</p> : null}
       {report !== null ? (
@@ -137,7 +155,6 @@ export function Report({ info, api, staff }: { readonly info: AppInfo; readonly 
       {staff.role === 'supervisor' ? <VoidForm api={api} onVoided={() => setReload((n) => n + 1)} /> : null}
       <AuditCheck api={api} />
       {staff.role === 'supervisor' ? <OfflineReview api={api} /> : null}
-      <p className="field__hint">{t('report.no_pdf')}</p>
     </div>
   );
 }
