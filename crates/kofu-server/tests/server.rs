@@ -3262,6 +3262,20 @@ async fn counter_admin_changes_settings_and_issuance_follows(db: Db) {
         vec![("terminal:本庁1".to_owned(), 1), ("fees".to_owned(), 1)],
         "newest first, refused changes absent"
     );
+    // A terminal's offline replica carries the settings in force.
+    let limits = kofu_app::offline::OfflineLimits {
+        max_replica_age_secs: 3600,
+        max_unsynced: 3,
+    };
+    let replica = offline_terminal(&c, &clerk_token, limits).await;
+    let town = replica.store.municipality().await.unwrap().unwrap();
+    assert_eq!(
+        town.fees_yen[&kofu_domain::CertificateKind::Juminhyo],
+        350,
+        "the replica charges the administrator's fee"
+    );
+    assert!(replica.store.terminals().await.unwrap().contains_key("本庁1"));
+
     let audit = audited(&db, "admin.setting").await;
     assert_eq!(audit.len(), 2);
     assert_eq!(audit[0].0, "kanri");
