@@ -74,3 +74,12 @@ export function warningText(t: Translate, code: string, detail = ''): string {
   if (hasMessage(key)) return detail ? t('warning.with_detail', { warning: t(key), detail }) : t(key);
   return detail || code;
 }
+
+/** An RFC 3339 instant as the town hall reads it: its date and minute in Japan time
+ * (the hall's clock, whatever the terminal's zone); the input itself if it is not one. */
+export function hallTime(instant: string): string {
+  const ms = Date.parse(instant);
+  if (Number.isNaN(ms)) return instant;
+  const jst = new Date(ms + 9 * 3600 * 1000).toISOString();
+  return `${jst.slice(0, 10)} ${jst.slice(11, 16)}`;
+}

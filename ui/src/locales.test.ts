@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 
 import en from '../../locales/en.json';
 import ja from '../../locales/ja.json';
-import { translate } from './i18n';
+import { hallTime, translate } from './i18n';
 
 const catalogues: Readonly<Record<string, Readonly<Record<string, string>>>> = { ja, en };
 
@@ -36,5 +36,14 @@ describe('locales', () => {
       'Could not load terminal information (timeout)',
     );
     expect(translate('ja', 'app.status.failed')).toBe('端末情報を取得できませんでした（{detail}）');
+  });
+});
+
+describe('hall time', () => {
+  const check = (instant: string, expected: string) => expect(hallTime(instant)).toBe(expected);
+  it('shows an instant in Japan time to the minute', () => {
+    check('2026-12-04T15:08:35.730162Z', '2026-12-05 00:08');
+    check('2026-05-07T09:00:00+09:00', '2026-05-07 09:00');
+    check('not a time', 'not a time');
   });
 });

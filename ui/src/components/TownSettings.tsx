@@ -5,7 +5,7 @@ import { type FormEvent, type ReactNode, useCallback, useEffect, useState } from
 
 import type { CounterApi } from '../api';
 import { useI18n } from '../I18nContext';
-import { errorText, hasMessage } from '../i18n';
+import { errorText, hallTime, hasMessage } from '../i18n';
 import {
   type CertifierForm,
   certifierForm,
@@ -117,7 +117,7 @@ export function TownSettings({ api }: { readonly api: CounterApi }) {
                 ) : (
                   data.history.map((h) => (
                     <tr key={`${h.setting}@${h.revision}`} data-testid="settings-history-row">
-                      <td>{h.at}</td>
+                      <td>{hallTime(h.at)}</td>
                       <td>{settingName(h.setting)}</td>
                       <td>{h.revision}</td>
                       <td>{h.staff}</td>
@@ -140,7 +140,7 @@ function Provenance({ state }: { readonly state: SettingState | undefined }) {
   if (state === undefined || state.revision === 0) return <p className="field__hint">{t('settings.from_feed')}</p>;
   return (
     <p className="field__hint">
-      {t('settings.changed', { revision: String(state.revision), staff: state.changed_by ?? '', at: state.changed_at ?? '' })}
+      {t('settings.changed', { revision: String(state.revision), staff: state.changed_by ?? '', at: hallTime(state.changed_at ?? '') })}
     </p>
   );
 }
