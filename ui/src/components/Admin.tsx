@@ -4,7 +4,7 @@ import { type FormEvent, useCallback, useEffect, useState } from 'react';
 
 import { type CounterApi, type Enrolled, type Role, ROLES, type StaffAccount } from '../api';
 import { useI18n } from '../I18nContext';
-import { errorText } from '../i18n';
+import { errorText, hallTime } from '../i18n';
 import { Alert, Field } from './common';
 import { roleName } from './CredentialsForm';
 import { TownSettings } from './TownSettings';
@@ -135,7 +135,7 @@ function StaffAccounts({ api }: { readonly api: CounterApi }) {
                   {account.active === false ? t('admin.state.inactive') : account.locked ? t('admin.state.locked') : t('admin.state.active')}
                 </td>
                 <td>{account.failed_attempts ?? 0}</td>
-                <td>{account.created_at ?? ''}</td>
+                <td>{hallTime(account.created_at ?? '')}</td>
                 <td className="row-actions">
                   {account.locked && account.active !== false ? (
                     <button type="button" className="button button--small" data-testid={`unlock-${account.login}`} onClick={() => void unlock(account.login)}>
