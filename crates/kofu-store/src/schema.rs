@@ -73,9 +73,10 @@ tables! {
         key ["resident_id"],
         indexes [
             ("residents_household", "residents (household_id)"),
-            ("residents_name_key", "residents (name_key)"),
-            ("residents_reading_key", "residents (reading_key)"),
-            ("residents_alias_key", "residents (alias_key) WHERE alias_key IS NOT NULL"),
+            ("residents_name_key", "residents (name_key, reading_key, resident_id)"),
+            ("residents_reading_key", "residents (reading_key, resident_id)"),
+            ("residents_alias_key",
+             "residents (alias_key, reading_key, resident_id) WHERE alias_key IS NOT NULL"),
             ("residents_birth_date", "residents (birth_date)")
         ];
     SEALS = 2, "seals", ["resident_id", "doc"], key ["resident_id"], indexes [];

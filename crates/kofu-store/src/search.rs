@@ -57,6 +57,35 @@ pub(crate) fn search_sql(
         binds.push(value);
         format!("${}", binds.len())
     };
+    let name_only = query.birth_date.is_none() && query.address.as_deref().is_none_or(str::is_empty);
+    if let (Some(name), true) = (&query.name, name_only) {
+        // A name alone (a family name matches thousands at a million residents): one
+        // range scan per key and column over covering indexes (key, reading_key,
+        // resident_id), united, sorted and cut on those two small columns, and only the
+        // page's documents read.
+        let mut ranges = Vec::new();
+        for key in std::iter::once(&name.key).chain(name.swapped.as_ref()) {
+            let low = param(Value::Text(key.clone()));
+            let high = prefix_end(key).map(|end| param(Value::Text(end)));
+            for column in NAME_COLUMNS {
+                let range = match &high {
+                    Some(high) => format!("{column} >= {low} AND {column} < {high}"),
+                    None => format!("{column} >= {low}"),
+                };
+                ranges.push(format!(
+                    "SELECT reading_key, resident_id FROM residents WHERE {range}"
+                ));
+            }
+        }
+        let limit = param(Value::I32(i32::try_from(limit).unwrap_or(i32::MAX)));
+        let sql = format!(
+            "SELECT r.doc FROM ({} ORDER BY reading_key, resident_id LIMIT {limit}) h \
+             JOIN residents r ON r.resident_id = h.resident_id \
+             ORDER BY h.reading_key, h.resident_id",
+            ranges.join(" UNION ")
+        );
+        return Some((sql, binds));
+    }
     let mut conditions = Vec::new();
     if let Some(name) = &query.name {
         let mut alternatives = Vec::new();
@@ -147,10 +176,15 @@ mod tests {
 
     #[test]
     fn swapped_names_add_alternatives() {
-        let q = ResidentQuery::by_name("Taro Mihon").expect("a name");
+        let mut q = ResidentQuery::by_name("Taro Mihon").expect("a name");
         let (sql, binds) = search_sql(&q, 20, Backend::Sqlite).expect("criteria");
         assert_eq!(binds.len(), 5);
+        assert_eq!(sql.matches(" UNION ").count(), 5, "one range per key and column");
+        assert!(sql.contains("LIMIT $5"));
+        q.birth_date = Some(Date::from_ymd(1980, 1, 2).expect("a date"));
+        let (sql, binds) = search_sql(&q, 20, Backend::Sqlite).expect("criteria");
+        assert_eq!(binds.len(), 6);
         assert_eq!(sql.matches(" OR ").count(), 5);
-        assert!(sql.ends_with("LIMIT $5"));
+        assert!(sql.ends_with("LIMIT $6"));
     }
 }
