@@ -1194,6 +1194,26 @@ impl Office {
         now: OffsetDateTime,
     ) -> Result<DayReport, AppError> {
         self.authorize(session, Action::ViewReport, now).await?;
+        let r = self.collect_day_report(day, now).await?;
+        let tx = self.store.begin_ledger().await?;
+        tx.commit(AuditEntry {
+            at: rfc3339(now),
+            actor: session.login.clone(),
+            action: "counter.report".into(),
+            target: r.day.clone(),
+            detail: "{}".into(),
+        })
+        .await?;
+        Ok(r)
+    }
+
+    /// The report of a day, read from the ledgers and the audit log; the caller has
+    /// authorised the reading and audits it.
+    pub(crate) async fn collect_day_report(
+        &self,
+        day: Date,
+        now: OffsetDateTime,
+    ) -> Result<DayReport, AppError> {
         let mut r = DayReport {
             day: day.to_string(),
             ..DayReport::default()
@@ -1272,15 +1292,6 @@ impl Office {
                 }));
             }
         }
-        let tx = self.store.begin_ledger().await?;
-        tx.commit(AuditEntry {
-            at: rfc3339(now),
-            actor: session.login.clone(),
-            action: "counter.report".into(),
-            target: r.day.clone(),
-            detail: "{}".into(),
-        })
-        .await?;
         Ok(r)
     }
 

@@ -11,6 +11,7 @@ pub mod import;
 pub mod kiosk;
 mod office;
 pub mod offline;
+pub mod report;
 pub mod review;
 pub mod staff;
 
@@ -18,3 +19,7 @@ pub use certificate::{Certificate, CertificateRequest, SubjectRef, render_certif
 pub use error::AppError;
 pub use import::{ImportReport, import_feed};
 pub use office::{Office, OfficeSettings};
+
+// The counter app's message catalogue (`locales/*.json`), compiled in for the labels
+// of generated documents; see `report`. Always looked up with an explicit locale.
+rust_i18n::i18n!("../../locales", fallback = "ja");

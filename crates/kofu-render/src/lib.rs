@@ -13,6 +13,8 @@
 //!   requester's options into a [`CertificateDocument`]; [`render`] lays it out with
 //!   認証文, 和暦 issue date, certifier (mayor or 職務代理者), 電子公印 and 発行番号, and
 //!   binds every page to (request, subject) — see [`check_bindings`].
+//! - [`report`]: office reports (the supervisor's daily report): key figures, bar
+//!   charts and paginated tables in IPAexゴシック, through the same engine.
 //! - [`kiosk`]: the kiosk security layer the relay center puts on the town's PDF
 //!   (ground pattern in which 「複写」 shows on a copy, a back page with the front
 //!   scrambled under a key) and its verification from scans.
@@ -26,6 +28,7 @@ pub mod image;
 pub mod kiosk;
 pub mod layout;
 mod pdf;
+pub mod report;
 mod subset;
 mod text;
 
@@ -42,3 +45,4 @@ pub use layout::{
     A4_MM, Align, Cell, DocMeta, Fitted, Frame, Layout, PT_PER_MM, PageId, Row, Table, TextStyle,
     VAlign,
 };
+pub use report::{RenderedReport, ReportChart, ReportDocument, ReportTable, render_report};

@@ -6,6 +6,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+#[path = "engine/report.rs"]
+mod report;
 
 use common::*;
 use kofu_render::{

@@ -18,6 +18,7 @@ use base64::Engine as _;
 use kofu_app::Office;
 use kofu_app::SubjectRef;
 use kofu_app::counter::{CounterIssued, CounterRequest, IdentityCheck, Payment, ResidentSearch};
+use kofu_app::report::Language;
 use kofu_app::staff::{Credentials, StaffSession};
 use kofu_domain::{Applicant, CertificateKind, CertificateOptions, HouseholdSelection};
 use serde::Deserialize;
@@ -39,6 +40,7 @@ pub fn router(office: Office) -> Router {
         .route("/counter/v1/days/{day}", get(day_totals))
         .route("/counter/v1/days/{day}/close", post(close_day))
         .route("/counter/v1/reports/{day}", get(report))
+        .route("/counter/v1/reports/{day}/pdf", get(report_pdf))
         .route("/counter/v1/audit", get(audit_verify))
         .route("/counter/v1/staff", get(staff_list).post(staff_add))
         .route("/counter/v1/staff/{login}/unlock", post(staff_unlock))
@@ -426,6 +428,33 @@ async fn report(
         .day_report(&s, day(&d)?, OffsetDateTime::now_utc())
         .await?;
     Ok(axum::Json(json!(r)).into_response())
+}
+
+/// The report as a PDF: `?lang=ja|en` (default `ja`), answered as JSON with the PDF
+/// in base64, as the certificate endpoints do (the desktop shell's IPC carries JSON).
+async fn report_pdf(
+    State(office): State<Office>,
+    Path(d): Path<String>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Result<Response, ApiError> {
+    let s = session(&office, &headers).await?;
+    let mut lang = Language::Ja;
+    for (key, value) in query_pairs(uri.query().unwrap_or_default())? {
+        match key.as_str() {
+            "lang" => lang = Language::from_code(&value)?,
+            other => return Err(ApiError::invalid(other, "未知のパラメータです")),
+        }
+    }
+    let r = office
+        .report_pdf(&s, day(&d)?, lang, OffsetDateTime::now_utc())
+        .await?;
+    let engine = base64::engine::general_purpose::STANDARD;
+    Ok(axum::Json(
+        json!({"filename": r.filename, "pdf_base64": engine.encode(&r.pdf),
+                         "sha256": r.sha256, "pages": r.pages}),
+    )
+    .into_response())
 }
 
 async fn audit_verify(

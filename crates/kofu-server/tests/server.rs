@@ -282,6 +282,7 @@ on_both_backends!(
     counter_denied_actions_are_audited,
     counter_admin_manages_staff_accounts,
     counter_report_surfaces_overrides_voids_and_kiosk_problems,
+    counter_report_pdf_in_japanese_and_english,
     counter_audit_verify_answers_the_verdict_to_supervisor_and_admin,
     offline_terminal_issues_and_its_upload_lands_exactly_once,
     counter_admin_changes_settings_and_issuance_follows,
@@ -2578,6 +2579,124 @@ async fn counter_report_surfaces_overrides_voids_and_kiosk_problems(db: Db) {
     assert_eq!(audited(&db, "counter.report").await.len(), 1);
 }
 
+/// Text without whitespace: pdftotext spaces table cells by their position.
+fn squashed(s: &str) -> String {
+    s.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+async fn counter_report_pdf_in_japanese_and_english(db: Db) {
+    use kofu_app::staff::Role;
+    let clerk = enrol(&db, "okada", Role::Clerk).await;
+    let boss = enrol(&db, "bucho", Role::Supervisor).await;
+    let c = Counter::new(&db).await;
+    let clerk_token = logged_in(&c, &clerk).await;
+    let boss_token = logged_in(&c, &boss).await;
+    // Three counter issuances of 住民票 (four copies); one is voided.
+    let mut voided = String::new();
+    for (resident, copies) in [("00000000019", 2), ("00000000019", 1), ("00000000019", 1)] {
+        let (status, issued) = c
+            .call(
+                "POST",
+                "/counter/v1/issuances",
+                Some(&clerk_token),
+                Some(&counter_issue_body(
+                    resident,
+                    json!({"type": "person"}),
+                    copies,
+                )),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{issued}");
+        voided = issued["issuance_id"].as_str().unwrap().to_owned();
+    }
+    let (status, err) = c
+        .call(
+            "POST",
+            &format!("/counter/v1/issuances/{voided}/voids"),
+            Some(&boss_token),
+            Some(&json!({"reason": "交付前に誤りを発見"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{err}");
+
+    let (today, _) = kofu_domain::date::local_date_time(time::OffsetDateTime::now_utc());
+    let path = format!("/counter/v1/reports/{today}/pdf");
+    let (status, err) = c.call("GET", &path, Some(&clerk_token), None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{err}");
+    assert_eq!(err["error"]["code"], "forbidden");
+    for bad in ["?lang=xx", "?lang=", "?format=pdf"] {
+        let (status, err) = c
+            .call("GET", &format!("{path}{bad}"), Some(&boss_token), None)
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {err}");
+        assert_eq!(err["error"]["code"], "invalid_request", "{bad}");
+    }
+
+    let mut answers = Vec::new();
+    for (query, title, labels) in [
+        (
+            "",
+            format!("交付日報{today}"),
+            ["交付件数3", "交付通数4", "住民票", "窓口"],
+        ),
+        (
+            "?lang=ja",
+            format!("交付日報{today}"),
+            ["交付件数3", "交付通数4", "住民票", "窓口"],
+        ),
+        (
+            "?lang=en",
+            format!("Dailyissuancereport{today}"),
+            ["Issuances3", "Copiesissued4", "Residence", "Counter"],
+        ),
+    ] {
+        let (status, r) = c
+            .call("GET", &format!("{path}{query}"), Some(&boss_token), None)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{query}: {r}");
+        assert_eq!(r["filename"], format!("kofu-report-{today}.pdf"));
+        let pdf = pdf_of(&r);
+        assert!(pdf.starts_with(b"%PDF-"), "{query}");
+        assert_eq!(r["sha256"], hex(&Sha256::digest(&pdf)), "{query}");
+        let text = pdf_text(&pdf);
+        let pages = text.matches('\u{c}').count();
+        assert_eq!(r["pages"], pages, "{query}: pages");
+        let text = squashed(&text);
+        assert!(text.contains(&title), "{query}: no {title} in {text}");
+        for label in labels {
+            assert!(text.contains(label), "{query}: no {label} in {text}");
+        }
+        // The lists: the void with its staff and reason, the clerk's count.
+        assert!(
+            text.contains(&voided) && text.contains("交付前に誤りを発見"),
+            "{text}"
+        );
+        assert!(text.contains("okada3"), "{text}");
+        answers.push(r);
+    }
+    assert!(!squashed(&pdf_text(&pdf_of(&answers[2]))).contains("交付日報"));
+    let exports = audited(&db, "counter.report_pdf").await;
+    assert_eq!(exports.len(), 3, "{exports:?}");
+    for ((actor, target, detail), (answer, lang)) in
+        exports.iter().zip(answers.iter().zip(["ja", "ja", "en"]))
+    {
+        assert_eq!(
+            (actor.as_str(), target.as_str()),
+            ("bucho", today.to_string().as_str())
+        );
+        assert_eq!(detail["lang"], lang);
+        assert_eq!(detail["sha256"], answer["sha256"]);
+        assert_eq!(detail["pages"], answer["pages"]);
+    }
+    // The refused export is on record too.
+    assert!(
+        audited(&db, "access.denied")
+            .await
+            .iter()
+            .any(|(actor, _, d)| actor == "okada" && d["action"] == "view_report"),
+    );
+}
+
 // ---------------------------------------------------------------------------------------
 // Supervisor review of the kiosk path
 
@@ -3160,13 +3279,23 @@ async fn counter_admin_changes_settings_and_issuance_follows(db: Db) {
         assert!(err.to_string().contains(field), "{field}: {err}");
     }
     let (status, _) = c
-        .call("POST", &path("mayor_name"), Some(&admin_token), Some(&change))
+        .call(
+            "POST",
+            &path("mayor_name"),
+            Some(&admin_token),
+            Some(&change),
+        )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "no such setting");
     let hours = json!({"expected_revision": 0, "reason": "深夜営業",
         "value": {"kiosk": {"open": "05:00", "close": "23:00"}}});
     let (status, err) = c
-        .call("POST", &path("kiosk_hours"), Some(&admin_token), Some(&hours))
+        .call(
+            "POST",
+            &path("kiosk_hours"),
+            Some(&admin_token),
+            Some(&hours),
+        )
         .await;
     assert_eq!(
         status,
@@ -3274,7 +3403,14 @@ async fn counter_admin_changes_settings_and_issuance_follows(db: Db) {
         350,
         "the replica charges the administrator's fee"
     );
-    assert!(replica.store.terminals().await.unwrap().contains_key("本庁1"));
+    assert!(
+        replica
+            .store
+            .terminals()
+            .await
+            .unwrap()
+            .contains_key("本庁1")
+    );
 
     let audit = audited(&db, "admin.setting").await;
     assert_eq!(audit.len(), 2);

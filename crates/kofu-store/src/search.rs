@@ -57,7 +57,8 @@ pub(crate) fn search_sql(
         binds.push(value);
         format!("${}", binds.len())
     };
-    let name_only = query.birth_date.is_none() && query.address.as_deref().is_none_or(str::is_empty);
+    let name_only =
+        query.birth_date.is_none() && query.address.as_deref().is_none_or(str::is_empty);
     if let (Some(name), true) = (&query.name, name_only) {
         // A name alone (a family name matches thousands at a million residents): one
         // range scan per key and column over covering indexes (key, reading_key,
@@ -179,7 +180,11 @@ mod tests {
         let mut q = ResidentQuery::by_name("Taro Mihon").expect("a name");
         let (sql, binds) = search_sql(&q, 20, Backend::Sqlite).expect("criteria");
         assert_eq!(binds.len(), 5);
-        assert_eq!(sql.matches(" UNION ").count(), 5, "one range per key and column");
+        assert_eq!(
+            sql.matches(" UNION ").count(),
+            5,
+            "one range per key and column"
+        );
         assert!(sql.contains("LIMIT $5"));
         q.birth_date = Some(Date::from_ymd(1980, 1, 2).expect("a date"));
         let (sql, binds) = search_sql(&q, 20, Backend::Sqlite).expect("criteria");
