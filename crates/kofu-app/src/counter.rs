@@ -7,8 +7,11 @@
 //! between sends the request round again), one 発行番号 per copy from the terminal's
 //! printer, the same rendering core, no PDF kept.
 
+use std::collections::HashSet;
+
 use kofu_domain::date::local_date_time;
 use kofu_domain::eligibility::{EligibilityRequest, RefusalReason, SubjectData, decide};
+use kofu_domain::records::SuppressionScope;
 use kofu_domain::search::NameQuery;
 use kofu_domain::{
     Applicant, CertificateKind, CertificateOptions, Channel, Date, Decision, IssueNumber,
@@ -110,24 +113,39 @@ impl Office {
             });
         }
         let (today, _) = local_date_time(now);
-        let mut hits = Vec::new();
-        for r in self.store.search(&query, SEARCH_LIMIT).await? {
-            let mut ids: Vec<String> = self
-                .store
-                .household(&r.household_id)
-                .await?
-                .into_iter()
-                .map(|m| m.resident_id)
-                .collect();
-            ids.push(r.resident_id.clone());
+        let found = self.store.search(&query, SEARCH_LIMIT).await?;
+        // The flags of the whole page in three batched reads, not three per hit.
+        let mut households: Vec<String> = found.iter().map(|r| r.household_id.clone()).collect();
+        households.sort();
+        households.dedup();
+        let members = self.store.household_member_ids(&households).await?;
+        let subjects: Vec<String> = found.iter().map(|r| r.resident_id.clone()).collect();
+        let mut everyone: Vec<String> = members.iter().map(|(_, id)| id.clone()).collect();
+        everyone.extend(subjects.iter().cloned());
+        everyone.sort();
+        everyone.dedup();
+        let measured: HashSet<String> = self
+            .store
+            .support_measures(&everyone)
+            .await?
+            .into_iter()
+            .map(|m| m.resident_id)
+            .collect();
+        let suppressions = self.store.suppressions_of(&subjects, &households).await?;
+        let mut hits = Vec::with_capacity(found.len());
+        for r in found {
             // Fail closed: a measure past its planned end is still in force.
-            let support_measure = !self.store.support_measures(&ids).await?.is_empty();
-            let suppression = self
-                .store
-                .suppressions(&r.resident_id, &r.household_id)
-                .await?
-                .iter()
-                .any(|s| s.from <= today);
+            let support_measure = measured.contains(&r.resident_id)
+                || members
+                    .iter()
+                    .any(|(h, id)| *h == r.household_id && measured.contains(id));
+            let suppression = suppressions.iter().any(|s| {
+                s.from <= today
+                    && match s.scope {
+                        SuppressionScope::Person => s.id == r.resident_id,
+                        SuppressionScope::Household => s.id == r.household_id,
+                    }
+            });
             hits.push(ResidentHit {
                 flags: ResidentFlags {
                     support_measure,

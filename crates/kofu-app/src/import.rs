@@ -34,6 +34,10 @@ type Parsed = (usize, Result<FeedLine, Vec<LineError>>);
 
 const BATCH: usize = 512;
 
+/// Records written by one import from which the database's statistics are refreshed
+/// ([`kofu_store::Store::refresh_statistics`]): a full load, not the day's events.
+const REFRESH_AFTER: u64 = 10_000;
+
 /// Reads the feed on a blocking thread and sends parsed lines in batches.
 fn parse_all(mut input: impl BufRead, out: mpsc::Sender<Vec<Parsed>>) -> std::io::Result<u64> {
     let mut buf = Vec::with_capacity(4096);
@@ -172,5 +176,13 @@ where
         changes = report.changes,
         "feed imported"
     );
+    let written = report.upserts.values().sum::<u64>() + report.deletes;
+    if written >= REFRESH_AFTER {
+        // The import has landed; stale statistics only slow searches down, so a
+        // failure here is logged, not reported as a failed import.
+        if let Err(e) = store.refresh_statistics().await {
+            tracing::warn!(error = %e, "statistics not refreshed after the import");
+        }
+    }
     Ok(report)
 }

@@ -1694,6 +1694,25 @@ async fn counter_search_flags_residents_and_is_audited(db: Db) {
     assert_eq!(found, sorted);
     assert_eq!(searches[1].2["query"]["name"], "ツジ");
     assert!(db.store.verify_audit().await.unwrap().problems.is_empty());
+
+    // A support measure on a member of 太郎's household (27, in H0001) flags 太郎 too;
+    // a resident of another household stays unflagged.
+    let change = r#"{"type":"change","seq":1,"at":"2026-05-07T09:00:00+09:00","op":"upsert","record":{"type":"support_measure","resident_id":"00000000027","from":"2026-05-01","to":"2027-04-30"}}"#;
+    kofu_app::import_feed(&db.store, std::io::Cursor::new(format!("{change}\n")))
+        .await
+        .unwrap();
+    let (status, hits) = c
+        .call("GET", &search("birth_date=1980-04-01"), Some(&token), None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{hits}");
+    assert_eq!(
+        by_id(&hits, "00000000019")["flags"]["support_measure"],
+        true
+    );
+    assert_eq!(
+        by_id(&hits, "00000000086")["flags"],
+        json!({"support_measure": false, "suppression": true, "moved_out": false, "deceased": false})
+    );
 }
 
 // ---------------------------------------------------------------------------------------

@@ -190,6 +190,28 @@ impl Store {
         }
     }
 
+    /// Brings the database's own bookkeeping up to date after a large import, so the
+    /// first searches after a full load are as fast as the later ones.
+    ///
+    /// On PostgreSQL: `VACUUM (ANALYZE)` of the registry tables. The planner's
+    /// statistics come from ANALYZE, and the name search's index-only scans skip the
+    /// table only for pages the visibility map (set by VACUUM) marks all-visible;
+    /// until autovacuum comes by, a family name alone costs a heap visit per match.
+    /// On SQLite there is nothing to refresh: it has no visibility map, and its
+    /// planner's defaults already pick the name and birth-date indexes.
+    pub async fn refresh_statistics(&self) -> Result<(), StoreError> {
+        if let Pool::Postgres(pool) = &self.pool {
+            // One statement outside any transaction: VACUUM refuses to run inside one.
+            sqlx::raw_sql(
+                "VACUUM (ANALYZE) residents, koseki, fuhyo, seals, cards, tax, \
+                 support_measures, suppressions",
+            )
+            .execute(pool)
+            .await?;
+        }
+        Ok(())
+    }
+
     /// Closes every connection of the pool (shared by all clones), waiting for those in use.
     pub async fn close(&self) {
         on_pool!(self, pool => pool.close().await);
@@ -401,10 +423,9 @@ impl Store {
     ) -> Result<Vec<SupportMeasure>, StoreError> {
         let mut measures: Vec<SupportMeasure> = Vec::new();
         for chunk in resident_ids.chunks(IN_LIST_CHUNK) {
-            let placeholders: Vec<String> = (1..=chunk.len()).map(|n| format!("${n}")).collect();
             let sql = format!(
                 "SELECT doc FROM support_measures WHERE resident_id IN ({})",
-                placeholders.join(",")
+                placeholders(1, chunk.len())
             );
             let binds = chunk.iter().map(|id| text(id)).collect();
             measures.extend(
@@ -437,6 +458,61 @@ impl Store {
             ],
         )
         .await
+    }
+
+    /// The members of each of these households, as (household ID, resident ID) pairs
+    /// ordered by household then resident; no document is read.
+    pub async fn household_member_ids(
+        &self,
+        household_ids: &[String],
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        let mut pairs = Vec::new();
+        for chunk in household_ids.chunks(IN_LIST_CHUNK) {
+            let sql = format!(
+                "SELECT household_id, resident_id FROM residents WHERE household_id IN ({}) \
+                 ORDER BY household_id, resident_id",
+                placeholders(1, chunk.len())
+            );
+            let binds: Vec<Value> = chunk.iter().map(|id| text(id)).collect();
+            let rows: Vec<(String, String)> = on_pool!(self, pool => {
+                bind_values(sqlx::query(AssertSqlSafe(sql)), binds)
+                    .fetch_all(pool)
+                    .await?
+                    .iter()
+                    .map(|row| Ok((row.try_get::<String, _>(0)?, row.try_get::<String, _>(1)?)))
+                    .collect::<Result<Vec<_>, sqlx::Error>>()?
+            });
+            pairs.extend(rows);
+        }
+        Ok(pairs)
+    }
+
+    /// The suppressions on any of these persons or any of these households (the
+    /// batch form of [`Store::suppressions`], for a page of search results).
+    pub async fn suppressions_of(
+        &self,
+        resident_ids: &[String],
+        household_ids: &[String],
+    ) -> Result<Vec<Suppression>, StoreError> {
+        let mut found: Vec<Suppression> = Vec::new();
+        for (scope, ids) in [
+            (SuppressionScope::Person, resident_ids),
+            (SuppressionScope::Household, household_ids),
+        ] {
+            for chunk in ids.chunks(IN_LIST_CHUNK) {
+                let sql = format!(
+                    "SELECT doc FROM suppressions WHERE scope = $1 AND id IN ({}) ORDER BY id",
+                    placeholders(2, chunk.len())
+                );
+                let mut binds = vec![text(schema::scope_name(scope))];
+                binds.extend(chunk.iter().map(|id| text(id)));
+                found.extend(
+                    self.all::<Suppression>("suppression", "", sql, binds)
+                        .await?,
+                );
+            }
+        }
+        Ok(found)
     }
 
     /// Residents matching every criterion given, ordered by reading then resident ID, at
@@ -494,6 +570,14 @@ impl Store {
         });
         docs.iter().map(|doc| decode(kind, key, doc)).collect()
     }
+}
+
+/// `count` numbered parameters from `$first`, comma-separated, for an `IN` list.
+fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// Whether every migration of `migrator` is recorded as applied in this database.

@@ -60,30 +60,54 @@ pub(crate) fn search_sql(
     let name_only =
         query.birth_date.is_none() && query.address.as_deref().is_none_or(str::is_empty);
     if let (Some(name), true) = (&query.name, name_only) {
-        // A name alone (a family name matches thousands at a million residents): one
-        // range scan per key and column over covering indexes (key, reading_key,
-        // resident_id), united, sorted and cut on those two small columns, and only the
-        // page's documents read.
+        // A name alone (a family name matches tens of thousands at a million
+        // residents): one range scan per key and column over covering indexes (key,
+        // reading_key, resident_id), and only the page's documents read.
         let mut ranges = Vec::new();
         for key in std::iter::once(&name.key).chain(name.swapped.as_ref()) {
             let low = param(Value::Text(key.clone()));
             let high = prefix_end(key).map(|end| param(Value::Text(end)));
             for column in NAME_COLUMNS {
-                let range = match &high {
+                ranges.push(match &high {
                     Some(high) => format!("{column} >= {low} AND {column} < {high}"),
                     None => format!("{column} >= {low}"),
-                };
-                ranges.push(format!(
-                    "SELECT reading_key, resident_id FROM residents WHERE {range}"
-                ));
+                });
             }
         }
         let limit = param(Value::I32(i32::try_from(limit).unwrap_or(i32::MAX)));
+        let page = match backend {
+            // SQLite: the ranges united, then sorted and cut on the two small columns.
+            Backend::Sqlite => format!(
+                "{} ORDER BY reading_key, resident_id LIMIT {limit}",
+                ranges
+                    .iter()
+                    .map(|r| format!("SELECT reading_key, resident_id FROM residents WHERE {r}"))
+                    .collect::<Vec<_>>()
+                    .join(" UNION ")
+            ),
+            // PostgreSQL: each range cut to a page on its own by a top-N sort, so the
+            // union and its final sort see a few pages, not every match (which spilled
+            // to disk). `OFFSET 0` keeps each range's scan apart from its ordering:
+            // left to itself the planner walks the reading_key index in order and
+            // filters a million rows (seconds); a MATERIALIZED CTE does the same but
+            // copies every match into a tuple store first (twice as slow).
+            Backend::Postgres => format!(
+                "SELECT reading_key, resident_id FROM ({}) u \
+                 ORDER BY reading_key, resident_id LIMIT {limit}",
+                ranges
+                    .iter()
+                    .map(|r| format!(
+                        "(SELECT reading_key, resident_id FROM (SELECT reading_key, resident_id \
+                         FROM residents WHERE {r} OFFSET 0) m \
+                         ORDER BY reading_key, resident_id LIMIT {limit})"
+                    ))
+                    .collect::<Vec<_>>()
+                    .join(" UNION ")
+            ),
+        };
         let sql = format!(
-            "SELECT r.doc FROM ({} ORDER BY reading_key, resident_id LIMIT {limit}) h \
-             JOIN residents r ON r.resident_id = h.resident_id \
-             ORDER BY h.reading_key, h.resident_id",
-            ranges.join(" UNION ")
+            "SELECT r.doc FROM ({page}) h JOIN residents r ON r.resident_id = h.resident_id \
+             ORDER BY h.reading_key, h.resident_id"
         );
         return Some((sql, binds));
     }
@@ -102,12 +126,9 @@ pub(crate) fn search_sql(
         }
         conditions.push(format!("({})", alternatives.join(" OR ")));
     }
-    if let Some(birth_date) = query.birth_date {
-        conditions.push(format!(
-            "birth_date = {}",
-            param(Value::Date(birth_date.as_time()))
-        ));
-    }
+    let born = query
+        .birth_date
+        .map(|birth_date| param(Value::Date(birth_date.as_time())));
     if let Some(address) = query.address.as_deref().filter(|a| !a.is_empty()) {
         let p = param(Value::Text(address.to_owned()));
         conditions.push(match backend {
@@ -116,20 +137,41 @@ pub(crate) fn search_sql(
         });
     }
     let limit = param(Value::I32(i32::try_from(limit).unwrap_or(i32::MAX)));
-    let conditions = conditions.join(" AND ");
-    let sql = match backend {
-        Backend::Sqlite => format!(
-            "SELECT doc FROM residents WHERE {conditions} ORDER BY reading_key, resident_id LIMIT {limit}"
+    let sql = match (backend, born) {
+        (Backend::Sqlite, born) => {
+            conditions.extend(born.map(|p| format!("birth_date = {p}")));
+            format!(
+                "SELECT doc FROM residents WHERE {} ORDER BY reading_key, resident_id LIMIT {limit}",
+                conditions.join(" AND ")
+            )
+        }
+        // PostgreSQL with a date of birth: the people born that day first (a few dozen
+        // at a million residents, by the birth_date index), then the other criteria
+        // on them. MATERIALIZED keeps that order: the planner cannot estimate a kana
+        // prefix range (it takes thousands of matches for one) and would otherwise
+        // collect every 「こやま…」 and filter them by date.
+        (Backend::Postgres, Some(born)) => format!(
+            "WITH born AS MATERIALIZED (SELECT resident_id, reading_key, name_key, alias_key, \
+             address FROM residents WHERE birth_date = {born}) SELECT r.doc FROM \
+             (SELECT resident_id, reading_key FROM born WHERE {} \
+             ORDER BY reading_key, resident_id LIMIT {limit}) h JOIN residents r USING (resident_id) \
+             ORDER BY h.reading_key, h.resident_id",
+            if conditions.is_empty() {
+                "TRUE".to_owned()
+            } else {
+                conditions.join(" AND ")
+            }
         ),
         // PostgreSQL's planner prefers walking the reading_key index in order and
         // filtering every row (1.3 s at a million residents); the matches are few
         // next to the table, so collect them first (one bitmap scan per range), then
-        // sort and cut them, then fetch the documents: a few ms for a full name.
-        Backend::Postgres => format!(
+        // sort and cut them, then fetch the documents.
+        (Backend::Postgres, None) => format!(
             "WITH hits AS MATERIALIZED (SELECT resident_id, reading_key FROM residents \
-             WHERE {conditions}) SELECT r.doc FROM (SELECT resident_id, reading_key FROM hits \
+             WHERE {}) SELECT r.doc FROM (SELECT resident_id, reading_key FROM hits \
              ORDER BY reading_key, resident_id LIMIT {limit}) h JOIN residents r USING (resident_id) \
-             ORDER BY h.reading_key, h.resident_id"
+             ORDER BY h.reading_key, h.resident_id",
+            conditions.join(" AND ")
         ),
     };
     Some((sql, binds))
@@ -186,10 +228,22 @@ mod tests {
             "one range per key and column"
         );
         assert!(sql.contains("LIMIT $5"));
+        let (sql, binds) = search_sql(&q, 20, Backend::Postgres).expect("criteria");
+        assert_eq!(binds.len(), 5);
+        assert_eq!(sql.matches("OFFSET 0").count(), 6, "one per range");
+        assert_eq!(
+            sql.matches("LIMIT $5").count(),
+            7,
+            "each range and the union"
+        );
         q.birth_date = Some(Date::from_ymd(1980, 1, 2).expect("a date"));
         let (sql, binds) = search_sql(&q, 20, Backend::Sqlite).expect("criteria");
         assert_eq!(binds.len(), 6);
         assert_eq!(sql.matches(" OR ").count(), 5);
         assert!(sql.ends_with("LIMIT $6"));
+        let (sql, binds) = search_sql(&q, 20, Backend::Postgres).expect("criteria");
+        assert_eq!(binds.len(), 6);
+        assert!(sql.starts_with("WITH born AS MATERIALIZED"), "{sql}");
+        assert!(sql.contains("birth_date = $5"));
     }
 }

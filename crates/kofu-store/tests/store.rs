@@ -776,6 +776,14 @@ async fn large_import_in_batches(store: Store) {
         .await
         .unwrap();
     assert_eq!(found.len(), 11, "花子449 and 花子4490–4499");
+    // After a large load the statistics are refreshed (VACUUM on PostgreSQL, which
+    // refuses to run inside a transaction), and the answers stay the same.
+    store.refresh_statistics().await.unwrap();
+    let again = store
+        .search(&ResidentQuery::by_name("見本 花子449").unwrap(), 100)
+        .await
+        .unwrap();
+    assert_eq!(ids(&again), ids(&found));
 }
 
 /// A household lists its head first, then the others by resident ID.
@@ -800,6 +808,24 @@ async fn household_lists_head_first(store: Store) {
         ["00000000043"]
     );
     assert!(store.household("H9999").await.unwrap().is_empty());
+
+    // The batch form a page of search results uses: IDs only, by household then ID.
+    let households: Vec<String> = ["H0002", "H9999", "H0001"].map(String::from).into();
+    let pairs = store.household_member_ids(&households).await.unwrap();
+    let pairs: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|(h, r)| (h.as_str(), r.as_str()))
+        .collect();
+    assert_eq!(
+        pairs,
+        [
+            ("H0001", "00000000027"),
+            ("H0001", "00000000035"),
+            ("H0001", "00000000099"),
+            ("H0002", "00000000043"),
+        ]
+    );
+    assert!(store.household_member_ids(&[]).await.unwrap().is_empty());
 }
 
 /// `koseki_for` looks among the 戸籍 of the resident's 本籍 for the one they are in.
@@ -951,6 +977,22 @@ async fn tax_support_and_suppression_readers(store: Store) {
             .unwrap()
             .is_empty()
     );
+
+    // The batch form: persons then households, each by ID; an ID counts only in its
+    // own scope.
+    let persons: Vec<String> = ["H0001", "00000000043", "00000000019"]
+        .map(String::from)
+        .into();
+    let households: Vec<String> = ["00000000019", "H0002", "H0001"].map(String::from).into();
+    assert_eq!(
+        scopes(store.suppressions_of(&persons, &households).await.unwrap()),
+        [
+            (SuppressionScope::Person, "00000000019".to_owned()),
+            (SuppressionScope::Household, "H0001".to_owned()),
+            (SuppressionScope::Household, "H0002".to_owned()),
+        ]
+    );
+    assert!(store.suppressions_of(&[], &[]).await.unwrap().is_empty());
 }
 
 /// A second import waits for the first to finish, then sees its result.
