@@ -143,6 +143,8 @@ done
 # The app inherits this environment (tauri-driver -> WebKitWebDriver -> app).
 export KOFU_COUNTER_DATA_DIR="$data_dir"
 export KOFU_COUNTER_QUEUE="$queue"
+# Report exports (save_export) land here, where the supervisor journey reads them back.
+export KOFU_COUNTER_EXPORT_DIR="$out/exports"
 # No GPU under Xvfb: software rendering, no DMA-BUF renderer.
 export WEBKIT_DISABLE_DMABUF_RENDERER=1 LIBGL_ALWAYS_SOFTWARE=1
 setsid tauri-driver --port "$port" --native-port "$((port + 1))" >"$out/logs/tauri-driver.log" 2>&1 &

@@ -27,6 +27,10 @@ pub enum ShellError {
     /// The document to print is not base64.
     #[error("the document to print is not valid base64: {0}")]
     InvalidDocument(String),
+    /// An export's file name is not a plain `.pdf` or `.csv` name, or every
+    /// numbered variant of it is taken.
+    #[error("invalid export file name: {0}")]
+    InvalidFilename(String),
     /// The bytes to print are not the ones the issuance answered.
     #[error("refusing to print: the document's SHA-256 is {actual}, not {expected}")]
     DigestMismatch {
@@ -92,6 +96,7 @@ impl ShellError {
             ShellError::BadCall(_) => "bad_call",
             ShellError::BadAnswer { .. } => "bad_answer",
             ShellError::InvalidDocument(_) => "invalid_document",
+            ShellError::InvalidFilename(_) => "invalid_filename",
             ShellError::DigestMismatch { .. } => "digest_mismatch",
             ShellError::NoPrinter(_) => "no_printer",
             ShellError::PrintFailed(_) => "print_failed",

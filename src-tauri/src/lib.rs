@@ -1,6 +1,6 @@
 //! The kofu counter desktop app: a Tauri v2 window showing the `ui/` front end, and
 //! the commands it calls over Tauri's IPC (docs/counter-app-ipc.md): `app_info`,
-//! `counter_call`, `connectivity`, `print_document` and `demo_totp`.
+//! `counter_call`, `connectivity`, `print_document`, `save_export` and `demo_totp`.
 //!
 //! The commands are thin: each waits for the [`shell::Shell`] to be ready and calls
 //! one method of a module here — [`client`] (the counter API, in-process or over
@@ -11,6 +11,7 @@
 pub mod client;
 pub mod embedded;
 pub mod error;
+pub mod export;
 pub mod offline;
 pub mod print;
 pub mod settings;
@@ -18,11 +19,12 @@ pub mod shell;
 pub mod terminal;
 
 use serde_json::Value;
-use tauri::{Manager, State};
+use tauri::{AppHandle, Manager, State};
 use time::OffsetDateTime;
 
 use crate::client::CounterAnswer;
 use crate::error::ShellError;
+use crate::export::SavedExport;
 use crate::offline::Connectivity;
 use crate::print::Printed;
 use crate::shell::{Shell, Starting};
@@ -71,6 +73,23 @@ async fn print_document(
     shell.printer.print(&pdf_base64, &sha256, &title).await
 }
 
+/// `save_export`: saves an exported report (PDF, CSV) in the export directory.
+#[tauri::command]
+async fn save_export(
+    app: AppHandle,
+    starting: State<'_, Starting>,
+    filename: String,
+    content_base64: String,
+) -> Result<SavedExport, ShellError> {
+    let settings = &starting.ready().await?.settings;
+    let dir = export::directory(
+        settings.export_dir.as_deref(),
+        app.path().download_dir().ok(),
+        &settings.data_dir,
+    );
+    export::save(&dir, &filename, &content_base64)
+}
+
 /// `demo_totp`: the current TOTP code of a demo account (embedded demo mode only).
 #[tauri::command]
 async fn demo_totp(starting: State<'_, Starting>, login: String) -> Result<String, ShellError> {
@@ -87,6 +106,7 @@ pub fn run() -> Result<(), ShellError> {
             counter_call,
             connectivity,
             print_document,
+            save_export,
             demo_totp
         ])
         .setup(|app| {

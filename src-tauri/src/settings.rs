@@ -21,6 +21,8 @@ pub const PRINTER: &str = "KOFU_COUNTER_PRINTER";
 pub const QUEUE: &str = "KOFU_COUNTER_QUEUE";
 /// Embedded mode's data directory (and where counter.json is read from).
 pub const DATA_DIR: &str = "KOFU_COUNTER_DATA_DIR";
+/// Where exported reports are saved; unset: the user's download directory.
+pub const EXPORT_DIR: &str = "KOFU_COUNTER_EXPORT_DIR";
 /// The `lp` command to print with (environment only; tests point it at a fake).
 pub const LP: &str = "KOFU_COUNTER_LP";
 
@@ -51,6 +53,8 @@ pub struct Settings {
     pub data_dir: PathBuf,
     /// The print command.
     pub lp: PathBuf,
+    /// Where exported reports are saved, if set; else see [`crate::export::directory`].
+    pub export_dir: Option<PathBuf>,
 }
 
 /// `counter.json`: the same keys as the environment (all optional; unknown keys are
@@ -68,6 +72,8 @@ struct FileSettings {
     printer: Option<String>,
     #[serde(rename = "KOFU_COUNTER_QUEUE")]
     queue: Option<String>,
+    #[serde(rename = "KOFU_COUNTER_EXPORT_DIR")]
+    export_dir: Option<String>,
 }
 
 impl Settings {
@@ -131,6 +137,7 @@ impl Settings {
             queue,
             data_dir: data_dir.to_owned(),
             lp: set(env(LP)).map_or_else(|| PathBuf::from(DEFAULT_LP), PathBuf::from),
+            export_dir: pick(EXPORT_DIR, file.export_dir).map(PathBuf::from),
         })
     }
 

@@ -4,6 +4,7 @@
 // screen go to $KOFU_E2E_SCREENSHOTS.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { readFile } from 'node:fs/promises';
 
 import { App, account, demoStaff, pdfPages, pdfText, settings, windowTitles } from './lib/app.js';
 import {
@@ -337,6 +338,29 @@ test('supervisor: report, audit verification, daily close', async () => {
       if (issuedCount > 0) assert.match(await app.text('chart-kind'), /住民票|juminhyo|\d/);
     });
     await app.shot('report');
+    // The exports are saved by the shell (the web view cannot download); the PDF is
+    // the rendering core's report, read back with poppler.
+    for (const [button, extension] of [['export-csv', 'csv'], ['export-pdf', 'pdf']]) {
+      const saved = await app.step(`${button}: saved`, async () => {
+        await app.click(button);
+        return app.until(`${button} saved`, async () => {
+          const text = (await app.el('export-saved').getText().catch(() => '')).trim();
+          const found = text.match(/(\/\S+\.(?:csv|pdf))$/);
+          return found && found[1].endsWith(`.${extension}`) ? found[1] : false;
+        }, 60_000);
+      });
+      console.log(`# ${button} saved to ${saved}`);
+      assert.ok(saved.startsWith(process.env.KOFU_COUNTER_EXPORT_DIR), `${saved} is not in the export directory`);
+      if (extension === 'csv') {
+        assert.match(await readFile(saved, 'utf8'), /by_kind/, `${saved} is not the report's CSV`);
+      } else {
+        const text = (await pdfText(saved)).replace(/\s+/g, '');
+        assert.match(text, /交付日報\d{4}-\d{2}-\d{2}/, `${saved} has no report title`);
+        assert.match(text, /交付件数/, `${saved} has no key figures`);
+        assert.ok((await pdfPages(saved)) >= 1);
+      }
+    }
+    await app.shot('report-exported');
     const audit = await app.step('audit verification', async () => {
       await app.click('audit-verify');
       return app.until('audit-status result', async () => {

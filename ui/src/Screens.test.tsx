@@ -2,10 +2,11 @@ import { fireEvent, render, screen, waitFor, within } from '@testing-library/rea
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
 import { App } from './App';
+import { bytesOfBase64 } from './base64';
 import { apiCalls, error, lastBody, loginAs, mockBackend, type Routes } from './testUtil';
 
-async function start(role: string, routes: Routes, locale: 'ja' | 'en' = 'ja') {
-  const calls = mockBackend({ 'POST /counter/v1/login': loginAs('who', role), ...routes });
+async function start(role: string, routes: Routes, locale: 'ja' | 'en' = 'ja', options: Parameters<typeof mockBackend>[1] = {}) {
+  const calls = mockBackend({ 'POST /counter/v1/login': loginAs('who', role), ...routes }, options);
   render(<App initialLocale={locale} />);
   fireEvent.change(await screen.findByTestId('login-user'), { target: { value: 'who' } });
   fireEvent.change(screen.getByTestId('login-password'), { target: { value: 'pw' } });
@@ -135,35 +136,22 @@ describe('supervisor report', () => {
     expect(screen.getByTestId('audit-status').textContent).toContain('監査エントリ数120');
     expect(screen.getByTestId('audit-status').textContent).not.toMatch(/失敗|不一致|改ざんを検出|broken|mismatch|fail|中|…/i);
 
-    const created: Blob[] = [];
-    URL.createObjectURL = vi.fn((blob: Blob) => {
-      created.push(blob);
-      return 'blob:report';
-    });
-    URL.revokeObjectURL = vi.fn();
-    const click = vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(() => undefined);
+    // Both exports are handed to the shell, which saves them (the web view cannot download).
+    const saves = () => calls.filter((call) => call.command === 'save_export');
     fireEvent.click(screen.getByTestId('export-csv'));
-    expect(click).toHaveBeenCalledTimes(1);
-    expect(created).toHaveLength(1);
-    const text = await new Promise<string>((resolve) => {
-      const reader = new FileReader();
-      reader.onload = () => resolve(String(reader.result));
-      reader.readAsText(created[0] as Blob);
-    });
-    expect(text).toContain('by_kind,juminhyo,5');
+    await waitFor(() => expect(screen.getByTestId('export-saved').textContent).toBe('保存しました：/home/clerk/Downloads/kofu-report-2026-05-07.csv'));
+    expect(saves()).toHaveLength(1);
+    expect(saves()[0]?.args.filename).toBe('kofu-report-2026-05-07.csv');
+    const csv = new TextDecoder().decode(bytesOfBase64(String(saves()[0]?.args.contentBase64)));
+    expect(csv).toContain('by_kind,juminhyo,5');
 
     // The PDF comes from the server's rendering core, in the screen's language.
     fireEvent.click(screen.getByTestId('export-pdf'));
-    await waitFor(() => expect(click).toHaveBeenCalledTimes(2));
+    await waitFor(() => expect(screen.getByTestId('export-saved').textContent).toBe('保存しました：/home/clerk/Downloads/kofu-report-2026-05-07.pdf'));
     expect(apiCalls(calls)).toContain('GET /counter/v1/reports/2026-05-07/pdf?lang=ja');
-    const pdf = created[1] as Blob;
-    expect(pdf.type).toBe('application/pdf');
-    const pdfText = await new Promise<string>((resolve) => {
-      const reader = new FileReader();
-      reader.onload = () => resolve(String(reader.result));
-      reader.readAsText(pdf);
-    });
-    expect(pdfText).toBe('%PDF-1.7 report');
+    expect(saves()).toHaveLength(2);
+    expect(saves()[1]?.args).toEqual({ filename: 'kofu-report-2026-05-07.pdf', contentBase64: 'JVBERi0xLjcgcmVwb3J0' });
+    expect(screen.queryByTestId('export-error')).toBeNull();
 
     fireEvent.change(screen.getByTestId('void-id'), { target: { value: 'I-9' } });
     fireEvent.change(screen.getByTestId('void-reason'), { target: { value: '二重交付' } });
@@ -175,6 +163,23 @@ describe('supervisor report', () => {
     await waitFor(() =>
       expect(screen.getByTestId('chart-kind').querySelector('g[data-key="fuhyo"]')?.getAttribute('data-value')).toBe('1'),
     );
+  });
+
+  it('says why an export could not be saved', async () => {
+    await start('supervisor', {
+      'GET /counter/v1/reports/2026-05-07': [200, REPORT],
+      'GET /counter/v1/reports/2026-05-07/pdf': [200, { filename: 'kofu-report-2026-05-07.pdf', pdf_base64: 'JVBERi0x', sha256: 'x', pages: 1 }],
+    }, 'en', {
+      save: () => {
+        throw { code: 'io_error', message: 'creating /home/clerk/Downloads: No space left on device' };
+      },
+    });
+    fireEvent.click(screen.getByTestId('nav-report'));
+    await screen.findByTestId('chart-kind');
+    fireEvent.click(screen.getByTestId('export-pdf'));
+    expect((await screen.findByTestId('export-error')).textContent).toContain('No space left on device');
+    expect(screen.queryByTestId('export-saved')).toBeNull();
+    expect((screen.getByTestId('export-pdf') as HTMLButtonElement).disabled).toBe(false);
   });
 
   it('shows a broken audit chain', async () => {

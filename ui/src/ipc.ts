@@ -11,6 +11,7 @@ export const COMMANDS = {
   counterCall: 'counter_call',
   connectivity: 'connectivity',
   printDocument: 'print_document',
+  saveExport: 'save_export',
   demoTotp: 'demo_totp',
 } as const;
 
@@ -64,6 +65,18 @@ export function counterCall(method: HttpMethod, path: string, body?: unknown): P
 /** `print_document`: prints a PDF whose SHA-256 the shell checks before printing. */
 export function printDocument(pdfBase64: string, sha256: string, title: string): Promise<PrintJob> {
   return invoke<PrintJob>(COMMANDS.printDocument, { pdfBase64, sha256, title });
+}
+
+/** The answer of `save_export`: where the file was written. */
+export interface SavedExport {
+  readonly path: string;
+  readonly bytes: number;
+}
+
+/** `save_export`: saves an exported report in the terminal's export directory (the web
+ * view cannot download: WebKitGTK ignores `<a download>` on a Blob URL). */
+export function saveExport(filename: string, contentBase64: string): Promise<SavedExport> {
+  return invoke<SavedExport>(COMMANDS.saveExport, { filename, contentBase64 });
 }
 
 /** `demo_totp`: the current code of a demo account (embedded demo mode only). */

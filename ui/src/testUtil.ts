@@ -1,5 +1,5 @@
 // Test helpers: a mocked Tauri back end (app_info, counter_call routes,
-// print_document, demo_totp) over @tauri-apps/api/mocks.
+// print_document, save_export, demo_totp) over @tauri-apps/api/mocks.
 import { mockIPC } from '@tauri-apps/api/mocks';
 
 import type { AppInfo } from './appInfo';
@@ -31,7 +31,7 @@ export type Routes = Record<string, Route | Route[]>;
 export const error = (code: string, message = 'メッセージ') => ({ error: { code, message } });
 
 /** Mocks the shell: answers the IPC commands and records every call. */
-export function mockBackend(routes: Routes, options: { info?: Partial<AppInfo>; totp?: string; print?: (args: Record<string, unknown>) => unknown } = {}): Call[] {
+export function mockBackend(routes: Routes, options: { info?: Partial<AppInfo>; totp?: string; print?: (args: Record<string, unknown>) => unknown; save?: (args: Record<string, unknown>) => unknown } = {}): Call[] {
   const calls: Call[] = [];
   const queues = new Map<string, Route[]>();
   mockIPC((command, payload) => {
@@ -46,6 +46,9 @@ export function mockBackend(routes: Routes, options: { info?: Partial<AppInfo>; 
       case 'print_document':
         if (options.print) return options.print(args);
         return { queue: 'counter-1', job: `job-${calls.length}`, sha256: args.sha256 };
+      case 'save_export':
+        if (options.save) return options.save(args);
+        return { path: `/home/clerk/Downloads/${String(args.filename)}`, bytes: atob(String(args.contentBase64)).length };
       case 'counter_call': {
         const path = String(args.path);
         const key = `${String(args.method)} ${path.split('?')[0] ?? ''}`;

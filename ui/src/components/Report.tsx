@@ -1,5 +1,5 @@
 // The supervisor's report of a day: charts, the lists to review, voiding an
-// issuance, the audit chain's status and a CSV export.
+// issuance, the audit chain's status, and its export as CSV and PDF (saved by the shell).
 import { useEffect, useState } from 'react';
 
 import { auditVerdict, CERT_KINDS, type AuditStatus, type CounterApi, type DayExpected, type DayReport, type Staff } from '../api';
@@ -8,22 +8,11 @@ import { useI18n } from '../I18nContext';
 import { errorText, hasMessage, type MessageKey, yen } from '../i18n';
 import { barsOf, hourBars } from '../logic/charts';
 import { reportCsv } from '../logic/csv';
-import { bytesOfBase64 } from '../base64';
+import { base64OfText } from '../base64';
+import { ipcFailureOf, saveExport } from '../ipc';
 import { BarChart } from './BarChart';
 import { OfflineReview } from './OfflineReview';
 import { Alert, cellText, Field, RowsTable } from './common';
-
-/** Offers `content` as a file download (a Blob URL). */
-export function downloadText(content: BlobPart, filename: string, type: string): void {
-  const url = URL.createObjectURL(new Blob([content], { type }));
-  const link = document.createElement('a');
-  link.href = url;
-  link.download = filename;
-  document.body.appendChild(link);
-  link.click();
-  link.remove();
-  window.setTimeout(() => URL.revokeObjectURL(url), 0);
-}
 
 export function Report({ info, api, staff }: { readonly info: AppInfo; readonly api: CounterApi; readonly staff: Staff }) {
   const { t, locale } = useI18n();
@@ -35,16 +24,36 @@ export function Report({ info, api, staff }: { readonly info: AppInfo; readonly 
   const mayCountCash = staff.role === 'supervisor';
   const [exporting, setExporting] = useState(false);
   const [exportError, setExportError] = useState<string | null>(null);
+  const [saved, setSaved] = useState<string | null>(null);
+
+  // The shell writes the file into the terminal's export directory and says where.
+  const save = async (filename: string, contentBase64: string) => {
+    try {
+      const file = await saveExport(filename, contentBase64);
+      setSaved(file.path);
+    } catch (caught) {
+      const failure = ipcFailureOf(caught);
+      setExportError(errorText(t, failure.code, failure.message));
+    }
+  };
+
+  const exportCsv = async () => {
+    if (report === null) return;
+    setExportError(null);
+    setSaved(null);
+    await save(`kofu-report-${report.day}.csv`, base64OfText(reportCsv(report)));
+  };
 
   // The PDF is the rendering core's, in the screen's language; saved as the server names it.
   const exportPdf = async () => {
     if (report === null) return;
     setExporting(true);
     setExportError(null);
+    setSaved(null);
     const outcome = await api.reportPdf(report.day, locale);
+    if (outcome.ok) await save(outcome.body.filename, outcome.body.pdf_base64);
+    else setExportError(errorText(t, outcome.code, outcome.message));
     setExporting(false);
-    if (!outcome.ok) return setExportError(errorText(t, outcome.code, outcome.message));
-    downloadText(bytesOfBase64(outcome.body.pdf_base64), outcome.body.filename, 'application/pdf');
   };
 
   useEffect(() => {
@@ -94,7 +103,7 @@ export function Report({ info, api, staff }: { readonly info: AppInfo; readonly 
           className="button button--secondary"
           data-testid="export-csv"
           disabled={report === null}
-          onClick={() => report && downloadText(reportCsv(report), `kofu-report-${report.day}.csv`, 'text/csv;charset=utf-8')}
+          onClick={() => void exportCsv()}
         >
           {t('report.export_csv')}
         </button>
@@ -103,6 +112,11 @@ export function Report({ info, api, staff }: { readonly info: AppInfo; readonly 
         </button>
       </div>
       {exportError !== null ? <Alert testId="export-error">{exportError}</Alert> : null}
+      {saved !== null ? (
+        <p role="status" data-testid="export-saved">
+          {t('report.saved', { path: saved })}
+        </p>
+      ) : null}
       {error !== null ? <Alert>{error}</Alert> : null}
       {report === null && error === null ? <p role="status">{t('common.loading')}</p> : null}
       {report !== null ? (
