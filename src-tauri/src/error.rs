@@ -24,8 +24,8 @@ pub enum ShellError {
         /// The answer's HTTP status.
         status: u16,
     },
-    /// The document to print is not base64.
-    #[error("the document to print is not valid base64: {0}")]
+    /// The document to print or save is not base64.
+    #[error("the document is not valid base64: {0}")]
     InvalidDocument(String),
     /// An export's file name is not a plain `.pdf` or `.csv` name, or every
     /// numbered variant of it is taken.

@@ -5,7 +5,6 @@
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use base64::Engine as _;
 use serde::Serialize;
 
 use crate::error::ShellError;
@@ -30,9 +29,7 @@ pub struct SavedExport {
 /// and `-` ending in `.pdf` or `.csv`.
 pub fn save(dir: &Path, filename: &str, content_base64: &str) -> Result<SavedExport, ShellError> {
     let (stem, extension) = check_filename(filename)?;
-    let content = base64::engine::general_purpose::STANDARD
-        .decode(content_base64.trim())
-        .map_err(|e| ShellError::InvalidDocument(e.to_string()))?;
+    let content = crate::print::decode_document(content_base64)?;
     std::fs::create_dir_all(dir)
         .map_err(|e| ShellError::io(format!("creating {}", dir.display()), e))?;
     for n in 1..=MAX_COPIES {
@@ -105,6 +102,8 @@ fn check_filename(filename: &str) -> Result<(&str, &str), ShellError> {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
+    use base64::Engine as _;
+
     use super::*;
 
     fn b64(bytes: &[u8]) -> String {

@@ -32,6 +32,14 @@ pub struct Printed {
     pub sha256: String,
 }
 
+/// The bytes of a document the UI sends as base64 (to print or to save); surrounding
+/// whitespace is ignored, anything else that is not base64 is `invalid_document`.
+pub(crate) fn decode_document(text: &str) -> Result<Vec<u8>, ShellError> {
+    base64::engine::general_purpose::STANDARD
+        .decode(text.trim())
+        .map_err(|e| ShellError::InvalidDocument(e.to_string()))
+}
+
 impl Printer {
     /// Prints a PDF given as base64, if its SHA-256 is `sha256`; `title` names the
     /// job in the queue.
@@ -41,9 +49,7 @@ impl Printer {
         sha256: &str,
         title: &str,
     ) -> Result<Printed, ShellError> {
-        let pdf = base64::engine::general_purpose::STANDARD
-            .decode(pdf_base64.trim())
-            .map_err(|e| ShellError::InvalidDocument(e.to_string()))?;
+        let pdf = decode_document(pdf_base64)?;
         let actual = hex(&Sha256::digest(&pdf));
         if !actual.eq_ignore_ascii_case(sha256.trim()) {
             return Err(ShellError::DigestMismatch {

@@ -10,10 +10,15 @@ export function bytesOfBase64(base64: string): Uint8Array<ArrayBuffer> {
   return bytes;
 }
 
+/** Encodes bytes in base64 (in chunks: one `fromCharCode` call per byte is slow, one
+ * for a whole file overflows the argument limit). */
+export function base64OfBytes(bytes: Uint8Array): string {
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
+}
+
 /** Encodes text (as UTF-8) in base64. */
 export function base64OfText(text: string): string {
-  const bytes = new TextEncoder().encode(text);
-  let binary = '';
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary);
+  return base64OfBytes(new TextEncoder().encode(text));
 }

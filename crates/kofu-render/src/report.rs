@@ -350,27 +350,27 @@ fn column_widths(natural: &[f32], total: f32) -> Result<Vec<f32>, RenderError> {
     Ok(fixed.into_iter().map(|f| f.unwrap_or(MIN_COLUMN)).collect())
 }
 
-/// A caption bar: grey band with the title, or its continued form.
+/// The caption bar of a block at the cursor: a grey band with the title, marked as
+/// continued ([`ReportDocument::continued`]) on the block's later pages.
 fn caption(
     l: &mut Layout<'_>,
-    page: PageId,
-    y: f32,
+    at: &Cursor<'_>,
+    doc: &ReportDocument,
     field: &str,
-    text: &str,
+    title: &str,
+    continued: bool,
 ) -> Result<(), RenderError> {
-    let f = Frame::new(LEFT, y, WIDTH, CAPTION_H);
-    l.fill(page, f, 0.88)?;
-    let text = printable(l, field, text)?;
-    l.text_box(page, field, f, &text, &caption_style())?;
+    let title = match continued {
+        false => title.to_owned(),
+        true if doc.continued.contains("{title}") => doc.continued.replace("{title}", title),
+        true => format!("{title}{}", doc.continued),
+    };
+    let field = format!("{field}.title");
+    let f = Frame::new(LEFT, *at.y, WIDTH, CAPTION_H);
+    l.fill(*at.page, f, 0.88)?;
+    let text = printable(l, &field, &title)?;
+    l.text_box(*at.page, &field, f, &text, &caption_style())?;
     Ok(())
-}
-
-fn continued(doc: &ReportDocument, title: &str) -> String {
-    if doc.continued.contains("{title}") {
-        doc.continued.replace("{title}", title)
-    } else {
-        format!("{title}{}", doc.continued)
-    }
 }
 
 /// The figures: two (label, value) pairs to a row, labels on grey.
@@ -452,12 +452,7 @@ fn place_chart(
     let mut first = true;
     loop {
         let page = *at.page;
-        let title = if first {
-            chart.title.clone()
-        } else {
-            continued(doc, &chart.title)
-        };
-        caption(l, page, *at.y, &format!("{field}.title"), &title)?;
+        caption(l, at, doc, &field, &chart.title, !first)?;
         let top = *at.y + CAPTION_H + 1.0;
         let fit =
             (((CONTENT_BOTTOM - 1.0 - top) / BAR_H).floor().max(1.0) as usize).min(rest.len());
@@ -612,7 +607,7 @@ fn place_table(
     if rows.is_empty() {
         at.ensure(l, CAPTION_H + ROW_1);
         let page = *at.page;
-        caption(l, page, *at.y, &format!("{field}.title"), &table.title)?;
+        caption(l, at, doc, &field, &table.title, false)?;
         let (empty, height) = fit_cell(l, &format!("{field}.empty"), &table.empty, WIDTH, &style)?;
         *at.y = l.table(
             page,
@@ -645,12 +640,7 @@ fn place_table(
     let mut first = true;
     loop {
         let page = *at.page;
-        let title = if first {
-            table.title.clone()
-        } else {
-            continued(doc, &table.title)
-        };
-        caption(l, page, *at.y, &format!("{field}.title"), &title)?;
+        caption(l, at, doc, &field, &table.title, !first)?;
         let top = *at.y + CAPTION_H;
         l.fill(page, Frame::new(LEFT, top, WIDTH, header.height), 0.94)?;
         let mut y = top + header.height;

@@ -70,11 +70,6 @@ fn opts() -> RenderOptions {
     }
 }
 
-/// Whitespace-free text: poppler turns 均等割り gaps and U+3000 into spaces.
-fn squash(s: &str) -> String {
-    s.chars().filter(|c| !c.is_whitespace()).collect()
-}
-
 struct Checked {
     pdf: RenderedPdf,
     pages: Vec<String>,

@@ -63,17 +63,7 @@ pub(crate) fn search_sql(
         // A name alone (a family name matches tens of thousands at a million
         // residents): one range scan per key and column over covering indexes (key,
         // reading_key, resident_id), and only the page's documents read.
-        let mut ranges = Vec::new();
-        for key in std::iter::once(&name.key).chain(name.swapped.as_ref()) {
-            let low = param(Value::Text(key.clone()));
-            let high = prefix_end(key).map(|end| param(Value::Text(end)));
-            for column in NAME_COLUMNS {
-                ranges.push(match &high {
-                    Some(high) => format!("{column} >= {low} AND {column} < {high}"),
-                    None => format!("{column} >= {low}"),
-                });
-            }
-        }
+        let ranges = name_ranges(name, &mut param);
         let limit = param(Value::I32(i32::try_from(limit).unwrap_or(i32::MAX)));
         let page = match backend {
             // SQLite: the ranges united, then sorted and cut on the two small columns.
@@ -113,18 +103,8 @@ pub(crate) fn search_sql(
     }
     let mut conditions = Vec::new();
     if let Some(name) = &query.name {
-        let mut alternatives = Vec::new();
-        for key in std::iter::once(&name.key).chain(name.swapped.as_ref()) {
-            let low = param(Value::Text(key.clone()));
-            let high = prefix_end(key).map(|end| param(Value::Text(end)));
-            for column in NAME_COLUMNS {
-                alternatives.push(match &high {
-                    Some(high) => format!("({column} >= {low} AND {column} < {high})"),
-                    None => format!("{column} >= {low}"),
-                });
-            }
-        }
-        conditions.push(format!("({})", alternatives.join(" OR ")));
+        let alternatives = name_ranges(name, &mut param);
+        conditions.push(format!("(({}))", alternatives.join(") OR (")));
     }
     let born = query
         .birth_date
@@ -175,6 +155,23 @@ pub(crate) fn search_sql(
         ),
     };
     Some((sql, binds))
+}
+
+/// One condition per search key (the name as typed, and swapped) and name column:
+/// the key as a prefix, written as a range on the column; `param` numbers the bounds.
+fn name_ranges(name: &NameQuery, param: &mut impl FnMut(Value) -> String) -> Vec<String> {
+    let mut ranges = Vec::new();
+    for key in std::iter::once(&name.key).chain(name.swapped.as_ref()) {
+        let low = param(Value::Text(key.clone()));
+        let high = prefix_end(key).map(|end| param(Value::Text(end)));
+        for column in NAME_COLUMNS {
+            ranges.push(match &high {
+                Some(high) => format!("{column} >= {low} AND {column} < {high}"),
+                None => format!("{column} >= {low}"),
+            });
+        }
+    }
+    ranges
 }
 
 /// The least string greater than every string that starts with `prefix`, in code point

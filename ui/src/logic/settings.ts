@@ -2,6 +2,7 @@
 // (docs/counter-api.yaml, /counter/v1/admin/settings) turned into form fields of
 // strings and back, with the problems a form can see before the server checks the
 // whole value.
+import { base64OfBytes } from '../base64';
 import { CERT_KINDS, type CertKind } from '../api';
 import type { MessageKey } from '../i18n';
 
@@ -243,9 +244,7 @@ export function terminalValue(form: TerminalForm): Parsed<{ setting: string; val
 export function sealValue(png: Uint8Array): Parsed<{ png_base64: string }> {
   const signature = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
   if (png.length < 8 || signature.some((byte, i) => png[i] !== byte)) return problem('settings.problem.png', 'seal-file');
-  let binary = '';
-  for (let i = 0; i < png.length; i += 0x8000) binary += String.fromCharCode(...png.subarray(i, i + 0x8000));
-  return ok({ png_base64: btoa(binary) });
+  return ok({ png_base64: base64OfBytes(png) });
 }
 
 /** The seal's data URL for the preview, if there is one. */

@@ -41,6 +41,12 @@ fn run(tool: &str, package: &str, args: &[&str]) -> std::process::Output {
         .unwrap_or_else(|e| panic!("cannot run `{tool}` ({e}): apt-get install {package}"))
 }
 
+/// Whitespace-free text: poppler turns 均等割り gaps, table cell spacing and U+3000
+/// into spaces.
+pub fn squash(s: &str) -> String {
+    s.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
 /// Text of the PDF as poppler extracts it (raw order, UTF-8).
 pub fn pdftotext(pdf: &[u8]) -> String {
     let p = temp_pdf(pdf);

@@ -5,10 +5,6 @@
 use crate::common::*;
 use kofu_render::{ReportChart, ReportDocument, ReportTable, render_report};
 
-fn squash(s: &str) -> String {
-    s.chars().filter(|c| !c.is_whitespace()).collect()
-}
-
 fn report(rows: usize) -> ReportDocument {
     ReportDocument {
         title: "交付日報 2026-05-07".into(),
