@@ -81,14 +81,15 @@ pub(crate) async fn load(store: &Store, req: &CertificateRequest) -> Result<Load
     let town = store.municipality().await?.ok_or(AppError::NotFound(
         "municipality (import the registry feed first)".into(),
     ))?;
-    let (resident, koseki) = match &req.subject {
+    // The subject and what the rules read about them, in one statement.
+    let (records, koseki) = match &req.subject {
         SubjectRef::Resident(id) => {
-            let resident = store.resident(id).await?;
-            let koseki = match (&resident, req.kind.is_koseki()) {
-                (Some(r), true) => store.koseki_for(r).await?,
+            let records = store.resident_records(id).await?;
+            let koseki = match (&records, req.kind.is_koseki()) {
+                (Some(r), true) => store.koseki_for(&r.resident).await?,
                 _ => None,
             };
-            (resident, koseki)
+            (records, koseki)
         }
         SubjectRef::Koseki {
             koseki_id,
@@ -101,34 +102,27 @@ pub(crate) async fn load(store: &Store, req: &CertificateRequest) -> Result<Load
             let linked = member_no
                 .and_then(|n| koseki.member(n))
                 .and_then(|m| m.resident_id.clone());
-            let resident = match linked {
-                Some(id) => store.resident(&id).await?,
+            let records = match linked {
+                Some(id) => store.resident_records(&id).await?,
                 None => None,
             };
-            (resident, Some(koseki))
+            (records, Some(koseki))
         }
     };
-    let household = match &resident {
-        Some(r) => store.household(&r.household_id).await?,
-        None => Vec::new(),
+    let tax = match (&records, req.options.tax_year) {
+        (Some(r), Some(year)) => store.tax(&r.resident.resident_id, year).await?,
+        _ => None,
     };
-    let (seal, tax, suppressions) = match &resident {
+    let (resident, household, seal, suppressions, support_measures) = match records {
         Some(r) => (
-            store.seal(&r.resident_id).await?,
-            match req.options.tax_year {
-                Some(year) => store.tax(&r.resident_id, year).await?,
-                None => None,
-            },
-            store.suppressions(&r.resident_id, &r.household_id).await?,
+            Some(r.resident),
+            r.household,
+            r.seal,
+            r.suppressions,
+            r.support_measures,
         ),
-        None => (None, None, Vec::new()),
+        None => (None, Vec::new(), None, Vec::new(), Vec::new()),
     };
-    let ids: Vec<String> = household
-        .iter()
-        .map(|m| m.resident_id.clone())
-        .chain(resident.iter().map(|r| r.resident_id.clone()))
-        .collect();
-    let support_measures = store.support_measures(&ids).await?;
     let mut fuhyo = Vec::new();
     if let (CertificateKind::Fuhyo, Some(k)) = (req.kind, &koseki) {
         for m in &k.members {

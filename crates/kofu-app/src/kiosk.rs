@@ -355,11 +355,6 @@ impl Office {
         q: &Inquiry,
         now: OffsetDateTime,
     ) -> Result<InquiryAnswer, AppError> {
-        let town = self
-            .store
-            .municipality()
-            .await?
-            .ok_or_else(|| AppError::NotFound("municipality".into()))?;
         let card = self.card(&q.card_serial).await?;
         let tax_years = match &card {
             Some(c) if q.kind == CertificateKind::ShotokuKazei => {
@@ -387,7 +382,8 @@ impl Office {
             &q.kiosk,
             q.requested_at,
             0,
-            &town.name,
+            // No number is made for an inquiry; the rules load the town themselves.
+            "",
         );
         let target = card
             .as_ref()
@@ -411,7 +407,7 @@ impl Office {
                     Vec::new()
                 };
                 InquiryAnswer::Available {
-                    fee_yen: town.fee(q.kind, Channel::Kiosk).unwrap_or(0),
+                    fee_yen: data.town.fee(q.kind, Channel::Kiosk).unwrap_or(0),
                     household_members,
                     options: kiosk_options_for(q.kind),
                     tax_years,
@@ -432,7 +428,7 @@ impl Office {
                 "available": false, "reason": reason.code()
             }),
         };
-        let tx = self.store.begin_ledger().await?;
+        let tx = self.store.begin_audit().await?;
         tx.commit(AuditEntry {
             at: rfc3339(now),
             actor: format!("kiosk:{}", q.kiosk.id),

@@ -422,6 +422,21 @@ impl Store {
         }
     }
 
+    /// Begins a transaction that only appends an audit entry (a kiosk's inquiry): like
+    /// [`Store::begin_ledger`], without holding off imports on PostgreSQL, as it writes
+    /// no row that depends on registry data. [`LedgerTx::registry_version`] is 0.
+    pub async fn begin_audit(&self) -> Result<LedgerTx, StoreError> {
+        match &self.pool {
+            Pool::Sqlite(_) => self.begin_ledger().await,
+            Pool::Postgres(pool) => Ok(LedgerTx {
+                tx: Tx::Postgres(pool.begin().await?),
+                version: 0,
+                notarised: Vec::new(),
+                _sqlite_writer: None,
+            }),
+        }
+    }
+
     /// The registry version: bumped by every committed import.
     pub async fn registry_version(&self) -> Result<i64, StoreError> {
         const SQL: &str = "SELECT version FROM feed_state WHERE id = 1";
@@ -669,15 +684,20 @@ impl LedgerTx {
                 kind: "audit records",
                 source,
             })?;
-        if let Tx::Postgres(tx) = &mut self.tx {
-            sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                .bind(AUDIT_LOCK)
-                .execute(&mut **tx)
-                .await?;
-        }
         const HEAD: &str = "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1";
-        let head: Option<(i64, String)> =
-            on_tx!(self.tx, conn => sqlx::query_as(HEAD).fetch_optional(conn).await?);
+        // PostgreSQL: the advisory lock and the head in one round trip (migration 0008);
+        // SQLite holds the write lock since `begin_ledger`.
+        const LOCK_HEAD: &str = "SELECT seq, hash FROM kofu_audit_lock_head($1)";
+        let head: Option<(i64, String)> = match &mut self.tx {
+            Tx::Sqlite(tx) => sqlx::query_as(HEAD).fetch_optional(&mut **tx).await?,
+            Tx::Postgres(tx) => {
+                let (seq, hash): (Option<i64>, Option<String>) = sqlx::query_as(LOCK_HEAD)
+                    .bind(AUDIT_LOCK)
+                    .fetch_one(&mut **tx)
+                    .await?;
+                seq.zip(hash)
+            }
+        };
         let (prev_seq, prev_hash) = head.unwrap_or((0, GENESIS.to_owned()));
         let mut row = AuditRow {
             seq: prev_seq + 1,

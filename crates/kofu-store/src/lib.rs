@@ -324,6 +324,62 @@ impl Store {
         Ok(members)
     }
 
+    /// A resident with everything the eligibility rules read about them, in one
+    /// statement (so one snapshot, and one round trip instead of five): their
+    /// household as [`Store::household`] orders it, seal registration, suppressions as
+    /// [`Store::suppressions`] orders them, and the support measures on them or any
+    /// member of their household, by resident ID. `None` if there is no such resident.
+    pub async fn resident_records(
+        &self,
+        resident_id: &str,
+    ) -> Result<Option<ResidentRecords>, StoreError> {
+        const SQL: &str = "\
+            SELECT 'resident', doc FROM residents WHERE resident_id = $1 \
+            UNION ALL SELECT 'member', doc FROM residents WHERE household_id = \
+                (SELECT household_id FROM residents WHERE resident_id = $1) \
+            UNION ALL SELECT 'seal', doc FROM seals WHERE resident_id = $1 \
+            UNION ALL SELECT 'suppression', doc FROM suppressions \
+                WHERE (scope = 'person' AND id = $1) OR (scope = 'household' AND id = \
+                    (SELECT household_id FROM residents WHERE resident_id = $1)) \
+            UNION ALL SELECT 'support_measure', doc FROM support_measures \
+                WHERE resident_id = $1 OR resident_id IN (SELECT m.resident_id FROM residents m \
+                    WHERE m.household_id = (SELECT household_id FROM residents WHERE resident_id = $1))";
+        let rows: Vec<(String, String)> = on_pool!(self, pool => {
+            sqlx::query_as(SQL).bind(resident_id).fetch_all(pool).await?
+        });
+        let mut resident: Option<Resident> = None;
+        let mut household: Vec<Resident> = Vec::new();
+        let mut seal: Option<Seal> = None;
+        let mut suppressions: Vec<Suppression> = Vec::new();
+        let mut support_measures: Vec<SupportMeasure> = Vec::new();
+        for (part, doc) in rows {
+            match part.as_str() {
+                "resident" => resident = Some(decode("resident", resident_id, &doc)?),
+                "member" => household.push(decode("resident", resident_id, &doc)?),
+                "seal" => seal = Some(decode("seal", resident_id, &doc)?),
+                "suppression" => suppressions.push(decode("suppression", resident_id, &doc)?),
+                _ => support_measures.push(decode("support_measure", resident_id, &doc)?),
+            }
+        }
+        let Some(resident) = resident else {
+            return Ok(None);
+        };
+        household
+            .sort_by(|a, b| (!a.is_head(), &a.resident_id).cmp(&(!b.is_head(), &b.resident_id)));
+        // Person-scoped first ("person" sorts after "household"), then by ID.
+        let scope = |s: &Suppression| schema::scope_name(s.scope);
+        suppressions.sort_by(|a, b| scope(b).cmp(scope(a)).then_with(|| a.id.cmp(&b.id)));
+        support_measures.sort_by(|a, b| a.resident_id.cmp(&b.resident_id));
+        support_measures.dedup_by(|a, b| a.resident_id == b.resident_id);
+        Ok(Some(ResidentRecords {
+            resident,
+            household,
+            seal,
+            suppressions,
+            support_measures,
+        }))
+    }
+
     /// The seal registration of a resident.
     pub async fn seal(&self, resident_id: &str) -> Result<Option<Seal>, StoreError> {
         self.one(
@@ -596,6 +652,21 @@ async fn pg_migrations_applied(
             .fetch_all(pool)
             .await?;
     Ok(migrator.iter().all(|m| applied.contains(&m.version)))
+}
+
+/// A resident and what the eligibility rules read about them ([`Store::resident_records`]).
+#[derive(Clone, Debug)]
+pub struct ResidentRecords {
+    /// The resident.
+    pub resident: Resident,
+    /// Their household: head of household first, then by resident ID.
+    pub household: Vec<Resident>,
+    /// Their seal registration.
+    pub seal: Option<Seal>,
+    /// Suppressions on them or their household: person-scoped first.
+    pub suppressions: Vec<Suppression>,
+    /// Support measures on them or a member of their household, by resident ID.
+    pub support_measures: Vec<SupportMeasure>,
 }
 
 /// SQL text: a constant, or built from a fixed shape (never from user input).
