@@ -374,10 +374,18 @@ impl Writer {
         let _ = self.rollback().await;
     }
 
-    async fn rollback(mut self) -> Result<(), StoreError> {
+    /// Gives the connection back its normal page cache ([`IMPORT_CACHE`]). Lowering
+    /// the limit evicts no page a commit has yet to write.
+    async fn restore_cache(&mut self) -> Result<(), StoreError> {
         if let Tx::Sqlite(tx) = &mut self.tx {
             sqlx::query(NORMAL_CACHE).execute(&mut **tx).await?;
         }
+        Ok(())
+    }
+
+    /// Discards the transaction.
+    async fn rollback(mut self) -> Result<(), StoreError> {
+        self.restore_cache().await?;
         match self.tx {
             Tx::Sqlite(tx) => tx.rollback().await?,
             Tx::Postgres(tx) => tx.rollback().await?,
@@ -489,10 +497,7 @@ impl Writer {
                 .execute(conn)
                 .await?;
         });
-        if let Tx::Sqlite(tx) = &mut self.tx {
-            // Lowering the limit evicts no page the commit has yet to write.
-            sqlx::query(NORMAL_CACHE).execute(&mut **tx).await?;
-        }
+        self.restore_cache().await?;
         match self.tx {
             Tx::Sqlite(tx) => tx.commit().await?,
             Tx::Postgres(tx) => tx.commit().await?,

@@ -187,6 +187,7 @@ on_both_backends!(
     household_lists_head_first,
     koseki_for_finds_the_members_register,
     tax_support_and_suppression_readers,
+    resident_records_agree_with_the_single_readers,
     imports_are_serialized,
 );
 
@@ -993,6 +994,95 @@ async fn tax_support_and_suppression_readers(store: Store) {
         ]
     );
     assert!(store.suppressions_of(&[], &[]).await.unwrap().is_empty());
+}
+
+/// `resident_records` (one statement) answers what the single readers answer, for a
+/// head of household with a seal, household members with a support measure and with a
+/// person suppression, a resident whose household is suppressed, and nobody.
+async fn resident_records_agree_with_the_single_readers(store: Store) {
+    let mut records = sample_town();
+    let mut measure = support_measure();
+    measure.resident_id = "00000000035".into();
+    records.push(RegistryRecord::SupportMeasure(measure));
+    records.push(RegistryRecord::Suppression(suppression(
+        SuppressionScope::Person,
+        "00000000027",
+    )));
+    records.push(RegistryRecord::Suppression(suppression(
+        SuppressionScope::Household,
+        "H0001",
+    )));
+    // A suppression whose ID is a resident ID in household scope concerns nobody here.
+    records.push(RegistryRecord::Suppression(suppression(
+        SuppressionScope::Household,
+        "00000000019",
+    )));
+    import(&store, &records).await;
+
+    let check = async |resident_id: &str, expected_household: &[&str]| {
+        let found = store.resident_records(resident_id).await.unwrap();
+        let Some(me) = store.resident(resident_id).await.unwrap() else {
+            assert!(found.is_none(), "{resident_id}: nobody, so no records");
+            return;
+        };
+        let found = found.unwrap_or_else(|| panic!("{resident_id}: records expected"));
+        assert_eq!(found.resident, me, "{resident_id}");
+        let household = store.household(&me.household_id).await.unwrap();
+        assert_eq!(ids(&found.household), expected_household, "{resident_id}");
+        assert_eq!(found.household, household, "{resident_id}: household");
+        assert_eq!(
+            found.seal,
+            store.seal(resident_id).await.unwrap(),
+            "{resident_id}: seal"
+        );
+        assert_eq!(
+            found.suppressions,
+            store
+                .suppressions(resident_id, &me.household_id)
+                .await
+                .unwrap(),
+            "{resident_id}: suppressions"
+        );
+        let member_ids: Vec<String> = household.iter().map(|m| m.resident_id.clone()).collect();
+        assert_eq!(
+            found.support_measures,
+            store.support_measures(&member_ids).await.unwrap(),
+            "{resident_id}: support measures"
+        );
+    };
+    let h0001 = ["00000000019", "00000000027", "00000000035"];
+    check("00000000019", &h0001).await;
+    check("00000000027", &h0001).await;
+    check("00000000035", &h0001).await;
+    check("00000000043", &["00000000043"]).await;
+    check("99999999999", &[]).await;
+
+    // The parts themselves, for the spouse: both suppressions (person-scoped first),
+    // the household's two support measures, no seal (the head has it).
+    let spouse = store
+        .resident_records("00000000027")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(spouse.seal, None);
+    let scopes: Vec<(SuppressionScope, &str)> = spouse
+        .suppressions
+        .iter()
+        .map(|s| (s.scope, s.id.as_str()))
+        .collect();
+    assert_eq!(
+        scopes,
+        [
+            (SuppressionScope::Person, "00000000027"),
+            (SuppressionScope::Household, "H0001")
+        ]
+    );
+    let protected: Vec<&str> = spouse
+        .support_measures
+        .iter()
+        .map(|m| m.resident_id.as_str())
+        .collect();
+    assert_eq!(protected, ["00000000027", "00000000035"]);
 }
 
 /// A second import waits for the first to finish, then sees its result.
