@@ -836,7 +836,8 @@ impl Office {
         notice: &OutcomeNotice,
         now: OffsetDateTime,
     ) -> Result<(), AppError> {
-        let mut tx = self.store.begin_ledger().await?;
+        // An outcome depends on the ledgers alone, not on registry data.
+        let mut tx = self.store.begin_audit().await?;
         let issuance = tx
             .rows_where(&ISSUANCES, "issuance_id", &notice.issuance_id)
             .await?

@@ -422,9 +422,10 @@ impl Store {
         }
     }
 
-    /// Begins a transaction that only appends an audit entry (a kiosk's inquiry): like
-    /// [`Store::begin_ledger`], without holding off imports on PostgreSQL, as it writes
-    /// no row that depends on registry data. [`LedgerTx::registry_version`] is 0.
+    /// Begins the write transaction of a use case whose writes do not depend on
+    /// registry data (a kiosk's inquiry, which appends only its audit entry, or an
+    /// outcome notice): [`Store::begin_ledger`] without holding off imports on
+    /// PostgreSQL. [`LedgerTx::registry_version`] is 0.
     pub async fn begin_audit(&self) -> Result<LedgerTx, StoreError> {
         match &self.pool {
             Pool::Sqlite(_) => self.begin_ledger().await,

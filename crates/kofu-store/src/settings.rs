@@ -126,11 +126,23 @@ impl Store {
 
     /// The municipality as certificates are issued: the feed's record with the
     /// administration's town settings applied.
+    ///
+    /// One statement (one snapshot, one round trip): the record as a first row with an
+    /// empty setting name (sorting before every setting), then the settings in force.
     pub async fn municipality(&self) -> Result<Option<Municipality>, StoreError> {
-        let Some(mut town) = self.feed_municipality().await? else {
+        const SQL: &str = "SELECT '' AS setting, 0 AS revision, doc AS value, '' AS reason, \
+            '' AS staff, '' AS at FROM municipality WHERE id = 1 UNION ALL ";
+        static WITH_SETTINGS: std::sync::LazyLock<String> =
+            std::sync::LazyLock::new(|| format!("{SQL}{CURRENT_SQL}"));
+        let sql = sqlx::AssertSqlSafe(WITH_SETTINGS.as_str());
+        let mut rows =
+            on_pool!(self, pool => sqlx::query_as::<_, SettingRow>(sql).fetch_all(pool).await?);
+        if rows.first().is_none_or(|r| !r.setting.is_empty()) {
             return Ok(None);
-        };
-        for (_, value) in decoded(&self.current_settings().await?)? {
+        }
+        let doc = rows.remove(0).value;
+        let mut town: Municipality = crate::decode("municipality", "", &doc)?;
+        for (_, value) in decoded(&rows)? {
             value.apply(&mut town);
         }
         Ok(Some(town))
