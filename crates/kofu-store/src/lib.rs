@@ -320,7 +320,7 @@ impl Store {
                 vec![text(household_id)],
             )
             .await?;
-        members.sort_by_key(|m| !m.is_head());
+        head_first(&mut members);
         Ok(members)
     }
 
@@ -364,13 +364,13 @@ impl Store {
         let Some(resident) = resident else {
             return Ok(None);
         };
-        household
-            .sort_by(|a, b| (!a.is_head(), &a.resident_id).cmp(&(!b.is_head(), &b.resident_id)));
-        // Person-scoped first ("person" sorts after "household"), then by ID.
+        household.sort_by(|a, b| a.resident_id.cmp(&b.resident_id));
+        head_first(&mut household);
+        // Person-scoped first ("person" sorts after "household"), then by ID, as the
+        // `ORDER BY scope DESC, id` of `Store::suppressions`.
         let scope = |s: &Suppression| schema::scope_name(s.scope);
         suppressions.sort_by(|a, b| scope(b).cmp(scope(a)).then_with(|| a.id.cmp(&b.id)));
-        support_measures.sort_by(|a, b| a.resident_id.cmp(&b.resident_id));
-        support_measures.dedup_by(|a, b| a.resident_id == b.resident_id);
+        by_resident(&mut support_measures);
         Ok(Some(ResidentRecords {
             resident,
             household,
@@ -489,8 +489,7 @@ impl Store {
                     .await?,
             );
         }
-        measures.sort_by(|a, b| a.resident_id.cmp(&b.resident_id));
-        measures.dedup_by(|a, b| a.resident_id == b.resident_id);
+        by_resident(&mut measures);
         Ok(measures)
     }
 
@@ -652,6 +651,18 @@ async fn pg_migrations_applied(
             .fetch_all(pool)
             .await?;
     Ok(migrator.iter().all(|m| applied.contains(&m.version)))
+}
+
+/// A household's members in its order: the head of household (世帯主) first, the others
+/// in the order given (by resident ID).
+fn head_first(members: &mut [Resident]) {
+    members.sort_by_key(|m| !m.is_head());
+}
+
+/// Support measures by resident ID, one per resident.
+fn by_resident(measures: &mut Vec<SupportMeasure>) {
+    measures.sort_by(|a, b| a.resident_id.cmp(&b.resident_id));
+    measures.dedup_by(|a, b| a.resident_id == b.resident_id);
 }
 
 /// A resident and what the eligibility rules read about them ([`Store::resident_records`]).
