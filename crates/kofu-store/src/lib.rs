@@ -25,9 +25,7 @@ use kofu_domain::{
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{AssertSqlSafe, Row as _};
 use time::OffsetDateTime;
 
@@ -163,9 +161,12 @@ impl Store {
 
     /// Opens an SQLite database with kofu's settings over `options` (file, key).
     pub(crate) async fn open_sqlite(options: SqliteConnectOptions) -> Result<Store, StoreError> {
+        // No `journal_mode` here: each connection would set it as it opens, and switching
+        // a database's mode takes a lock no busy timeout waits for, so a connection opened
+        // while a first load runs under the rollback journal (see `import`) would fail.
+        // WAL mode is a property of the file, set once below.
         let options = options
             .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(30))
@@ -175,6 +176,16 @@ impl Store {
             .max_connections(4)
             .connect_with(options)
             .await?;
+        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(&pool)
+            .await?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            // Fails only while another process's first load holds the file, and that
+            // load switches to WAL mode at its end.
+            let _ = sqlx::query("PRAGMA journal_mode = WAL")
+                .execute(&pool)
+                .await;
+        }
         sqlx::migrate!("migrations/sqlite").run(&pool).await?;
         Ok(Store {
             pool: Pool::Sqlite(pool),

@@ -1145,3 +1145,79 @@ async fn sqlite_url_forms_create_the_file() {
         store.close().await;
     }
 }
+
+/// The journal mode of the SQLite file at `path`, and the size of its WAL file (to look
+/// at while the store is open: the last connection to close removes the WAL).
+async fn journal(path: &std::path::Path) -> (String, u64) {
+    let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite:{}", path.display()))
+        .await
+        .unwrap();
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    let wal = std::fs::metadata(path.with_extension("db-wal")).map_or(0, |m| m.len());
+    conn.close().await.unwrap();
+    (mode, wal)
+}
+
+/// A first load into an empty SQLite database, with no other connection open, writes its
+/// pages once, past the rollback journal, instead of into the WAL (which stays empty);
+/// the database is in WAL mode again afterwards. A second load (not a first), and a
+/// first one while another connection is open, go through the WAL, with the same result.
+#[tokio::test]
+async fn sqlite_first_load_bypasses_the_wal() {
+    let dir = TempDir::new();
+    let records = residents(2_500);
+    let url = |path: &std::path::Path| format!("sqlite:{}", path.display());
+    let loaded = |stats: kofu_store::Stats| {
+        assert_eq!((stats.residents, stats.cards), (2_500, 2_500));
+    };
+
+    let alone = dir.0.join("alone.db");
+    let store = Store::open(&url(&alone)).await.unwrap();
+    import(&store, &records).await;
+    loaded(store.stats().await.unwrap());
+    // The store goes on working: its pool opens connections again.
+    let first = format!("{:011}", 100_000);
+    assert!(store.resident(&first).await.unwrap().is_some());
+    let (mode, wal) = journal(&alone).await;
+    assert_eq!(mode, "wal");
+    assert!(
+        wal < 64 * 1024,
+        "the load bypassed the WAL, which holds {wal} bytes"
+    );
+
+    // Loading again (not into an empty database) goes through the WAL.
+    import(&store, &records).await;
+    loaded(store.stats().await.unwrap());
+    let (mode, wal) = journal(&alone).await;
+    assert_eq!(mode, "wal");
+    assert!(
+        wal > 100_000,
+        "a second load writes the WAL ({wal} bytes)"
+    );
+    store.close().await;
+
+    // Another connection holds the WAL open: the first load goes through it.
+    let shared = dir.0.join("shared.db");
+    let store = Store::open(&url(&shared)).await.unwrap();
+    let mut reader = sqlx::SqliteConnection::connect(&url(&shared))
+        .await
+        .unwrap();
+    let none: i64 = sqlx::query_scalar("SELECT count(*) FROM residents")
+        .fetch_one(&mut reader)
+        .await
+        .unwrap();
+    assert_eq!(none, 0);
+    import(&store, &records).await;
+    loaded(store.stats().await.unwrap());
+    let (mode, wal) = journal(&shared).await;
+    assert_eq!(mode, "wal");
+    assert!(
+        wal > 1_000_000,
+        "with a reader the load goes through the WAL ({wal} bytes)"
+    );
+    reader.close().await.unwrap();
+    store.close().await;
+}
