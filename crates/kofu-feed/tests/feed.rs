@@ -45,6 +45,20 @@ fn records() {
         &resident_with("extra_field_from_a_newer_registry", "1"),
         Ok("resident"),
     );
+    // `"type"` anywhere in the object, not only first (as feeds write it); but once.
+    let rest = RESIDENT.strip_prefix(r#"{"type":"resident","#).unwrap();
+    check(
+        &format!(r#"{{{}, "type": "resident"}}"#, rest.trim_end_matches('}')),
+        Ok("resident"),
+    );
+    check(
+        &RESIDENT.replace(r#""resident","#, r#""resid\u0065nt","#),
+        Ok("resident"),
+    );
+    check(
+        &format!(r#"{{"type":"resident","type":"seal",{rest}"#),
+        Err(&["(line): not a JSON object: duplicate field `type`"]),
+    );
     check(
         &resident_with("my_number", r#""123456789012""#),
         Err(&["my_number: check digit is 2, expected 8"]),

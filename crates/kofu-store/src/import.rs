@@ -58,12 +58,20 @@ impl RollbackJournal {
         if !empty {
             return Ok(RollbackJournal { switched: None });
         }
-        // Idle connections hold the WAL open; ones in use mean someone else is reading.
-        while let Some(idle) = pool.try_acquire() {
-            idle.close().await?;
-        }
-        if pool.size() > 1 {
-            return Ok(RollbackJournal { switched: None });
+        // Idle connections hold the WAL open: close them. One still in use may be on its
+        // way back to the pool (sqlx returns a connection in a task of its own), so look
+        // again a few times before concluding that someone else is reading.
+        for attempt in 0.. {
+            while let Some(idle) = pool.try_acquire() {
+                idle.close().await?;
+            }
+            if pool.size() <= 1 {
+                break;
+            }
+            if attempt == 10 {
+                return Ok(RollbackJournal { switched: None });
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }
         // A cached statement left unreset keeps a read open on this connection too.
         conn.clear_cached_statements().await?;

@@ -1193,10 +1193,7 @@ async fn sqlite_first_load_bypasses_the_wal() {
     loaded(store.stats().await.unwrap());
     let (mode, wal) = journal(&alone).await;
     assert_eq!(mode, "wal");
-    assert!(
-        wal > 100_000,
-        "a second load writes the WAL ({wal} bytes)"
-    );
+    assert!(wal > 100_000, "a second load writes the WAL ({wal} bytes)");
     store.close().await;
 
     // Another connection holds the WAL open: the first load goes through it.
