@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::io::BufRead;
 
-use kofu_feed::{ChangeOp, FeedLine, LineError, SeqCheck, parse_line};
+use kofu_feed::{ChangeOp, FeedLine, LineError, SeqCheck, parse_line, record_json};
 use time::OffsetDateTime;
 use tokio::sync::mpsc;
 
@@ -30,7 +30,9 @@ pub struct ImportReport {
     pub last_seq: Option<i64>,
 }
 
-type Parsed = (usize, Result<FeedLine, Vec<LineError>>);
+/// A line's number, what it says, and for a full record the JSON to store
+/// ([`kofu_feed::record_json`]).
+type Parsed = (usize, Result<FeedLine, Vec<LineError>>, Option<String>);
 
 const BATCH: usize = 512;
 
@@ -49,16 +51,27 @@ fn parse_all(mut input: impl BufRead, out: mpsc::Sender<Vec<Parsed>>) -> std::io
             break;
         }
         line_no += 1;
-        let parsed = match std::str::from_utf8(&buf) {
+        let (parsed, json) = match std::str::from_utf8(&buf) {
             Ok(text) if text.trim().is_empty() => continue,
-            Ok(text) => parse_line(line_no, text.trim_end_matches(['\n', '\r'])),
-            Err(e) => Err(vec![LineError {
-                line: line_no,
-                field: "(line)".into(),
-                reason: format!("not valid UTF-8: {e}"),
-            }]),
+            Ok(text) => {
+                let text = text.trim_end_matches(['\n', '\r']);
+                let parsed = parse_line(line_no, text);
+                let json = match parsed {
+                    Ok(FeedLine::Record(_)) => record_json(text),
+                    _ => None,
+                };
+                (parsed, json)
+            }
+            Err(e) => (
+                Err(vec![LineError {
+                    line: line_no,
+                    field: "(line)".into(),
+                    reason: format!("not valid UTF-8: {e}"),
+                }]),
+                None,
+            ),
         };
-        batch.push((line_no, parsed));
+        batch.push((line_no, parsed, json));
         if batch.len() == BATCH
             && out
                 .blocking_send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))
@@ -110,7 +123,7 @@ where
     let mut loads_records = false;
 
     while let Some(batch) = receiver.recv().await {
-        for (line, parsed) in batch {
+        for (line, parsed, json) in batch {
             let change = match parsed {
                 Err(bad) => {
                     errors.extend(bad);
@@ -119,7 +132,10 @@ where
                 Ok(FeedLine::Record(record)) => {
                     loads_records = true;
                     if errors.is_empty() {
-                        db.upsert(&record).await?;
+                        match json {
+                            Some(json) => db.upsert_json(&record, json).await?,
+                            None => db.upsert(&record).await?,
+                        }
                         *report.upserts.entry(record.type_name()).or_default() += 1;
                     }
                     continue;

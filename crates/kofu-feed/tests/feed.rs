@@ -2,7 +2,7 @@
 #![allow(clippy::unwrap_used)] // a failed unwrap in a test is a failed test
 
 use kofu_domain::RecordKey;
-use kofu_feed::{ChangeOp, FeedLine, SeqCheck, parse_line};
+use kofu_feed::{ChangeOp, FeedLine, SeqCheck, parse_line, record_json};
 
 const RESIDENT: &str = r#"{"type":"resident","resident_id":"00000000019","household_id":"H0001","family":"見本","given":"太郎","family_kana":"ミホン","given_kana":"タロウ","former_family":null,"alias":null,"sex":"male","birth_date":"1980-04-01","relationship":"世帯主","address":"見本県見本市中央一丁目2番3号","resident_since":"2010-04-01","address_since":"2010-04-01","notified_on":"2010-04-05","previous_address":"東京都千代田区","honseki":"見本県見本市中央一丁目2番","hitto":"見本 太郎","my_number":"123456789018","status":"active","status_since":null,"foreign":null}"#;
 
@@ -286,4 +286,43 @@ fn a_change_written_as_a_line_parses_back_to_itself_and_names_what_it_concerns()
         r#"{"type":"change","seq":8,"at":"2026-05-02T01:15:01Z","op":"delete","record":{"type":"fuhyo","koseki_id":"K0001","member_no":2}}"#,
         &["K0001"],
     );
+}
+
+/// What a store keeps of a full-record line: its object less the leading `"type"`, which
+/// reads back to the record the line was parsed into; nothing for other shapes.
+#[test]
+fn record_json_reads_back_to_the_record() {
+    let Ok(FeedLine::Record(kofu_domain::RegistryRecord::Resident(resident))) =
+        parse_line(1, RESIDENT)
+    else {
+        panic!("RESIDENT parses");
+    };
+    let json = record_json(RESIDENT).unwrap();
+    assert!(
+        json.starts_with(r#"{"resident_id":"00000000019","#),
+        "{json}"
+    );
+    assert!(!json.contains(r#""type""#), "{json}");
+    let back: kofu_domain::Resident = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, resident);
+    // Extra members the registry sent are kept.
+    let extra = RESIDENT.replace(
+        r#""foreign":null}"#,
+        r#""foreign":null,"extra_field_from_a_newer_registry":1}"#,
+    );
+    let extra = record_json(&extra).unwrap();
+    assert!(
+        extra.contains(r#""extra_field_from_a_newer_registry":1"#),
+        "{extra}"
+    );
+
+    let rest = RESIDENT.strip_prefix(r#"{"type":"resident","#).unwrap();
+    for other in [
+        format!(r#"{{{}, "type": "resident"}}"#, rest.trim_end_matches('}')),
+        format!(r#"{{"type":"resident","type":"seal",{rest}"#),
+        r#"{"type":"change","seq":1}"#.to_owned(),
+        r#"{"type":"resident"}"#.to_owned(),
+    ] {
+        assert_eq!(record_json(&other), None, "{other}");
+    }
 }

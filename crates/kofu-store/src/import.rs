@@ -229,7 +229,26 @@ impl ImportTx {
     /// Inserts a record, or replaces the one with the same [`RecordKey`]. The write is
     /// buffered until its batch is full, a delete, or the commit.
     pub async fn upsert(&mut self, record: &RegistryRecord) -> Result<(), StoreError> {
-        let (table, values) = schema::row_of(record)?;
+        self.upsert_row(record, None).await
+    }
+
+    /// [`upsert`](Self::upsert), storing `json` as the record's document instead of
+    /// writing the record out again: the JSON object the record was read from (as the
+    /// registry sent it, extra members and all), which must read back to `record`.
+    pub async fn upsert_json(
+        &mut self,
+        record: &RegistryRecord,
+        json: String,
+    ) -> Result<(), StoreError> {
+        self.upsert_row(record, Some(json)).await
+    }
+
+    async fn upsert_row(
+        &mut self,
+        record: &RegistryRecord,
+        json: Option<String>,
+    ) -> Result<(), StoreError> {
+        let (table, values) = schema::row_of(record, json)?;
         let buffer = &mut self.buffers[table.index];
         let width = table.columns.len();
         let key = record.key();

@@ -155,20 +155,32 @@ pub(crate) fn member_no(n: u32) -> Result<i32, StoreError> {
     })
 }
 
-fn doc<T: Serialize>(kind: &'static str, value: &T) -> Result<Value, StoreError> {
+/// The `doc` column: the JSON the registry sent if given, else the record written out.
+fn doc<T: Serialize>(
+    json: Option<String>,
+    kind: &'static str,
+    value: &T,
+) -> Result<Value, StoreError> {
+    if let Some(json) = json {
+        return Ok(Value::Text(json));
+    }
     serde_json::to_string(value)
         .map(Value::Text)
         .map_err(|source| StoreError::Encode { kind, source })
 }
 
-/// The table and column values of a record, in the table's column order.
-pub(crate) fn row_of(record: &RegistryRecord) -> Result<(Table, Vec<Value>), StoreError> {
+/// The table and column values of a record, in the table's column order. `json`, when
+/// given, is the record's JSON as the registry sent it, stored as is.
+pub(crate) fn row_of(
+    record: &RegistryRecord,
+    json: Option<String>,
+) -> Result<(Table, Vec<Value>), StoreError> {
     let kind = record.type_name();
     let text = |s: &str| Value::Text(s.to_owned());
     Ok(match record {
         RegistryRecord::Municipality(m) => (
             MUNICIPALITY,
-            vec![Value::I32(1), text(&m.code), doc(kind, m)?],
+            vec![Value::I32(1), text(&m.code), doc(json, kind, m)?],
         ),
         RegistryRecord::Resident(r) => {
             // The 通称 has its own column so that it is prefix-searchable like the name.
@@ -185,25 +197,29 @@ pub(crate) fn row_of(record: &RegistryRecord) -> Result<(Table, Vec<Value>), Sto
                     Value::Date(r.birth_date.as_time()),
                     text(&r.address),
                     text(status_name(r.status)),
-                    doc(kind, r)?,
+                    doc(json, kind, r)?,
                 ],
             )
         }
-        RegistryRecord::Seal(s) => (SEALS, vec![text(&s.resident_id), doc(kind, s)?]),
+        RegistryRecord::Seal(s) => (SEALS, vec![text(&s.resident_id), doc(json, kind, s)?]),
         RegistryRecord::Card(c) => (
             CARDS,
-            vec![text(&c.auth_serial), text(&c.resident_id), doc(kind, c)?],
+            vec![
+                text(&c.auth_serial),
+                text(&c.resident_id),
+                doc(json, kind, c)?,
+            ],
         ),
         RegistryRecord::Koseki(k) => (
             KOSEKI,
-            vec![text(&k.koseki_id), text(&k.honseki), doc(kind, k)?],
+            vec![text(&k.koseki_id), text(&k.honseki), doc(json, kind, k)?],
         ),
         RegistryRecord::Fuhyo(f) => (
             FUHYO,
             vec![
                 text(&f.koseki_id),
                 Value::I32(member_no(f.member_no)?),
-                doc(kind, f)?,
+                doc(json, kind, f)?,
             ],
         ),
         RegistryRecord::Tax(t) => (
@@ -211,15 +227,16 @@ pub(crate) fn row_of(record: &RegistryRecord) -> Result<(Table, Vec<Value>), Sto
             vec![
                 text(&t.resident_id),
                 Value::I32(t.fiscal_year),
-                doc(kind, t)?,
+                doc(json, kind, t)?,
             ],
         ),
-        RegistryRecord::SupportMeasure(s) => {
-            (SUPPORT_MEASURES, vec![text(&s.resident_id), doc(kind, s)?])
-        }
+        RegistryRecord::SupportMeasure(s) => (
+            SUPPORT_MEASURES,
+            vec![text(&s.resident_id), doc(json, kind, s)?],
+        ),
         RegistryRecord::Suppression(s) => (
             SUPPRESSIONS,
-            vec![text(scope_name(s.scope)), text(&s.id), doc(kind, s)?],
+            vec![text(scope_name(s.scope)), text(&s.id), doc(json, kind, s)?],
         ),
     })
 }
