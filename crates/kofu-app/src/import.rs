@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::io::BufRead;
 
-use kofu_feed::{ChangeOp, FeedLine, LineError, SeqCheck, parse_line, record_json};
+use kofu_feed::{ChangeOp, FeedLine, LineError, SeqCheck, parse_line_as_sent};
 use time::OffsetDateTime;
 use tokio::sync::mpsc;
 
@@ -30,9 +30,9 @@ pub struct ImportReport {
     pub last_seq: Option<i64>,
 }
 
-/// A line's number, what it says, and for a full record the JSON to store
-/// ([`kofu_feed::record_json`]).
-type Parsed = (usize, Result<FeedLine, Vec<LineError>>, Option<String>);
+/// A line's number and what it says, with a full record's JSON as sent, to store
+/// ([`kofu_feed::parse_line_as_sent`]).
+type Parsed = (usize, Result<(FeedLine, Option<String>), Vec<LineError>>);
 
 const BATCH: usize = 512;
 
@@ -51,27 +51,16 @@ fn parse_all(mut input: impl BufRead, out: mpsc::Sender<Vec<Parsed>>) -> std::io
             break;
         }
         line_no += 1;
-        let (parsed, json) = match std::str::from_utf8(&buf) {
+        let parsed = match std::str::from_utf8(&buf) {
             Ok(text) if text.trim().is_empty() => continue,
-            Ok(text) => {
-                let text = text.trim_end_matches(['\n', '\r']);
-                let parsed = parse_line(line_no, text);
-                let json = match parsed {
-                    Ok(FeedLine::Record(_)) => record_json(text),
-                    _ => None,
-                };
-                (parsed, json)
-            }
-            Err(e) => (
-                Err(vec![LineError {
-                    line: line_no,
-                    field: "(line)".into(),
-                    reason: format!("not valid UTF-8: {e}"),
-                }]),
-                None,
-            ),
+            Ok(text) => parse_line_as_sent(line_no, text.trim_end_matches(['\n', '\r'])),
+            Err(e) => Err(vec![LineError {
+                line: line_no,
+                field: "(line)".into(),
+                reason: format!("not valid UTF-8: {e}"),
+            }]),
         };
-        batch.push((line_no, parsed, json));
+        batch.push((line_no, parsed));
         if batch.len() == BATCH
             && out
                 .blocking_send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))
@@ -123,13 +112,13 @@ where
     let mut loads_records = false;
 
     while let Some(batch) = receiver.recv().await {
-        for (line, parsed, json) in batch {
+        for (line, parsed) in batch {
             let change = match parsed {
                 Err(bad) => {
                     errors.extend(bad);
                     continue;
                 }
-                Ok(FeedLine::Record(record)) => {
+                Ok((FeedLine::Record(record), json)) => {
                     loads_records = true;
                     if errors.is_empty() {
                         match json {
@@ -140,7 +129,7 @@ where
                     }
                     continue;
                 }
-                Ok(FeedLine::Change(change)) => change,
+                Ok((FeedLine::Change(change), _)) => change,
             };
             if let Err(e) = seq.accept(line, change.seq) {
                 errors.push(e);

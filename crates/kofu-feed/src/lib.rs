@@ -10,4 +10,4 @@ mod change;
 mod line;
 
 pub use change::{Change, ChangeOp};
-pub use line::{FeedLine, LineError, SeqCheck, parse_line, record_json};
+pub use line::{FeedLine, LineError, SeqCheck, parse_line, parse_line_as_sent};

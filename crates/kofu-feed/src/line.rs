@@ -98,37 +98,47 @@ fn probe(text: &str) -> Result<Probe<'_>, serde_json::Error> {
 }
 
 /// The `"type"` of a line that opens with it, as feeds are written
-/// (`{"type":"resident",…`), read without parsing the rest of the line: the probe would
-/// parse all of it once more before the record's own parse (a fifth of a full load's
-/// time). Any other shape gives `None`, and so does a line where `"type"` appears again:
-/// the probe refuses a second `"type"` member, which the record's parse would ignore.
-fn leading_type(text: &str) -> Option<&str> {
+/// (`{"type":"resident",…`), and the rest of the line from the `,` after that member,
+/// read without parsing the rest: the probe would parse all of it once more before the
+/// record's own parse (a fifth of a full load's time). Any other shape gives `None`, and
+/// so does a line where `"type"` appears again: the probe refuses a second `"type"`
+/// member, which the record's parse would ignore.
+fn leading_type(text: &str) -> Option<(&str, &str)> {
     let rest = text.strip_prefix("{\"type\":\"")?;
     let end = rest.find('"')?;
     let (kind, after) = (&rest[..end], &rest[end + 1..]);
     let plain = !kind.contains('\\') && after.starts_with(',') && !after.contains("\"type\"");
-    plain.then_some(kind)
-}
-
-/// The JSON object of a full-record line as the registry wrote it, less its leading
-/// `"type"` member: what a store keeps of the record, without writing it out again
-/// (a quarter of the import's own work on a full load). `None` for a line of another
-/// shape (`"type"` not first, or repeated) and for a change event. Only meaningful for a
-/// line that [`parse_line`] read as a record: the text then reads back to that record.
-pub fn record_json(text: &str) -> Option<String> {
-    let kind = leading_type(text).filter(|kind| *kind != "change")?;
-    let rest = text
-        .strip_prefix("{\"type\":\"")?
-        .strip_prefix(kind)?
-        .strip_prefix("\",")?;
-    let mut json = String::with_capacity(rest.len() + 1);
-    json.push('{');
-    json.push_str(rest);
-    Some(json)
+    plain.then_some((kind, after))
 }
 
 /// Parses line number `line` (1-based) of a feed. Blank lines are the caller's to skip.
 pub fn parse_line(line: usize, text: &str) -> Result<FeedLine, Vec<LineError>> {
+    parse(line, text).map(|(parsed, _)| parsed)
+}
+
+/// [`parse_line`], and for a full record whose line opens with its `"type"` (as feeds
+/// are written) the record's JSON object as the registry wrote it, less that member: what
+/// a store keeps of the record without writing it out again (a quarter of the import's
+/// own work on a full load). It reads back to the record, members kofu does not know
+/// included. `None` for a change event and for a line of another shape.
+pub fn parse_line_as_sent(
+    line: usize,
+    text: &str,
+) -> Result<(FeedLine, Option<String>), Vec<LineError>> {
+    let (parsed, after_type) = parse(line, text)?;
+    let json = after_type.map(|after| {
+        // `after` opens with the `,` that followed the `"type"` member.
+        let mut json = String::with_capacity(after.len());
+        json.push('{');
+        json.push_str(&after[1..]);
+        json
+    });
+    Ok((parsed, json))
+}
+
+/// Parses a line; for a full record read from a line that opens with its `"type"`, also
+/// the rest of the line after that member (see [`leading_type`]).
+fn parse(line: usize, text: &str) -> Result<(FeedLine, Option<&str>), Vec<LineError>> {
     let err = |field: &str, reason: String| {
         vec![LineError {
             line,
@@ -137,11 +147,11 @@ pub fn parse_line(line: usize, text: &str) -> Result<FeedLine, Vec<LineError>> {
         }]
     };
     // A line that fails goes the long way below, which names its problem.
-    if let Some(kind) = leading_type(text)
+    if let Some((kind, after)) = leading_type(text)
         && kind != "change"
         && let Ok(record) = record_of_kind(line, "", kind, text)
     {
-        return Ok(FeedLine::Record(record));
+        return Ok((FeedLine::Record(record), Some(after)));
     }
     let probe =
         probe(text).map_err(|e| err("(line)", format!("not a JSON object: {}", message(&e))))?;
@@ -154,13 +164,15 @@ pub fn parse_line(line: usize, text: &str) -> Result<FeedLine, Vec<LineError>> {
             Op::Upsert => ChangeOp::Upsert(record(line, "record.", env.record.get())?),
             Op::Delete => ChangeOp::Delete(key(line, env.record.get())?),
         };
-        return Ok(FeedLine::Change(Change {
+        let change = Change {
             seq: env.seq,
             at: env.at,
             op,
-        }));
+        };
+        return Ok((FeedLine::Change(change), None));
     }
-    record_of_kind(line, "", &kind, text).map(FeedLine::Record)
+    let record = record_of_kind(line, "", &kind, text)?;
+    Ok((FeedLine::Record(record), None))
 }
 
 /// Parses the record of a change event, and validates it.

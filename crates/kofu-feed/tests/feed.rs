@@ -2,7 +2,7 @@
 #![allow(clippy::unwrap_used)] // a failed unwrap in a test is a failed test
 
 use kofu_domain::RecordKey;
-use kofu_feed::{ChangeOp, FeedLine, SeqCheck, parse_line, record_json};
+use kofu_feed::{ChangeOp, FeedLine, SeqCheck, parse_line, parse_line_as_sent};
 
 const RESIDENT: &str = r#"{"type":"resident","resident_id":"00000000019","household_id":"H0001","family":"見本","given":"太郎","family_kana":"ミホン","given_kana":"タロウ","former_family":null,"alias":null,"sex":"male","birth_date":"1980-04-01","relationship":"世帯主","address":"見本県見本市中央一丁目2番3号","resident_since":"2010-04-01","address_since":"2010-04-01","notified_on":"2010-04-05","previous_address":"東京都千代田区","honseki":"見本県見本市中央一丁目2番","hitto":"見本 太郎","my_number":"123456789018","status":"active","status_since":null,"foreign":null}"#;
 
@@ -291,13 +291,12 @@ fn a_change_written_as_a_line_parses_back_to_itself_and_names_what_it_concerns()
 /// What a store keeps of a full-record line: its object less the leading `"type"`, which
 /// reads back to the record the line was parsed into; nothing for other shapes.
 #[test]
-fn record_json_reads_back_to_the_record() {
-    let Ok(FeedLine::Record(kofu_domain::RegistryRecord::Resident(resident))) =
-        parse_line(1, RESIDENT)
+fn a_record_as_sent_reads_back_to_the_record() {
+    let Ok((FeedLine::Record(kofu_domain::RegistryRecord::Resident(resident)), Some(json))) =
+        parse_line_as_sent(1, RESIDENT)
     else {
-        panic!("RESIDENT parses");
+        panic!("RESIDENT parses, with its JSON");
     };
-    let json = record_json(RESIDENT).unwrap();
     assert!(
         json.starts_with(r#"{"resident_id":"00000000019","#),
         "{json}"
@@ -310,19 +309,34 @@ fn record_json_reads_back_to_the_record() {
         r#""foreign":null}"#,
         r#""foreign":null,"extra_field_from_a_newer_registry":1}"#,
     );
-    let extra = record_json(&extra).unwrap();
+    let extra = parse_line_as_sent(1, &extra).unwrap().1.unwrap();
     assert!(
         extra.contains(r#""extra_field_from_a_newer_registry":1"#),
         "{extra}"
     );
 
+    // Other shapes: no JSON, whether the line is read (`"type"` not first, a change) or
+    // refused (`"type"` twice, a record without its fields).
     let rest = RESIDENT.strip_prefix(r#"{"type":"resident","#).unwrap();
-    for other in [
-        format!(r#"{{{}, "type": "resident"}}"#, rest.trim_end_matches('}')),
-        format!(r#"{{"type":"resident","type":"seal",{rest}"#),
-        r#"{"type":"change","seq":1}"#.to_owned(),
-        r#"{"type":"resident"}"#.to_owned(),
+    let change = r#"{"type":"change","seq":3,"at":"2026-05-02T10:15:00+09:00","op":"delete","record":{"type":"seal","resident_id":"00000000019"}}"#;
+    for (other, read) in [
+        (
+            format!(r#"{{{}, "type": "resident"}}"#, rest.trim_end_matches('}')),
+            true,
+        ),
+        (change.to_owned(), true),
+        (
+            format!(r#"{{"type":"resident","type":"seal",{rest}"#),
+            false,
+        ),
+        (r#"{"type":"resident"}"#.to_owned(), false),
     ] {
-        assert_eq!(record_json(&other), None, "{other}");
+        match parse_line_as_sent(1, &other) {
+            Ok((_, json)) => {
+                assert!(read, "{other}");
+                assert_eq!(json, None, "{other}");
+            }
+            Err(e) => assert!(!read, "{other}: {e:?}"),
+        }
     }
 }
