@@ -428,15 +428,15 @@ impl Office {
                 "available": false, "reason": reason.code()
             }),
         };
-        let tx = self.store.begin_audit().await?;
-        tx.commit(AuditEntry {
-            at: rfc3339(now),
-            actor: format!("kiosk:{}", q.kiosk.id),
-            action: "kiosk.inquiry".into(),
-            target,
-            detail: detail.to_string(),
-        })
-        .await?;
+        self.store
+            .record_audit(AuditEntry {
+                at: rfc3339(now),
+                actor: format!("kiosk:{}", q.kiosk.id),
+                action: "kiosk.inquiry".into(),
+                target,
+                detail: detail.to_string(),
+            })
+            .await?;
         Ok(answer)
     }
 
@@ -536,25 +536,17 @@ impl Office {
                 card_serial: req.card_serial.clone(),
             };
             let pages: u32 = documents.iter().map(|d| d.pages).sum();
-            match self
-                .record_issuance(
-                    &mut tx,
-                    req,
-                    &issuance_id,
-                    &subject_id,
-                    &items,
-                    pages,
-                    fee.total_yen,
-                    &documents,
-                    now,
-                )
-                .await
-            {
-                Ok(()) => {}
-                // The twin of this request committed first: answer what it issued.
-                Err(AppError::Store(e)) if e.is_unique_violation() => continue,
-                Err(e) => return Err(e),
-            }
+            record_issuance(
+                &mut tx,
+                req,
+                &issuance_id,
+                &subject_id,
+                &items,
+                pages,
+                fee.total_yen,
+                &documents,
+                now,
+            )?;
             let detail = serde_json::json!({
                 "request_id": req.request_id,
                 "issuance_id": issuance_id,
@@ -572,7 +564,8 @@ impl Office {
                 })
                 .await
             {
-                Ok(_) => {}
+                Ok(()) => {}
+                // The twin of this request committed first: answer what it issued.
                 Err(e) if e.is_unique_violation() => continue,
                 Err(e) => return Err(e.into()),
             }
@@ -584,75 +577,6 @@ impl Office {
             });
         }
         Err(AppError::Busy)
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    async fn record_issuance(
-        &self,
-        tx: &mut LedgerTx,
-        req: &IssuanceRequest,
-        issuance_id: &str,
-        subject_id: &str,
-        items: &KioskItems,
-        pages: u32,
-        fee_yen: u32,
-        documents: &[IssuedDocument],
-        now: OffsetDateTime,
-    ) -> Result<(), AppError> {
-        let items_json = serde_json::to_string(items).map_err(|e| AppError::BadRequest {
-            field: "options",
-            reason: e.to_string(),
-        })?;
-        tx.append(
-            &ISSUANCES,
-            vec![
-                text(issuance_id),
-                text(&req.request_id),
-                text(&req.body_digest),
-                text("kiosk"),
-                text(&req.kiosk.id),
-                Cell::Null,
-                Cell::Null,
-                text(subject_id),
-                text(req.kind.code()),
-                text(items_json),
-                Cell::Int(i64::from(req.copies)),
-                Cell::Int(i64::from(pages)),
-                Cell::Int(i64::from(fee_yen)),
-                text(rfc3339(now)),
-            ],
-        )
-        .await?;
-        for d in documents {
-            tx.append(
-                &ISSUED_COPIES,
-                vec![
-                    text(issuance_id),
-                    Cell::Int(i64::from(d.copy)),
-                    text(&d.issue_number),
-                    Cell::Int(i64::from(d.pages)),
-                    text(&d.sha256),
-                ],
-            )
-            .await?;
-        }
-        tx.append(
-            &FEES,
-            vec![
-                text(uuid::Uuid::new_v4().to_string()),
-                text(issuance_id),
-                text(req.kind.code()),
-                text("kiosk"),
-                Cell::Int(i64::from(fee_yen)),
-                text("kiosk_settlement"),
-                Cell::Null,
-                Cell::Null,
-                Cell::Null,
-                text(rfc3339(now)),
-            ],
-        )
-        .await?;
-        Ok(())
     }
 
     /// Turns protocol options into certificate options, resolving member tokens.
@@ -865,7 +789,7 @@ impl Office {
             cell_text(e, 2) == Some("outcome")
                 && !cell_text(e, 3).is_some_and(|d| d.contains("\"outcome\":\"printed\""))
         });
-        tx.append(
+        tx.append_at_commit(
             &ISSUANCE_EVENTS,
             vec![
                 text(uuid::Uuid::new_v4().to_string()),
@@ -875,11 +799,10 @@ impl Office {
                 Cell::Null,
                 text(rfc3339(now)),
             ],
-        )
-        .await?;
+        );
         if notice.outcome != Outcome::Printed && !already_voided {
             // The kiosk collected nothing: a correcting fee row referencing the issuance.
-            tx.append(
+            tx.append_at_commit(
                 &FEES,
                 vec![
                     text(uuid::Uuid::new_v4().to_string()),
@@ -893,8 +816,7 @@ impl Office {
                     Cell::Null,
                     text(rfc3339(now)),
                 ],
-            )
-            .await?;
+            );
         }
         tx.commit(AuditEntry {
             at: rfc3339(now),
@@ -910,4 +832,71 @@ impl Office {
         .await?;
         Ok(())
     }
+}
+
+/// Appends an issuance's ledger rows (交付履歴, its copies, the fee) to be written with
+/// its audit entry when `tx` commits.
+#[allow(clippy::too_many_arguments)]
+fn record_issuance(
+    tx: &mut LedgerTx,
+    req: &IssuanceRequest,
+    issuance_id: &str,
+    subject_id: &str,
+    items: &KioskItems,
+    pages: u32,
+    fee_yen: u32,
+    documents: &[IssuedDocument],
+    now: OffsetDateTime,
+) -> Result<(), AppError> {
+    let items_json = serde_json::to_string(items).map_err(|e| AppError::BadRequest {
+        field: "options",
+        reason: e.to_string(),
+    })?;
+    tx.append_at_commit(
+        &ISSUANCES,
+        vec![
+            text(issuance_id),
+            text(&req.request_id),
+            text(&req.body_digest),
+            text("kiosk"),
+            text(&req.kiosk.id),
+            Cell::Null,
+            Cell::Null,
+            text(subject_id),
+            text(req.kind.code()),
+            text(items_json),
+            Cell::Int(i64::from(req.copies)),
+            Cell::Int(i64::from(pages)),
+            Cell::Int(i64::from(fee_yen)),
+            text(rfc3339(now)),
+        ],
+    );
+    for d in documents {
+        tx.append_at_commit(
+            &ISSUED_COPIES,
+            vec![
+                text(issuance_id),
+                Cell::Int(i64::from(d.copy)),
+                text(&d.issue_number),
+                Cell::Int(i64::from(d.pages)),
+                text(&d.sha256),
+            ],
+        );
+    }
+    tx.append_at_commit(
+        &FEES,
+        vec![
+            text(uuid::Uuid::new_v4().to_string()),
+            text(issuance_id),
+            text(req.kind.code()),
+            text("kiosk"),
+            Cell::Int(i64::from(fee_yen)),
+            text("kiosk_settlement"),
+            Cell::Null,
+            Cell::Null,
+            Cell::Null,
+            text(rfc3339(now)),
+        ],
+    );
+    Ok(())
 }

@@ -23,10 +23,6 @@ pub enum BenchCommand {
         #[arg(long)]
         database: Vec<String>,
     },
-    /// Kiosk issuance of a one-page 住民票 over loopback: a demo town is imported into
-    /// a fresh SQLite database and each `--database` given (empty), an LGWAN server is
-    /// started on 127.0.0.1, and kiosks at each `--concurrency` issue `--requests`
-    /// certificates; prints issuances/s and latency percentiles.
     /// The counter's resident search as the API answers it, over a generated town in a
     /// fresh SQLite database and each `--database` given (empty): p50/p95/p99.
     Search {
@@ -57,6 +53,10 @@ pub enum BenchCommand {
         #[arg(long)]
         database: Vec<String>,
     },
+    /// Kiosk issuance of a one-page 住民票 over loopback: a demo town is imported into
+    /// a fresh SQLite database and each `--database` given (empty), an LGWAN server is
+    /// started on 127.0.0.1, and kiosks at each `--concurrency` issue `--requests`
+    /// certificates; prints issuances/s and latency percentiles.
     Kiosk {
         /// Residents in the generated town.
         #[arg(long, default_value_t = 20_000)]

@@ -52,6 +52,8 @@ struct Db {
 impl Db {
     /// Runs raw SQL as an intruder with database access would (triggers are off).
     async fn tamper(&self, sql: &str) {
+        // PostgreSQL: entries the sealer has not chained yet are chained first.
+        self.store.seal_audit().await.unwrap();
         if self.postgres {
             let mut c = sqlx::PgConnection::connect(&self.raw_url).await.unwrap();
             sqlx::query("SET session_replication_role = replica")
@@ -106,6 +108,7 @@ impl Db {
     }
 
     async fn count(&self, table: &str) -> i64 {
+        self.store.seal_audit().await.unwrap();
         let rows = self
             .store
             .ledger_query(
@@ -2839,6 +2842,8 @@ async fn postgres_server_role_may_only_append_to_ledgers() {
         "DELETE FROM fees",
         "TRUNCATE audit_log",
         "UPDATE audit_log SET actor = 'x'",
+        "UPDATE audit_pending SET actor = 'x'",
+        "TRUNCATE audit_pending",
         "ALTER TABLE fees DISABLE TRIGGER ALL",
     ] {
         let err = restricted.try_sql(sql).await.expect_err(sql);

@@ -23,8 +23,9 @@ const SERVER_STATE: &[&str] = &[
 impl Store {
     /// Grants `role` what the issuance server needs and no more (PostgreSQL): `SELECT`
     /// on every table of the schema, `INSERT` on the ledgers and the audit log with
-    /// `UPDATE`, `DELETE` and `TRUNCATE` revoked, and `INSERT`/`UPDATE` on its own
-    /// state. Run it as the schema's owner. On SQLite there are no roles: the triggers
+    /// `UPDATE`, `DELETE` and `TRUNCATE` revoked, `INSERT` and `DELETE` on the pending
+    /// audit entries (which its sealer moves into the chain), and `INSERT`/`UPDATE` on
+    /// its own state. Run it as the schema's owner. On SQLite there are no roles: the triggers
     /// of the migrations refuse changes to ledger rows.
     pub async fn grant_server_role(&self, role: &str) -> Result<(), StoreError> {
         let Pool::Postgres(pool) = &self.pool else {
@@ -53,6 +54,12 @@ impl Store {
                 "REVOKE UPDATE, DELETE, TRUNCATE ON {table} FROM {role}"
             ));
         }
+        // Pending audit entries: inserted by use cases, moved into the chain (deleted
+        // here) by the sealer, never changed.
+        statements.push(format!("GRANT INSERT, DELETE ON audit_pending TO {role}"));
+        statements.push(format!(
+            "REVOKE UPDATE, TRUNCATE ON audit_pending FROM {role}"
+        ));
         for table in SERVER_STATE {
             statements.push(format!("GRANT INSERT, UPDATE ON {table} TO {role}"));
         }

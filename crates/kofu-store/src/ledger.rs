@@ -9,8 +9,9 @@
 //! Concurrency: on SQLite the transaction takes the write lock at once (`BEGIN
 //! IMMEDIATE`, behind a process-wide mutex so that waiting requests do not hold pool
 //! connections); on PostgreSQL it holds a share lock on the feed-state row, so no import
-//! commits while it runs, and the audit append takes an advisory lock so that the chain
-//! stays a chain across several servers. [`LedgerTx::registry_version`] tells whether an
+//! commits while it runs, and its audit entry is committed as pending, for the sealer
+//! to chain (see `seal`): the chain stays one chain across several servers without
+//! every use case waiting for it. [`LedgerTx::registry_version`] tells whether an
 //! import committed since the caller read the registry data it is acting on.
 
 use serde::Serialize;
@@ -24,7 +25,7 @@ use crate::{Pool, Store};
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// The key of the PostgreSQL advisory lock that serializes audit appends.
-const AUDIT_LOCK: i64 = 0x6b6f_6675_6175_6474; // "kofuaudt"
+pub(crate) const AUDIT_LOCK: i64 = 0x6b6f_6675_6175_6474; // "kofuaudt"
 
 /// One value of a ledger row.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -166,8 +167,15 @@ impl LedgerTable {
     }
 
     fn insert_sql(&self) -> String {
+        self.insert_sql_from(1)
+    }
+
+    /// The INSERT of one row whose parameters are numbered from `$first`.
+    fn insert_sql_from(&self, first: usize) -> String {
         let names: Vec<&str> = self.columns.iter().map(|(n, _)| *n).collect();
-        let params: Vec<String> = (1..=names.len()).map(|i| format!("${i}")).collect();
+        let params: Vec<String> = (first..first + names.len())
+            .map(|i| format!("${i}"))
+            .collect();
         format!(
             "INSERT INTO {} ({}) VALUES ({})",
             self.name,
@@ -378,7 +386,11 @@ pub struct LedgerTx {
     pub(crate) tx: Tx,
     version: i64,
     notarised: Vec<Notarised>,
+    /// Rows appended with [`LedgerTx::append_at_commit`], written by `commit`.
+    at_commit: Vec<(&'static LedgerTable, Vec<Cell>)>,
     _sqlite_writer: Option<tokio::sync::OwnedMutexGuard<()>>,
+    /// PostgreSQL: woken once the entry is committed as pending.
+    sealer: Option<crate::seal::Sealer>,
 }
 
 impl std::fmt::Debug for LedgerTx {
@@ -403,7 +415,9 @@ impl Store {
                     tx: Tx::Sqlite(tx),
                     version,
                     notarised: Vec::new(),
+                    at_commit: Vec::new(),
                     _sqlite_writer: Some(guard),
+                    sealer: None,
                 })
             }
             Pool::Postgres(pool) => {
@@ -416,7 +430,9 @@ impl Store {
                     tx: Tx::Postgres(tx),
                     version,
                     notarised: Vec::new(),
+                    at_commit: Vec::new(),
                     _sqlite_writer: None,
+                    sealer: self.sealer.clone(),
                 })
             }
         }
@@ -433,7 +449,9 @@ impl Store {
                 tx: Tx::Postgres(pool.begin().await?),
                 version: 0,
                 notarised: Vec::new(),
+                at_commit: Vec::new(),
                 _sqlite_writer: None,
+                sealer: self.sealer.clone(),
             }),
         }
     }
@@ -455,8 +473,9 @@ impl Store {
         })
     }
 
-    /// Every audit entry, in chain order.
+    /// Every audit entry committed before the call, in chain order.
     pub async fn audit_rows(&self) -> Result<Vec<AuditRow>, StoreError> {
+        self.seal_audit().await?;
         const SQL: &str = "SELECT seq, at, actor, action, target, detail, records, prev_hash, hash \
                            FROM audit_log ORDER BY seq";
         Ok(on_pool!(self, pool => sqlx::query_as::<_, AuditRow>(SQL).fetch_all(pool).await?))
@@ -586,6 +605,21 @@ impl LedgerTx {
         Ok(())
     }
 
+    /// Appends one ledger row when the transaction commits, with the audit entry; its
+    /// digest goes into that entry, as with [`LedgerTx::append`]. On PostgreSQL the
+    /// rows and the entry go in one statement, a round trip instead of one per row, for
+    /// the kiosk's hot paths. The row's own errors (a unique violation: a twin request
+    /// committed first) come from [`LedgerTx::commit`], and reads in this transaction
+    /// do not see the row.
+    pub fn append_at_commit(&mut self, table: &'static LedgerTable, cells: Vec<Cell>) {
+        debug_assert_eq!(cells.len(), table.columns.len());
+        self.notarised.push(Notarised {
+            key: table.key_of(&cells),
+            digest: table.digest_of(&cells),
+        });
+        self.at_commit.push((table, cells));
+    }
+
     /// Appends many rows of one table in multi-row statements (a terminal's upload);
     /// each row's digest goes into this transaction's audit entry, as with `append`.
     pub async fn append_many(
@@ -670,70 +704,136 @@ impl LedgerTx {
         })
     }
 
-    /// The hash of the last audit entry committed ([`GENESIS`] when none).
+    /// The hash of the last audit entry committed ([`GENESIS`] when none). On
+    /// PostgreSQL this chains every pending entry first, inside this transaction, which
+    /// then holds the chain's lock until it ends: the head covers every entry committed
+    /// before it (a day close seals it into its record).
     pub async fn audit_head(&mut self) -> Result<String, StoreError> {
         const HEAD: &str = "SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1";
-        let head: Option<String> =
-            on_tx!(self.tx, conn => sqlx::query_scalar(HEAD).fetch_optional(conn).await?);
-        Ok(head.unwrap_or_else(|| GENESIS.to_owned()))
+        match &mut self.tx {
+            Tx::Sqlite(tx) => {
+                let head: Option<String> =
+                    sqlx::query_scalar(HEAD).fetch_optional(&mut **tx).await?;
+                Ok(head.unwrap_or_else(|| GENESIS.to_owned()))
+            }
+            Tx::Postgres(tx) => Ok(crate::seal::seal_in(tx, i64::MAX).await?.0),
+        }
     }
 
-    /// Appends the audit entry (notarising every row appended) and commits.
-    pub async fn commit(mut self, entry: AuditEntry) -> Result<AuditRow, StoreError> {
+    /// Writes the rows appended at commit, records the audit entry (notarising every
+    /// row appended) and commits.
+    ///
+    /// SQLite chains the entry here, under the write lock the transaction holds.
+    /// PostgreSQL commits it as pending, without waiting for the chain, and wakes the
+    /// store's sealer, which chains it within moments (see `seal`).
+    pub async fn commit(self, entry: AuditEntry) -> Result<(), StoreError> {
         let records =
             serde_json::to_string(&self.notarised).map_err(|source| StoreError::Encode {
                 kind: "audit records",
                 source,
             })?;
-        const HEAD: &str = "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1";
-        // PostgreSQL: the advisory lock and the head in one round trip (migration 0008);
-        // SQLite holds the write lock since `begin_ledger`.
-        const LOCK_HEAD: &str = "SELECT seq, hash FROM kofu_audit_lock_head($1)";
-        let head: Option<(i64, String)> = match &mut self.tx {
-            Tx::Sqlite(tx) => sqlx::query_as(HEAD).fetch_optional(&mut **tx).await?,
-            Tx::Postgres(tx) => {
-                let (seq, hash): (Option<i64>, Option<String>) = sqlx::query_as(LOCK_HEAD)
-                    .bind(AUDIT_LOCK)
-                    .fetch_one(&mut **tx)
-                    .await?;
-                seq.zip(hash)
-            }
-        };
-        let (prev_seq, prev_hash) = head.unwrap_or((0, GENESIS.to_owned()));
-        let mut row = AuditRow {
-            seq: prev_seq + 1,
-            at: entry.at,
-            actor: entry.actor,
-            action: entry.action,
-            target: entry.target,
-            detail: entry.detail,
-            records,
-            prev_hash,
-            hash: String::new(),
-        };
-        row.hash = row.computed_hash();
-        const INSERT: &str = "INSERT INTO audit_log \
-            (seq, at, actor, action, target, detail, records, prev_hash, hash) \
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
-        on_tx!(self.tx, conn => {
-            sqlx::query(INSERT)
-                .bind(row.seq)
-                .bind(&row.at)
-                .bind(&row.actor)
-                .bind(&row.action)
-                .bind(&row.target)
-                .bind(&row.detail)
-                .bind(&row.records)
-                .bind(&row.prev_hash)
-                .bind(&row.hash)
-                .execute(conn)
-                .await?;
-        });
         match self.tx {
-            Tx::Sqlite(tx) => tx.commit().await?,
-            Tx::Postgres(tx) => tx.commit().await?,
+            Tx::Sqlite(mut tx) => {
+                for (table, cells) in &self.at_commit {
+                    bind_cells(sqlx::query(AssertSqlSafe(table.insert_sql())), cells)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                const HEAD: &str = "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1";
+                const INSERT: &str = "INSERT INTO audit_log \
+                    (seq, at, actor, action, target, detail, records, prev_hash, hash) \
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+                let head: Option<(i64, String)> =
+                    sqlx::query_as(HEAD).fetch_optional(&mut *tx).await?;
+                let (prev_seq, prev_hash) = head.unwrap_or((0, GENESIS.to_owned()));
+                let mut row = AuditRow {
+                    seq: prev_seq + 1,
+                    at: entry.at,
+                    actor: entry.actor,
+                    action: entry.action,
+                    target: entry.target,
+                    detail: entry.detail,
+                    records,
+                    prev_hash,
+                    hash: String::new(),
+                };
+                row.hash = row.computed_hash();
+                sqlx::query(INSERT)
+                    .bind(row.seq)
+                    .bind(&row.at)
+                    .bind(&row.actor)
+                    .bind(&row.action)
+                    .bind(&row.target)
+                    .bind(&row.detail)
+                    .bind(&row.records)
+                    .bind(&row.prev_hash)
+                    .bind(&row.hash)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+            }
+            Tx::Postgres(mut tx) => {
+                // `WITH r0 AS (INSERT …), r1 AS (INSERT …) INSERT INTO audit_pending …`:
+                // every row and the entry in one statement.
+                let mut sql = String::new();
+                let mut cells: Vec<Cell> = Vec::new();
+                for (i, (table, row)) in self.at_commit.iter().enumerate() {
+                    sql.push_str(if i == 0 { "WITH " } else { ", " });
+                    sql.push_str(&format!(
+                        "r{i} AS ({})",
+                        table.insert_sql_from(cells.len() + 1)
+                    ));
+                    cells.extend(row.iter().cloned());
+                }
+                let first = cells.len() + 1;
+                let params: Vec<String> = (first..first + 6).map(|i| format!("${i}")).collect();
+                sql.push_str(&format!(
+                    " INSERT INTO audit_pending (at, actor, action, target, detail, records) \
+                     VALUES ({})",
+                    params.join(", ")
+                ));
+                bind_cells(sqlx::query(AssertSqlSafe(sql)), &cells)
+                    .bind(entry.at)
+                    .bind(entry.actor)
+                    .bind(entry.action)
+                    .bind(entry.target)
+                    .bind(entry.detail)
+                    .bind(records)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                if let Some(sealer) = &self.sealer {
+                    sealer.wake();
+                }
+            }
         }
-        Ok(row)
+        Ok(())
+    }
+}
+
+impl Store {
+    /// The rows notarised by the entries committed after chain position `seq`: those
+    /// still pending, then those chained since (in that order, so that an entry the
+    /// sealer moves in between is read on one side or the other).
+    async fn notarised_after(
+        &self,
+        seq: i64,
+    ) -> Result<std::collections::HashMap<String, String>, StoreError> {
+        const PENDING: &str = "SELECT records FROM audit_pending";
+        const CHAINED: &str = "SELECT records FROM audit_log WHERE seq > $1";
+        let mut records: Vec<String> = match &self.pool {
+            Pool::Sqlite(_) => Vec::new(),
+            Pool::Postgres(pool) => sqlx::query_scalar(PENDING).fetch_all(pool).await?,
+        };
+        records.extend(on_pool!(self, pool => {
+            sqlx::query_scalar::<_, String>(CHAINED).bind(seq).fetch_all(pool).await?
+        }));
+        Ok(records
+            .iter()
+            .filter_map(|r| serde_json::from_str::<Vec<Notarised>>(r).ok())
+            .flatten()
+            .map(|n| (n.key, n.digest))
+            .collect())
     }
 }
 
@@ -872,6 +972,7 @@ impl Store {
             }
         }
         let mut rows = 0;
+        let mut unnotarised = Vec::new();
         for table in LEDGER_TABLES {
             for cells in self.ledger_rows(table).await? {
                 rows += 1;
@@ -881,7 +982,18 @@ impl Store {
                         problems.push((seq, AuditProblem::RowAltered { key, seq }));
                     }
                     Some(_) => {}
-                    None => problems.push((i64::MAX, AuditProblem::RowInserted { key })),
+                    None => unnotarised.push((key, table.digest_of(&cells))),
+                }
+            }
+        }
+        // Use cases kept committing while the ledgers were read: a row written after
+        // the chain was read has its entry among those committed since, and is not an
+        // insertion. Each such entry is verified by the next reading, in the chain.
+        if !unnotarised.is_empty() {
+            let late = self.notarised_after(expected_seq - 1).await?;
+            for (key, digest) in unnotarised {
+                if late.get(&key) != Some(&digest) {
+                    problems.push((i64::MAX, AuditProblem::RowInserted { key }));
                 }
             }
         }

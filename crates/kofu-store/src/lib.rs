@@ -47,6 +47,7 @@ mod import;
 pub mod ledger;
 pub mod offline;
 mod schema;
+mod seal;
 mod search;
 pub mod settings;
 pub mod staff;
@@ -83,6 +84,8 @@ pub struct Store {
     /// Serializes this process's SQLite write transactions before they take the
     /// database lock, so that waiting ones hold no pool connection.
     sqlite_writer: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// PostgreSQL: the background task that chains committed audit entries.
+    sealer: Option<seal::Sealer>,
 }
 
 /// How many records of each type the store holds, and the feed position.
@@ -150,6 +153,7 @@ impl Store {
                 migrator.run(&pool).await?;
             }
             Ok(Store {
+                sealer: Some(seal::Sealer::start(pool.clone())),
                 pool: Pool::Postgres(pool),
                 sqlite_writer: Default::default(),
             })
@@ -190,6 +194,7 @@ impl Store {
         Ok(Store {
             pool: Pool::Sqlite(pool),
             sqlite_writer: Default::default(),
+            sealer: None,
         })
     }
 

@@ -201,6 +201,7 @@ impl Store {
 
     /// Audit entries after `seq`, in chain order.
     pub async fn audit_rows_after(&self, seq: i64) -> Result<Vec<AuditRow>, StoreError> {
+        self.seal_audit().await?;
         const SQL: &str = "SELECT seq, at, actor, action, target, detail, records, prev_hash, hash \
                            FROM audit_log WHERE seq > $1 ORDER BY seq";
         Ok(
@@ -338,6 +339,7 @@ impl Store {
 
     /// A terminal: its issuances not yet acknowledged by the server.
     pub async fn unsynced_issuances(&self) -> Result<i64, StoreError> {
+        self.seal_audit().await?;
         const SQL: &str = "SELECT COUNT(*) FROM audit_log WHERE action LIKE 'counter.issue%' \
             AND seq > (SELECT acknowledged FROM terminal_sync WHERE id = 1)";
         Ok(on_pool!(self, pool => sqlx::query_scalar(SQL).fetch_one(pool).await?))
