@@ -773,34 +773,7 @@ impl LedgerTx {
                 tx.commit().await?;
             }
             Tx::Postgres(mut tx) => {
-                // `WITH r0 AS (INSERT …), r1 AS (INSERT …) INSERT INTO audit_pending …`:
-                // every row and the entry in one statement.
-                let mut sql = String::new();
-                let mut cells: Vec<Cell> = Vec::new();
-                for (i, (table, row)) in self.at_commit.iter().enumerate() {
-                    sql.push_str(if i == 0 { "WITH " } else { ", " });
-                    sql.push_str(&format!(
-                        "r{i} AS ({})",
-                        table.insert_sql_from(cells.len() + 1)
-                    ));
-                    cells.extend(row.iter().cloned());
-                }
-                let first = cells.len() + 1;
-                let params: Vec<String> = (first..first + 6).map(|i| format!("${i}")).collect();
-                sql.push_str(&format!(
-                    " INSERT INTO audit_pending (at, actor, action, target, detail, records) \
-                     VALUES ({})",
-                    params.join(", ")
-                ));
-                bind_cells(sqlx::query(AssertSqlSafe(sql)), &cells)
-                    .bind(entry.at)
-                    .bind(entry.actor)
-                    .bind(entry.action)
-                    .bind(entry.target)
-                    .bind(entry.detail)
-                    .bind(records)
-                    .execute(&mut *tx)
-                    .await?;
+                insert_pending(&mut tx, &self.at_commit, entry, records).await?;
                 tx.commit().await?;
                 if let Some(sealer) = &self.sealer {
                     sealer.wake();
@@ -811,7 +784,59 @@ impl LedgerTx {
     }
 }
 
+/// Writes `rows` and the pending audit entry in one statement (PostgreSQL):
+/// `WITH r0 AS (INSERT …), r1 AS (INSERT …) INSERT INTO audit_pending …`.
+async fn insert_pending(
+    conn: &mut sqlx::PgConnection,
+    rows: &[(&'static LedgerTable, Vec<Cell>)],
+    entry: AuditEntry,
+    records: String,
+) -> Result<(), StoreError> {
+    let mut sql = String::new();
+    let mut cells: Vec<Cell> = Vec::new();
+    for (i, (table, row)) in rows.iter().enumerate() {
+        sql.push_str(if i == 0 { "WITH " } else { ", " });
+        sql.push_str(&format!(
+            "r{i} AS ({})",
+            table.insert_sql_from(cells.len() + 1)
+        ));
+        cells.extend(row.iter().cloned());
+    }
+    let first = cells.len() + 1;
+    let params: Vec<String> = (first..first + 6).map(|i| format!("${i}")).collect();
+    sql.push_str(&format!(
+        " INSERT INTO audit_pending (at, actor, action, target, detail, records) VALUES ({})",
+        params.join(", ")
+    ));
+    bind_cells(sqlx::query(AssertSqlSafe(sql)), &cells)
+        .bind(entry.at)
+        .bind(entry.actor)
+        .bind(entry.action)
+        .bind(entry.target)
+        .bind(entry.detail)
+        .bind(records)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 impl Store {
+    /// Records the audit entry of a use case that writes no ledger row (a kiosk's
+    /// inquiry). On PostgreSQL this is one statement, committed on its own as pending
+    /// for the sealer, without a transaction's two extra round trips; on SQLite it is a
+    /// write transaction like any other ([`Store::begin_audit`], [`LedgerTx::commit`]).
+    pub async fn record_audit(&self, entry: AuditEntry) -> Result<(), StoreError> {
+        match (&self.pool, &self.sealer) {
+            (Pool::Postgres(pool), Some(sealer)) => {
+                let mut conn = pool.acquire().await?;
+                insert_pending(&mut conn, &[], entry, "[]".to_owned()).await?;
+                sealer.wake();
+                Ok(())
+            }
+            _ => self.begin_audit().await?.commit(entry).await,
+        }
+    }
+
     /// The rows notarised by the entries committed after chain position `seq`: those
     /// still pending, then those chained since (in that order, so that an entry the
     /// sealer moves in between is read on one side or the other).

@@ -156,29 +156,6 @@ impl Sealer {
 }
 
 impl Store {
-    /// Records the audit entry of a use case that writes no ledger row (a kiosk's
-    /// inquiry): on PostgreSQL one statement, committed as pending for the sealer; on
-    /// SQLite a write transaction that chains it, as [`crate::LedgerTx::commit`] does.
-    pub async fn record_audit(&self, entry: crate::AuditEntry) -> Result<(), StoreError> {
-        const PENDING: &str = "INSERT INTO audit_pending \
-            (at, actor, action, target, detail, records) VALUES ($1, $2, $3, $4, $5, '[]')";
-        match (&self.pool, &self.sealer) {
-            (Pool::Postgres(pool), Some(sealer)) => {
-                sqlx::query(PENDING)
-                    .bind(entry.at)
-                    .bind(entry.actor)
-                    .bind(entry.action)
-                    .bind(entry.target)
-                    .bind(entry.detail)
-                    .execute(pool)
-                    .await?;
-                sealer.wake();
-                Ok(())
-            }
-            _ => self.begin_audit().await?.commit(entry).await,
-        }
-    }
-
     /// Chains the audit entries committed but not yet chained, and returns how many.
     /// On PostgreSQL use cases commit their entries as pending and a background
     /// sealer chains them within moments; every reader of the audit log calls this
