@@ -1128,6 +1128,47 @@ async fn open_refuses_unknown_urls() {
     assert!(!err.to_string().contains("secret"), "{err}");
 }
 
+/// The page size of the SQLite file at `path`.
+async fn page_size(path: &std::path::Path) -> i64 {
+    let mut c = sqlx::SqliteConnection::connect(&format!("sqlite:{}", path.display()))
+        .await
+        .unwrap();
+    sqlx::query_scalar("PRAGMA page_size")
+        .fetch_one(&mut c)
+        .await
+        .unwrap()
+}
+
+/// A new file gets 16 KiB pages; a file made with another page size keeps it, and
+/// works as before.
+#[tokio::test]
+async fn sqlite_new_files_get_16k_pages_and_old_ones_keep_theirs() {
+    let dir = TempDir::new();
+    let new = dir.0.join("new.db");
+    let store = Store::open(&format!("sqlite:{}", new.display()))
+        .await
+        .unwrap();
+    store.close().await;
+    assert_eq!(page_size(&new).await, 16384);
+
+    let old = dir.0.join("old.db");
+    let mut c = sqlx::SqliteConnection::connect(&format!("sqlite:{}?mode=rwc", old.display()))
+        .await
+        .unwrap();
+    sqlx::raw_sql("PRAGMA page_size = 4096; CREATE TABLE made_before (x)")
+        .execute(&mut c)
+        .await
+        .unwrap();
+    c.close().await.unwrap();
+    let store = Store::open(&format!("sqlite:{}", old.display()))
+        .await
+        .unwrap();
+    import(&store, &[RegistryRecord::Resident(sample::child())]).await;
+    assert_eq!(store.stats().await.unwrap().residents, 1);
+    store.close().await;
+    assert_eq!(page_size(&old).await, 4096);
+}
+
 #[tokio::test]
 async fn sqlite_url_forms_create_the_file() {
     let dir = TempDir::new();
