@@ -76,21 +76,17 @@ pub(crate) async fn seal_in(
         head = row.hash.clone();
         ids.push(id);
         seqs.push(row.seq);
-        let AuditRow {
-            at,
-            actor,
-            action,
-            target,
-            detail,
-            records,
-            prev_hash,
-            hash,
-            ..
-        } = row;
-        for (column, value) in columns
-            .iter_mut()
-            .zip([at, actor, action, target, detail, records, prev_hash, hash])
-        {
+        let values = [
+            row.at,
+            row.actor,
+            row.action,
+            row.target,
+            row.detail,
+            row.records,
+            row.prev_hash,
+            row.hash,
+        ];
+        for (column, value) in columns.iter_mut().zip(values) {
             column.push(value);
         }
     }
