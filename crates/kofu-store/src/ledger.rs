@@ -308,6 +308,29 @@ pub struct AuditRow {
 }
 
 impl AuditRow {
+    /// `entry` joined to the chain at `seq`, after the entry whose hash is `prev_hash`,
+    /// with the hash that covers both: how an entry is chained on either backend.
+    pub(crate) fn chained(
+        seq: i64,
+        prev_hash: String,
+        entry: AuditEntry,
+        records: String,
+    ) -> AuditRow {
+        let mut row = AuditRow {
+            seq,
+            at: entry.at,
+            actor: entry.actor,
+            action: entry.action,
+            target: entry.target,
+            detail: entry.detail,
+            records,
+            prev_hash,
+            hash: String::new(),
+        };
+        row.hash = row.computed_hash();
+        row
+    }
+
     /// The hash this row must carry, computed from its content.
     pub fn computed_hash(&self) -> String {
         #[derive(Serialize)]
@@ -746,18 +769,7 @@ impl LedgerTx {
                 let head: Option<(i64, String)> =
                     sqlx::query_as(HEAD).fetch_optional(&mut *tx).await?;
                 let (prev_seq, prev_hash) = head.unwrap_or((0, GENESIS.to_owned()));
-                let mut row = AuditRow {
-                    seq: prev_seq + 1,
-                    at: entry.at,
-                    actor: entry.actor,
-                    action: entry.action,
-                    target: entry.target,
-                    detail: entry.detail,
-                    records,
-                    prev_hash,
-                    hash: String::new(),
-                };
-                row.hash = row.computed_hash();
+                let row = AuditRow::chained(prev_seq + 1, prev_hash, entry, records);
                 sqlx::query(INSERT)
                     .bind(row.seq)
                     .bind(&row.at)

@@ -17,7 +17,7 @@ use sqlx::{PgConnection, PgPool};
 use tokio::sync::mpsc;
 
 use crate::error::StoreError;
-use crate::ledger::{AUDIT_LOCK, AuditRow, GENESIS};
+use crate::ledger::{AUDIT_LOCK, AuditEntry, AuditRow, GENESIS};
 use crate::{Pool, Store};
 
 /// Entries chained per sealing transaction.
@@ -61,18 +61,14 @@ pub(crate) async fn seal_in(
     let mut seqs = Vec::with_capacity(n);
     for (id, at, actor, action, target, detail, records) in pending {
         seq += 1;
-        let mut row = AuditRow {
-            seq,
+        let entry = AuditEntry {
             at,
             actor,
             action,
             target,
             detail,
-            records,
-            prev_hash: head,
-            hash: String::new(),
         };
-        row.hash = row.computed_hash();
+        let row = AuditRow::chained(seq, head, entry, records);
         head = row.hash.clone();
         ids.push(id);
         seqs.push(row.seq);
