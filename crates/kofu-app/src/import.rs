@@ -2,14 +2,16 @@
 //!
 //! A feed is applied in one database transaction, so it lands whole or not at all:
 //! any bad line — unreadable, invalid, or a change event out of sequence — rejects
-//! the file, every bad line is reported, and nothing is written. Parsing runs on a
-//! blocking thread while the writer fills the transaction, so the two cores are
-//! both at work on a large load.
+//! the file, every bad line is reported, and nothing is written. A reader thread deals
+//! chunks of lines to one parser thread per core, which also make each record into its
+//! row, while the writer fills the transaction; their results are taken back in the
+//! feed's order.
 
 use std::collections::BTreeMap;
 use std::io::BufRead;
 
-use kofu_feed::{ChangeOp, FeedLine, LineError, SeqCheck, parse_line_as_sent};
+use kofu_feed::{Change, ChangeOp, FeedLine, LineError, SeqCheck, parse_line_as_sent};
+use kofu_store::{ImportRow, StoreError};
 use time::OffsetDateTime;
 use tokio::sync::mpsc;
 
@@ -30,50 +32,109 @@ pub struct ImportReport {
     pub last_seq: Option<i64>,
 }
 
-/// A line's number and what it says, with a full record's JSON as sent, to store
-/// ([`kofu_feed::parse_line_as_sent`]).
-type Parsed = (usize, Result<(FeedLine, Option<String>), Vec<LineError>>);
+/// What a parser made of one line: a full record already made into its row (so that the
+/// record is dropped on the thread that built it), or a change event.
+enum Parsed {
+    Row(Result<ImportRow, StoreError>),
+    /// Boxed: a change event is five times a row's size, and rare in a large load.
+    Change(Box<Change>),
+}
 
-const BATCH: usize = 512;
+/// A line's number and what it says.
+type ParsedLine = (usize, Result<Parsed, Vec<LineError>>);
+
+/// Lines read together and handed to one parser.
+struct Chunk {
+    /// The number of its first line (1-based).
+    first_line: usize,
+    /// The lines, each with its `\n` (the file's last line may lack it).
+    text: Vec<u8>,
+}
+
+/// Lines per chunk: enough to make a hand-over cheap, few enough to keep every parser busy.
+const CHUNK_LINES: usize = 512;
+
+/// Chunks waiting per parser, and parsed chunks waiting to be written, at most.
+const QUEUE: usize = 4;
 
 /// Records written by one import from which the database's statistics are refreshed
 /// ([`kofu_store::Store::refresh_statistics`]): a full load, not the day's events.
 const REFRESH_AFTER: u64 = 10_000;
 
-/// Reads the feed on a blocking thread and sends parsed lines in batches.
-fn parse_all(mut input: impl BufRead, out: mpsc::Sender<Vec<Parsed>>) -> std::io::Result<u64> {
-    let mut buf = Vec::with_capacity(4096);
-    let mut batch = Vec::with_capacity(BATCH);
-    let mut line_no = 0usize;
-    loop {
-        buf.clear();
-        if input.read_until(b'\n', &mut buf)? == 0 {
+/// Parsers that run side by side: one per core. Parsing is most of a large load's
+/// work, and one parser could not keep up with the database's writer.
+fn parser_count() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get().min(8))
+}
+
+/// Reads the feed in chunks of lines and deals them to the parsers in turn, so that
+/// taking their results in the same turn keeps the feed's order. Returns the number of
+/// lines read; stops early if the parsers stopped (the writer failed, and says why).
+fn read_chunks(mut input: impl BufRead, parsers: Vec<mpsc::Sender<Chunk>>) -> std::io::Result<u64> {
+    let mut lines_read = 0usize;
+    for parser in parsers.iter().cycle() {
+        let mut text = Vec::with_capacity(CHUNK_LINES * 1024);
+        let mut lines = 0;
+        while lines < CHUNK_LINES && input.read_until(b'\n', &mut text)? > 0 {
+            lines += 1;
+        }
+        if lines == 0 {
             break;
         }
-        line_no += 1;
-        let parsed = match std::str::from_utf8(&buf) {
-            Ok(text) if text.trim().is_empty() => continue,
-            Ok(text) => parse_line_as_sent(line_no, text.trim_end_matches(['\n', '\r'])),
-            Err(e) => Err(vec![LineError {
-                line: line_no,
-                field: "(line)".into(),
-                reason: format!("not valid UTF-8: {e}"),
-            }]),
+        let chunk = Chunk {
+            first_line: lines_read + 1,
+            text,
         };
-        batch.push((line_no, parsed));
-        if batch.len() == BATCH
-            && out
-                .blocking_send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)))
-                .is_err()
-        {
-            // The writer stopped (a store error); it reports why.
-            return Ok(line_no as u64);
+        lines_read += lines;
+        if parser.blocking_send(chunk).is_err() || lines < CHUNK_LINES {
+            break;
         }
     }
-    if !batch.is_empty() {
-        let _ = out.blocking_send(batch);
+    Ok(lines_read as u64)
+}
+
+/// Parses chunks until the reader is done, each line into a row or a change event.
+fn parse_chunks(mut chunks: mpsc::Receiver<Chunk>, out: mpsc::Sender<Vec<ParsedLine>>) {
+    while let Some(chunk) = chunks.blocking_recv() {
+        let mut parsed = Vec::with_capacity(CHUNK_LINES);
+        for (i, raw) in chunk.text.split_inclusive(|&b| b == b'\n').enumerate() {
+            let line = chunk.first_line + i;
+            let Some(result) = parse_raw_line(line, raw) else {
+                continue;
+            };
+            parsed.push((line, result));
+        }
+        if out.blocking_send(parsed).is_err() {
+            return;
+        }
     }
-    Ok(line_no as u64)
+}
+
+/// One line as read (with its line ending); `None` for a blank line.
+fn parse_raw_line(line: usize, raw: &[u8]) -> Option<Result<Parsed, Vec<LineError>>> {
+    let text = match simdutf8::basic::from_utf8(raw) {
+        Ok(text) => text,
+        Err(_) => {
+            // The fast check says only that it failed; std says where.
+            let reason = match std::str::from_utf8(raw) {
+                Err(e) => format!("not valid UTF-8: {e}"),
+                Ok(_) => "not valid UTF-8".to_owned(),
+            };
+            return Some(Err(vec![LineError {
+                line,
+                field: "(line)".into(),
+                reason,
+            }]));
+        }
+    };
+    if text.trim().is_empty() {
+        return None;
+    }
+    let parsed = parse_line_as_sent(line, text.trim_end_matches(['\n', '\r']));
+    Some(parsed.map(|(feed_line, json)| match feed_line {
+        FeedLine::Record(record) => Parsed::Row(ImportRow::new(&record, json)),
+        FeedLine::Change(change) => Parsed::Change(Box::new(change)),
+    }))
 }
 
 /// Imports a feed into the store: all of it, or — if any line is bad — nothing, with
@@ -98,8 +159,21 @@ pub(crate) async fn import_feed_at<R>(
 where
     R: BufRead + Send + 'static,
 {
-    let (sender, mut receiver) = mpsc::channel::<Vec<Parsed>>(16);
-    let parser = tokio::task::spawn_blocking(move || parse_all(input, sender));
+    // The reader deals chunks to the parsers in turn; their results are taken in the
+    // same turn, so records and events are applied in the feed's order.
+    let mut parsers = Vec::new();
+    let mut to_parsers = Vec::new();
+    let mut from_parsers = Vec::new();
+    for _ in 0..parser_count() {
+        let (chunks, chunks_in) = mpsc::channel::<Chunk>(QUEUE);
+        let (parsed_out, parsed) = mpsc::channel::<Vec<ParsedLine>>(QUEUE);
+        parsers.push(tokio::task::spawn_blocking(move || {
+            parse_chunks(chunks_in, parsed_out)
+        }));
+        to_parsers.push(chunks);
+        from_parsers.push(parsed);
+    }
+    let reader = tokio::task::spawn_blocking(move || read_chunks(input, to_parsers));
 
     let mut db = store.begin_import().await?;
     if replace {
@@ -111,25 +185,28 @@ where
     let mut report = ImportReport::default();
     let mut loads_records = false;
 
-    while let Some(batch) = receiver.recv().await {
+    // A parser's channel ends when the reader has no chunk left for it: every chunk
+    // before was dealt to, and taken from, the parsers before it in the turn.
+    for turn in (0..from_parsers.len()).cycle() {
+        let Some(batch) = from_parsers[turn].recv().await else {
+            break;
+        };
         for (line, parsed) in batch {
             let change = match parsed {
                 Err(bad) => {
                     errors.extend(bad);
                     continue;
                 }
-                Ok((FeedLine::Record(record), json)) => {
+                Ok(Parsed::Row(row)) => {
                     loads_records = true;
                     if errors.is_empty() {
-                        match json {
-                            Some(json) => db.upsert_json(&record, json).await?,
-                            None => db.upsert(&record).await?,
-                        }
-                        *report.upserts.entry(record.type_name()).or_default() += 1;
+                        let row = row?;
+                        *report.upserts.entry(row.type_name()).or_default() += 1;
+                        db.upsert_row(row).await?;
                     }
                     continue;
                 }
-                Ok((FeedLine::Change(change), _)) => change,
+                Ok(Parsed::Change(change)) => *change,
             };
             if let Err(e) = seq.accept(line, change.seq) {
                 errors.push(e);
@@ -160,7 +237,14 @@ where
             last_change = Some((change.seq, change.at));
         }
     }
-    report.lines = parser
+    // A parser that stopped short (it panicked) would look like the end of the feed:
+    // make sure each ended for want of chunks.
+    for parser in parsers {
+        parser
+            .await
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+    }
+    report.lines = reader
         .await
         .map_err(|e| std::io::Error::other(e.to_string()))??;
 
@@ -190,4 +274,107 @@ where
         }
     }
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Resident number `n`'s ID (11 digits).
+    fn id(n: usize) -> String {
+        format!("{:011}", 10_000_000_000 + n)
+    }
+
+    /// Resident `n`'s feed line, `"type"` first as feeds are written.
+    fn resident(n: usize, family: &str) -> String {
+        let mut r = kofu_domain::sample::head_of_household();
+        r.resident_id = id(n);
+        r.family = family.to_owned();
+        let json = serde_json::to_string(&r).expect("a resident writes out");
+        format!("{{\"type\":\"resident\",{}\n", &json[1..])
+    }
+
+    /// Imports `feed` into a new SQLite store.
+    async fn import(
+        feed: Vec<u8>,
+    ) -> (
+        tempfile::TempDir,
+        kofu_store::Store,
+        Result<ImportReport, AppError>,
+    ) {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let url = format!("sqlite://{}", dir.path().join("kofu.db").display());
+        let store = kofu_store::Store::open(&url).await.expect("a new store");
+        let result = import_feed(&store, std::io::Cursor::new(feed)).await;
+        (dir, store, result)
+    }
+
+    /// Lines spread over many parsers' chunks come back in the feed's order: a later
+    /// upsert of a record wins over an earlier one in another chunk, and the last line
+    /// counts without its newline.
+    #[tokio::test]
+    async fn records_apply_in_feed_order_across_chunks() {
+        let lines = CHUNK_LINES * (parser_count() + 2) + 7;
+        let mut feed = Vec::new();
+        for n in 1..lines {
+            // Three residents, each written again and again; line n names its writer.
+            feed.extend(resident(n % 3, &format!("行{n}")).into_bytes());
+        }
+        let last = resident(0, "最後");
+        feed.extend(last.trim_end().as_bytes());
+        let (_dir, store, result) = import(feed).await;
+        let report = result.expect("a good feed imports");
+        assert_eq!(report.lines, lines as u64);
+        assert_eq!(report.upserts.get("resident"), Some(&(lines as u64)));
+        let family = |n: usize| {
+            let store = &store;
+            async move {
+                store
+                    .resident(&id(n))
+                    .await
+                    .expect("readable")
+                    .map(|r| r.family)
+            }
+        };
+        assert_eq!(family(0).await.as_deref(), Some("最後"));
+        let last_of = |k: usize| (1..lines).filter(|n| n % 3 == k).max().expect("some line");
+        assert_eq!(family(1).await, Some(format!("行{}", last_of(1))));
+        assert_eq!(family(2).await, Some(format!("行{}", last_of(2))));
+    }
+
+    /// Bad lines in different chunks are each reported with their own number, blank
+    /// lines counted, and nothing is written.
+    #[tokio::test]
+    async fn bad_lines_in_any_chunk_are_reported_by_number() {
+        let lines = CHUNK_LINES * (parser_count() + 1) + 3;
+        let bad_json = CHUNK_LINES + 2;
+        let blank = CHUNK_LINES * 2;
+        let not_utf8 = lines - 1;
+        let mut feed = Vec::new();
+        for n in 1..=lines {
+            match n {
+                _ if n == bad_json => feed.extend(b"{\"type\":\"resident\",\n"),
+                _ if n == blank => feed.extend(b"   \r\n"),
+                _ if n == not_utf8 => feed.extend(b"{\"type\":\"\xff\"}\n"),
+                _ => feed.extend(resident(n, "佐藤").into_bytes()),
+            }
+        }
+        let (_dir, store, result) = import(feed).await;
+        let Err(AppError::FeedRejected(errors)) = result else {
+            panic!("a feed with bad lines was not rejected: {result:?}");
+        };
+        let got: Vec<(usize, &str)> = errors.iter().map(|e| (e.line, e.field.as_str())).collect();
+        assert_eq!(
+            got,
+            [(bad_json, "(line)"), (not_utf8, "(line)")],
+            "{:?}",
+            errors.first()
+        );
+        assert!(
+            errors[1].reason.starts_with("not valid UTF-8"),
+            "{errors:?}"
+        );
+        let stats = store.stats().await.expect("stats");
+        assert_eq!(stats.residents, 0, "written from a rejected feed");
+    }
 }

@@ -180,6 +180,38 @@ struct Buffer {
     rows: HashMap<RecordKey, usize>,
 }
 
+/// A registry record made into the row its table stores: the search keys and the JSON
+/// document computed, the record itself no longer needed. This is pure work without IO,
+/// so that an importer can do it on the threads that parse the feed while the database
+/// writes, and drop each record where it was made.
+#[derive(Debug)]
+pub struct ImportRow {
+    table: Table,
+    key: RecordKey,
+    type_name: &'static str,
+    values: Vec<Value>,
+}
+
+impl ImportRow {
+    /// The row of `record`. `json`, when given, is the JSON object the record was read
+    /// from (as the registry sent it, extra members and all), stored as the record's
+    /// document instead of writing the record out again; it must read back to `record`.
+    pub fn new(record: &RegistryRecord, json: Option<String>) -> Result<ImportRow, StoreError> {
+        let (table, values) = schema::row_of(record, json)?;
+        Ok(ImportRow {
+            table,
+            key: record.key(),
+            type_name: record.type_name(),
+            values,
+        })
+    }
+
+    /// The record's type as the feed names it (`resident`, `koseki`, …).
+    pub fn type_name(&self) -> &'static str {
+        self.type_name
+    }
+}
+
 type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
 
 /// What the writer task is asked to do, in order.
@@ -286,29 +318,17 @@ impl ImportTx {
     /// Inserts a record, or replaces the one with the same [`RecordKey`]. The write is
     /// buffered until its batch is full, a delete, or the commit.
     pub async fn upsert(&mut self, record: &RegistryRecord) -> Result<(), StoreError> {
-        self.upsert_row(record, None).await
+        self.upsert_row(ImportRow::new(record, None)?).await
     }
 
-    /// [`upsert`](Self::upsert), storing `json` as the record's document instead of
-    /// writing the record out again: the JSON object the record was read from (as the
-    /// registry sent it, extra members and all), which must read back to `record`.
-    pub async fn upsert_json(
-        &mut self,
-        record: &RegistryRecord,
-        json: String,
-    ) -> Result<(), StoreError> {
-        self.upsert_row(record, Some(json)).await
-    }
-
-    async fn upsert_row(
-        &mut self,
-        record: &RegistryRecord,
-        json: Option<String>,
-    ) -> Result<(), StoreError> {
-        let (table, values) = schema::row_of(record, json)?;
+    /// [`upsert`](Self::upsert) of a record already made into its row, on whatever
+    /// thread the importer chose (see [`ImportRow`]).
+    pub async fn upsert_row(&mut self, row: ImportRow) -> Result<(), StoreError> {
+        let ImportRow {
+            table, key, values, ..
+        } = row;
         let buffer = &mut self.buffers[table.index];
         let width = table.columns.len();
-        let key = record.key();
         match buffer.rows.get(&key) {
             Some(&row) => {
                 for (slot, value) in buffer.values[row * width..(row + 1) * width]

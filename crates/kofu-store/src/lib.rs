@@ -53,7 +53,7 @@ pub mod settings;
 pub mod staff;
 
 pub use error::StoreError;
-pub use import::ImportTx;
+pub use import::{ImportRow, ImportTx};
 pub use ledger::{AuditEntry, AuditProblem, AuditRow, AuditVerdict, Cell, LedgerTx};
 pub use search::ResidentQuery;
 
