@@ -97,12 +97,33 @@ fn read_chunks(mut input: impl BufRead, parsers: Vec<mpsc::Sender<Chunk>>) -> st
 fn parse_chunks(mut chunks: mpsc::Receiver<Chunk>, out: mpsc::Sender<Vec<ParsedLine>>) {
     while let Some(chunk) = chunks.blocking_recv() {
         let mut parsed = Vec::with_capacity(CHUNK_LINES);
-        for (i, raw) in chunk.text.split_inclusive(|&b| b == b'\n').enumerate() {
-            let line = chunk.first_line + i;
-            let Some(result) = parse_raw_line(line, raw) else {
-                continue;
-            };
-            parsed.push((line, result));
+        let mut take = |i: usize, result: Option<Result<Parsed, Vec<LineError>>>| {
+            if let Some(result) = result {
+                parsed.push((chunk.first_line + i, result));
+            }
+        };
+        match simdutf8::basic::from_utf8(&chunk.text) {
+            // One check for the whole chunk, and its lines found by `memchr`.
+            Ok(text) => {
+                for (i, line) in text.split_inclusive('\n').enumerate() {
+                    take(i, parse_text_line(chunk.first_line + i, line));
+                }
+            }
+            // Some line is not UTF-8: look line by line to say which, and where.
+            Err(_) => {
+                for (i, raw) in chunk.text.split_inclusive(|&b| b == b'\n').enumerate() {
+                    let line = chunk.first_line + i;
+                    let result = match std::str::from_utf8(raw) {
+                        Ok(text) => parse_text_line(line, text),
+                        Err(e) => Some(Err(vec![LineError {
+                            line,
+                            field: "(line)".into(),
+                            reason: format!("not valid UTF-8: {e}"),
+                        }])),
+                    };
+                    take(i, result);
+                }
+            }
         }
         if out.blocking_send(parsed).is_err() {
             return;
@@ -110,27 +131,16 @@ fn parse_chunks(mut chunks: mpsc::Receiver<Chunk>, out: mpsc::Sender<Vec<ParsedL
     }
 }
 
-/// One line as read (with its line ending); `None` for a blank line.
-fn parse_raw_line(line: usize, raw: &[u8]) -> Option<Result<Parsed, Vec<LineError>>> {
-    let text = match simdutf8::basic::from_utf8(raw) {
-        Ok(text) => text,
-        Err(_) => {
-            // The fast check says only that it failed; std says where.
-            let reason = match std::str::from_utf8(raw) {
-                Err(e) => format!("not valid UTF-8: {e}"),
-                Ok(_) => "not valid UTF-8".to_owned(),
-            };
-            return Some(Err(vec![LineError {
-                line,
-                field: "(line)".into(),
-                reason,
-            }]));
-        }
-    };
+/// Line number `line` as read (with its line ending); `None` for a blank line.
+fn parse_text_line(line: usize, text: &str) -> Option<Result<Parsed, Vec<LineError>>> {
     if text.trim().is_empty() {
         return None;
     }
-    let parsed = parse_line_as_sent(line, text.trim_end_matches(['\n', '\r']));
+    let text = text
+        .strip_suffix('\n')
+        .unwrap_or(text)
+        .trim_end_matches('\r');
+    let parsed = parse_line_as_sent(line, text);
     Some(parsed.map(|(feed_line, json)| match feed_line {
         FeedLine::Record(record) => Parsed::Row(ImportRow::new(&record, json)),
         FeedLine::Change(change) => Parsed::Change(Box::new(change)),
