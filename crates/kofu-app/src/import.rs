@@ -142,7 +142,7 @@ fn parse_text_line(line: usize, text: &str) -> Option<Result<Parsed, Vec<LineErr
         .trim_end_matches('\r');
     let parsed = parse_line_as_sent(line, text);
     Some(parsed.map(|(feed_line, json)| match feed_line {
-        FeedLine::Record(record) => Parsed::Row(ImportRow::new(&record, json)),
+        FeedLine::Record(record) => Parsed::Row(ImportRow::new(record, json)),
         FeedLine::Change(change) => Parsed::Change(Box::new(change)),
     }))
 }

@@ -9,22 +9,29 @@
 //! ゑ→え, the long-vowel mark dropped, and the long vowels おう/おお/うう written as
 //! passports write them: Ōno, Ohno, Ono and おおの all give the same key).
 
-use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
 
 /// The search key of a name or of typed input.
 pub fn search_key(input: &str) -> String {
     let mut cleaned = String::with_capacity(input.len());
-    for c in input.nfkc() {
+    let mut clean = |c: char| {
         if is_variation_selector(c) || is_separator(c) {
-            continue;
+            return;
         }
         if c.is_whitespace() {
             // A space ends a romaji word ("Mihon Ichiro": みほんいちろ, not みほにちろ);
             // it is dropped below like an apostrophe.
             cleaned.push(' ');
-            continue;
+            return;
         }
         cleaned.extend(expand_macron(c.to_ascii_lowercase()));
+    };
+    // Most names are in NFKC already (kanji, full-width kana), which the quick check
+    // tells at a fraction of what normalizing costs: a tenth of a full load's parsing.
+    if is_nfkc_quick(input.chars()) == IsNormalized::Yes {
+        input.chars().for_each(&mut clean);
+    } else {
+        input.nfkc().for_each(&mut clean);
     }
     let mut kana = String::with_capacity(cleaned.len() * 2);
     let mut chars = cleaned.char_indices().peekable();
@@ -543,6 +550,13 @@ mod tests {
             let k = search_key(&s);
             prop_assert_eq!(search_key(&to_full_width(&s)), k.clone());
             prop_assert_eq!(search_key(&to_half_width(&s)), k);
+        }
+
+        #[test]
+        /// Input already in NFKC takes the quick path; it must give what normalizing does.
+        fn normalized_input_gives_the_same_key(s in prop_oneof![name_strategy(), "\\PC{0,12}"]) {
+            let normalized: String = s.nfkc().collect();
+            prop_assert_eq!(search_key(&normalized), search_key(&s));
         }
 
         #[test]

@@ -196,12 +196,14 @@ impl ImportRow {
     /// The row of `record`. `json`, when given, is the JSON object the record was read
     /// from (as the registry sent it, extra members and all), stored as the record's
     /// document instead of writing the record out again; it must read back to `record`.
-    pub fn new(record: &RegistryRecord, json: Option<String>) -> Result<ImportRow, StoreError> {
+    pub fn new(record: RegistryRecord, json: Option<String>) -> Result<ImportRow, StoreError> {
+        let key = record.key();
+        let type_name = record.type_name();
         let (table, values) = schema::row_of(record, json)?;
         Ok(ImportRow {
             table,
-            key: record.key(),
-            type_name: record.type_name(),
+            key,
+            type_name,
             values,
         })
     }
@@ -318,7 +320,7 @@ impl ImportTx {
     /// Inserts a record, or replaces the one with the same [`RecordKey`]. The write is
     /// buffered until its batch is full, a delete, or the commit.
     pub async fn upsert(&mut self, record: &RegistryRecord) -> Result<(), StoreError> {
-        self.upsert_row(ImportRow::new(record, None)?).await
+        self.upsert_row(ImportRow::new(record.clone(), None)?).await
     }
 
     /// [`upsert`](Self::upsert) of a record already made into its row, on whatever

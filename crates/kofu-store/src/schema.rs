@@ -170,74 +170,75 @@ fn doc<T: Serialize>(
 }
 
 /// The table and column values of a record, in the table's column order. `json`, when
-/// given, is the record's JSON as the registry sent it, stored as is.
+/// given, is the record's JSON as the registry sent it, stored as is. The record's own
+/// strings move into the row (a million-resident load clones none of them).
 pub(crate) fn row_of(
-    record: &RegistryRecord,
+    record: RegistryRecord,
     json: Option<String>,
 ) -> Result<(Table, Vec<Value>), StoreError> {
     let kind = record.type_name();
-    let text = |s: &str| Value::Text(s.to_owned());
+    let text = Value::Text;
     Ok(match record {
-        RegistryRecord::Municipality(m) => (
-            MUNICIPALITY,
-            vec![Value::I32(1), text(&m.code), doc(json, kind, m)?],
-        ),
+        RegistryRecord::Municipality(m) => {
+            let doc = doc(json, kind, &m)?;
+            (MUNICIPALITY, vec![Value::I32(1), text(m.code), doc])
+        }
         RegistryRecord::Resident(r) => {
             // The 通称 has its own column so that it is prefix-searchable like the name.
             let name_key = r.name_key();
+            let reading_key = r.reading_key();
             let alias_key = r.alias_key();
+            let doc = doc(json, kind, &r)?;
             (
                 RESIDENTS,
                 vec![
-                    text(&r.resident_id),
-                    text(&r.household_id),
+                    text(r.resident_id),
+                    text(r.household_id),
                     Value::Text(name_key),
-                    Value::Text(r.reading_key()),
+                    Value::Text(reading_key),
                     Value::OptText(alias_key),
                     Value::Date(r.birth_date.as_time()),
-                    text(&r.address),
-                    text(status_name(r.status)),
-                    doc(json, kind, r)?,
+                    text(r.address),
+                    text(status_name(r.status).to_owned()),
+                    doc,
                 ],
             )
         }
-        RegistryRecord::Seal(s) => (SEALS, vec![text(&s.resident_id), doc(json, kind, s)?]),
-        RegistryRecord::Card(c) => (
-            CARDS,
-            vec![
-                text(&c.auth_serial),
-                text(&c.resident_id),
-                doc(json, kind, c)?,
-            ],
-        ),
-        RegistryRecord::Koseki(k) => (
-            KOSEKI,
-            vec![text(&k.koseki_id), text(&k.honseki), doc(json, kind, k)?],
-        ),
-        RegistryRecord::Fuhyo(f) => (
-            FUHYO,
-            vec![
-                text(&f.koseki_id),
-                Value::I32(member_no(f.member_no)?),
-                doc(json, kind, f)?,
-            ],
-        ),
-        RegistryRecord::Tax(t) => (
-            TAX,
-            vec![
-                text(&t.resident_id),
-                Value::I32(t.fiscal_year),
-                doc(json, kind, t)?,
-            ],
-        ),
-        RegistryRecord::SupportMeasure(s) => (
-            SUPPORT_MEASURES,
-            vec![text(&s.resident_id), doc(json, kind, s)?],
-        ),
-        RegistryRecord::Suppression(s) => (
-            SUPPRESSIONS,
-            vec![text(scope_name(s.scope)), text(&s.id), doc(json, kind, s)?],
-        ),
+        RegistryRecord::Seal(s) => {
+            let doc = doc(json, kind, &s)?;
+            (SEALS, vec![text(s.resident_id), doc])
+        }
+        RegistryRecord::Card(c) => {
+            let doc = doc(json, kind, &c)?;
+            (CARDS, vec![text(c.auth_serial), text(c.resident_id), doc])
+        }
+        RegistryRecord::Koseki(k) => {
+            let doc = doc(json, kind, &k)?;
+            (KOSEKI, vec![text(k.koseki_id), text(k.honseki), doc])
+        }
+        RegistryRecord::Fuhyo(f) => {
+            let doc = doc(json, kind, &f)?;
+            let member_no = Value::I32(member_no(f.member_no)?);
+            (FUHYO, vec![text(f.koseki_id), member_no, doc])
+        }
+        RegistryRecord::Tax(t) => {
+            let doc = doc(json, kind, &t)?;
+            (
+                TAX,
+                vec![text(t.resident_id), Value::I32(t.fiscal_year), doc],
+            )
+        }
+        RegistryRecord::SupportMeasure(s) => {
+            let doc = doc(json, kind, &s)?;
+            (SUPPORT_MEASURES, vec![text(s.resident_id), doc])
+        }
+        RegistryRecord::Suppression(s) => {
+            let doc = doc(json, kind, &s)?;
+            (
+                SUPPRESSIONS,
+                vec![text(scope_name(s.scope).to_owned()), text(s.id), doc],
+            )
+        }
     })
 }
 
