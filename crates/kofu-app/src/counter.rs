@@ -451,11 +451,11 @@ impl Office {
         };
         let digest = counter_request_digest(&session.login, r);
         for _ in 0..4 {
-            if let Some(previous) = self.issuance_by_request(&key).await? {
+            let (previous, version) = self.issuance_and_version(&key).await?;
+            if let Some(previous) = previous {
                 return self.counter_replay(&digest, previous).await;
             }
             let issuance_id = uuid::Uuid::new_v4().to_string();
-            let version = self.store.registry_version().await?;
             // The feed position the decision is made on (offline: the replica's), so
             // that a later change to the subject can be found after a sync.
             let registry_seq = self.store.feed_state().await?.map(|f| f.last_seq);

@@ -270,6 +270,20 @@ fn kiosk_options_for(kind: CertificateKind) -> Vec<&'static str> {
     }
 }
 
+/// The columns of an issuance that a retry is answered from, in the order
+/// [`Office::issuance_by_request`] gives them.
+macro_rules! issuance_columns {
+    () => {
+        "issuance_id, request_hash, kind, items, fee_yen, subject_id, channel, issued_at, \
+         point, applicant"
+    };
+}
+
+/// Which of those columns are integers (`fee_yen`), and the registry version after them.
+const ISSUANCE_INTS: [bool; 11] = [
+    false, false, false, false, true, false, false, false, false, false, true,
+];
+
 pub(crate) fn text(s: impl Into<String>) -> Cell {
     Cell::Text(s.into())
 }
@@ -478,10 +492,10 @@ impl Office {
         // A few attempts: an import committing between our reads and our write, or
         // a concurrent twin of this request, sends us round again.
         for _ in 0..4 {
-            if let Some(previous) = self.issuance_by_request(&req.request_id).await? {
+            let (previous, version) = self.issuance_and_version(&req.request_id).await?;
+            if let Some(previous) = previous {
                 return self.replay(req, previous).await;
             }
-            let version = self.store.registry_version().await?;
             let card = self.card(&req.card_serial).await?;
             let (options, resolved) = self.resolve_options(req, card.as_ref()).await?;
             let mut cert_req = self.kiosk_request(
@@ -649,15 +663,45 @@ impl Office {
         let rows = self
             .store
             .ledger_query(
-                "SELECT issuance_id, request_hash, kind, items, fee_yen, subject_id, \
-                 channel, issued_at, point, applicant FROM issuances WHERE request_id = $1",
+                concat!(
+                    "SELECT ",
+                    issuance_columns!(),
+                    " FROM issuances WHERE request_id = $1"
+                ),
                 &[text(request_id)],
-                &[
-                    false, false, false, false, true, false, false, false, false, false,
-                ],
+                &ISSUANCE_INTS[..ISSUANCE_INTS.len() - 1],
             )
             .await?;
         Ok(rows.into_iter().next())
+    }
+
+    /// [`issuance_by_request`](Self::issuance_by_request) and the registry version, read in
+    /// one statement: what an issuance reads first, before it reads its subject (one
+    /// round trip less for each certificate issued).
+    pub(crate) async fn issuance_and_version(
+        &self,
+        request_id: &str,
+    ) -> Result<(Option<Vec<Cell>>, i64), AppError> {
+        let mut rows = self
+            .store
+            .ledger_query(
+                concat!(
+                    "SELECT i.*, f.version FROM feed_state f LEFT JOIN (SELECT ",
+                    issuance_columns!(),
+                    " FROM issuances WHERE request_id = $1) i ON TRUE WHERE f.id = 1"
+                ),
+                &[text(request_id)],
+                &ISSUANCE_INTS,
+            )
+            .await?;
+        let mut row = rows.pop().unwrap_or_default();
+        let Some(Cell::Int(version)) = row.pop() else {
+            return Err(AppError::NotFound(
+                "the feed state (a database not migrated)".into(),
+            ));
+        };
+        let recorded = matches!(row.first(), Some(Cell::Text(_)));
+        Ok((recorded.then_some(row), version))
     }
 
     /// A retry of an issuance already made: the same answer, re-rendered from the same
