@@ -97,16 +97,17 @@ fn read_chunks(mut input: impl BufRead, parsers: Vec<mpsc::Sender<Chunk>>) -> st
 fn parse_chunks(mut chunks: mpsc::Receiver<Chunk>, out: mpsc::Sender<Vec<ParsedLine>>) {
     while let Some(chunk) = chunks.blocking_recv() {
         let mut parsed = Vec::with_capacity(CHUNK_LINES);
-        let mut take = |i: usize, result: Option<Result<Parsed, Vec<LineError>>>| {
+        let mut take = |line: usize, result: Option<Result<Parsed, Vec<LineError>>>| {
             if let Some(result) = result {
-                parsed.push((chunk.first_line + i, result));
+                parsed.push((line, result));
             }
         };
         match simdutf8::basic::from_utf8(&chunk.text) {
             // One check for the whole chunk, and its lines found by `memchr`.
             Ok(text) => {
-                for (i, line) in text.split_inclusive('\n').enumerate() {
-                    take(i, parse_text_line(chunk.first_line + i, line));
+                for (i, text) in text.split_inclusive('\n').enumerate() {
+                    let line = chunk.first_line + i;
+                    take(line, parse_text_line(line, text));
                 }
             }
             // Some line is not UTF-8: look line by line to say which, and where.
@@ -121,7 +122,7 @@ fn parse_chunks(mut chunks: mpsc::Receiver<Chunk>, out: mpsc::Sender<Vec<ParsedL
                             reason: format!("not valid UTF-8: {e}"),
                         }])),
                     };
-                    take(i, result);
+                    take(line, result);
                 }
             }
         }

@@ -270,20 +270,6 @@ fn kiosk_options_for(kind: CertificateKind) -> Vec<&'static str> {
     }
 }
 
-/// The columns of an issuance that a retry is answered from, in the order
-/// [`Office::issuance_by_request`] gives them.
-macro_rules! issuance_columns {
-    () => {
-        "issuance_id, request_hash, kind, items, fee_yen, subject_id, channel, issued_at, \
-         point, applicant"
-    };
-}
-
-/// Which of those columns are integers (`fee_yen`), and the registry version after them.
-const ISSUANCE_INTS: [bool; 11] = [
-    false, false, false, false, true, false, false, false, false, false, true,
-];
-
 pub(crate) fn text(s: impl Into<String>) -> Cell {
     Cell::Text(s.into())
 }
@@ -660,19 +646,7 @@ impl Office {
         &self,
         request_id: &str,
     ) -> Result<Option<Vec<Cell>>, AppError> {
-        let rows = self
-            .store
-            .ledger_query(
-                concat!(
-                    "SELECT ",
-                    issuance_columns!(),
-                    " FROM issuances WHERE request_id = $1"
-                ),
-                &[text(request_id)],
-                &ISSUANCE_INTS[..ISSUANCE_INTS.len() - 1],
-            )
-            .await?;
-        Ok(rows.into_iter().next())
+        Ok(self.issuance_and_version(request_id).await?.0)
     }
 
     /// [`issuance_by_request`](Self::issuance_by_request) and the registry version, read in
@@ -685,13 +659,13 @@ impl Office {
         let mut rows = self
             .store
             .ledger_query(
-                concat!(
-                    "SELECT i.*, f.version FROM feed_state f LEFT JOIN (SELECT ",
-                    issuance_columns!(),
-                    " FROM issuances WHERE request_id = $1) i ON TRUE WHERE f.id = 1"
-                ),
+                "SELECT i.*, f.version FROM feed_state f LEFT JOIN (SELECT issuance_id, \
+                 request_hash, kind, items, fee_yen, subject_id, channel, issued_at, point, \
+                 applicant FROM issuances WHERE request_id = $1) i ON TRUE WHERE f.id = 1",
                 &[text(request_id)],
-                &ISSUANCE_INTS,
+                &[
+                    false, false, false, false, true, false, false, false, false, false, true,
+                ],
             )
             .await?;
         let mut row = rows.pop().unwrap_or_default();
