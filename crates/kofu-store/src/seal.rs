@@ -23,6 +23,12 @@ use crate::{Pool, Store};
 /// Entries chained per sealing transaction.
 const BATCH: i64 = 2000;
 
+/// How long a woken sealer lets entries gather before it seals them. A round costs a
+/// transaction of its own (the lock, the head, the batch, a WAL flush) whether it chains
+/// one entry or hundreds: under kiosk load, rounds of one entry each cost PostgreSQL
+/// more than the issuances themselves. Readers never wait for this: they seal first.
+const GATHER: std::time::Duration = std::time::Duration::from_millis(50);
+
 /// A pending entry as read back: its id, then the entry's columns.
 type PendingRow = (i64, String, String, String, String, String, String);
 
@@ -131,6 +137,9 @@ impl Sealer {
         let _ = wake.try_send(());
         tokio::spawn(async move {
             while woken.recv().await.is_some() {
+                // Wakes that come meanwhile fill the one slot: they are served by this
+                // round or, if after its read, the next.
+                tokio::time::sleep(GATHER).await;
                 if let Err(e) = seal_all(&pool).await {
                     // The entries stay pending, committed: the next round or the next
                     // reader chains them.

@@ -1128,6 +1128,47 @@ async fn open_refuses_unknown_urls() {
     assert!(!err.to_string().contains("secret"), "{err}");
 }
 
+/// A PostgreSQL connection that the server dropped while it sat in the pool is not
+/// handed to a use case: one idle for a second or more is tested before use (busy
+/// connections skip that test, the one sqlx made as they came back being enough).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_connections_dropped_while_idle_are_replaced() {
+    let Some(url) = pg_url() else {
+        return;
+    };
+    let schema = unique("t");
+    let mut admin = sqlx::PgConnection::connect(&url).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let store = Store::open(&format!(
+        "{url}{sep}options=-c%20search_path%3D{schema}&application_name={schema}"
+    ))
+    .await
+    .unwrap();
+    store.stats().await.unwrap();
+    let dropped: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE application_name = $1) t",
+    )
+    .bind(&schema)
+    .fetch_one(&mut admin)
+    .await
+    .unwrap();
+    assert!(dropped >= 1, "the store's connections were found");
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    for _ in 0..3 {
+        store.stats().await.unwrap();
+    }
+    store.close().await;
+    sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+}
+
 /// The page size of the SQLite file at `path`.
 async fn page_size(path: &std::path::Path) -> i64 {
     let mut c = sqlx::SqliteConnection::connect(&format!("sqlite:{}", path.display()))
