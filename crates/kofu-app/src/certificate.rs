@@ -78,23 +78,22 @@ pub(crate) struct Loaded {
 }
 
 pub(crate) async fn load(store: &Store, req: &CertificateRequest) -> Result<Loaded, AppError> {
-    let town = store.municipality().await?.ok_or(AppError::NotFound(
-        "municipality (import the registry feed first)".into(),
-    ))?;
-    // The subject and what the rules read about them, in one statement.
-    let (records, koseki) = match &req.subject {
+    // The town, the subject and what the rules read about them: one statement for a
+    // resident (every kiosk request), two for a 戸籍.
+    let (town, records, koseki) = match &req.subject {
         SubjectRef::Resident(id) => {
-            let records = store.resident_records(id).await?;
+            let (town, records) = store.town_and_resident_records(id).await?;
             let koseki = match (&records, req.kind.is_koseki()) {
                 (Some(r), true) => store.koseki_for(&r.resident).await?,
                 _ => None,
             };
-            (records, koseki)
+            (town, records, koseki)
         }
         SubjectRef::Koseki {
             koseki_id,
             member_no,
         } => {
+            let town = store.municipality().await?;
             let koseki = store
                 .koseki(koseki_id)
                 .await?
@@ -106,9 +105,12 @@ pub(crate) async fn load(store: &Store, req: &CertificateRequest) -> Result<Load
                 Some(id) => store.resident_records(&id).await?,
                 None => None,
             };
-            (records, Some(koseki))
+            (town, records, Some(koseki))
         }
     };
+    let town = town.ok_or(AppError::NotFound(
+        "municipality (import the registry feed first)".into(),
+    ))?;
     let tax = match (&records, req.options.tax_year) {
         (Some(r), Some(year)) => store.tax(&r.resident.resident_id, year).await?,
         _ => None,

@@ -371,51 +371,54 @@ impl Store {
         &self,
         resident_id: &str,
     ) -> Result<Option<ResidentRecords>, StoreError> {
-        const SQL: &str = "\
-            SELECT 'resident', doc FROM residents WHERE resident_id = $1 \
-            UNION ALL SELECT 'member', doc FROM residents WHERE household_id = \
-                (SELECT household_id FROM residents WHERE resident_id = $1) \
-            UNION ALL SELECT 'seal', doc FROM seals WHERE resident_id = $1 \
-            UNION ALL SELECT 'suppression', doc FROM suppressions \
-                WHERE (scope = 'person' AND id = $1) OR (scope = 'household' AND id = \
-                    (SELECT household_id FROM residents WHERE resident_id = $1)) \
-            UNION ALL SELECT 'support_measure', doc FROM support_measures \
-                WHERE resident_id = $1 OR resident_id IN (SELECT m.resident_id FROM residents m \
-                    WHERE m.household_id = (SELECT household_id FROM residents WHERE resident_id = $1))";
         let rows: Vec<(String, String)> = on_pool!(self, pool => {
-            sqlx::query_as(SQL).bind(resident_id).fetch_all(pool).await?
+            sqlx::query_as(RESIDENT_RECORDS_SQL).bind(resident_id).fetch_all(pool).await?
         });
-        let mut resident: Option<Resident> = None;
-        let mut household: Vec<Resident> = Vec::new();
-        let mut seal: Option<Seal> = None;
-        let mut suppressions: Vec<Suppression> = Vec::new();
-        let mut support_measures: Vec<SupportMeasure> = Vec::new();
-        for (part, doc) in rows {
+        resident_records_of(resident_id, rows)
+    }
+
+    /// [`Store::municipality`] and [`Store::resident_records`] in one statement: what
+    /// every certificate of a resident reads first, in one snapshot and one round trip.
+    pub async fn town_and_resident_records(
+        &self,
+        resident_id: &str,
+    ) -> Result<(Option<Municipality>, Option<ResidentRecords>), StoreError> {
+        // The part of each row says what it is: the town record, a setting in force,
+        // or a part of the resident's records (`resident`, `member`, …).
+        static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+            format!(
+                "SELECT 'town' AS part, '' AS setting, 0 AS revision, doc AS value, \
+                 '' AS reason, '' AS staff, '' AS at FROM municipality WHERE id = 1 \
+                 UNION ALL SELECT 'setting', c.* FROM ({}) c \
+                 UNION ALL SELECT r.part, '', 0, r.doc, '', '', '' FROM ({RESIDENT_RECORDS_SQL}) r",
+                settings::CURRENT_SQL
+            )
+        });
+        type Row = (String, String, i64, String, String, String, String);
+        let rows: Vec<Row> = on_pool!(self, pool => {
+            sqlx::query_as(AssertSqlSafe(SQL.as_str())).bind(resident_id).fetch_all(pool).await?
+        });
+        let mut town = None;
+        let mut settings_rows = Vec::new();
+        let mut records = Vec::new();
+        for (part, setting, revision, value, reason, staff, at) in rows {
             match part.as_str() {
-                "resident" => resident = Some(decode("resident", resident_id, &doc)?),
-                "member" => household.push(decode("resident", resident_id, &doc)?),
-                "seal" => seal = Some(decode("seal", resident_id, &doc)?),
-                "suppression" => suppressions.push(decode("suppression", resident_id, &doc)?),
-                _ => support_measures.push(decode("support_measure", resident_id, &doc)?),
+                "town" => town = Some(value),
+                "setting" => settings_rows.push(settings::SettingRow {
+                    setting,
+                    revision,
+                    value,
+                    reason,
+                    staff,
+                    at,
+                }),
+                _ => records.push((part, value)),
             }
         }
-        let Some(resident) = resident else {
-            return Ok(None);
-        };
-        household.sort_by(|a, b| a.resident_id.cmp(&b.resident_id));
-        head_first(&mut household);
-        // Person-scoped first ("person" sorts after "household"), then by ID, as the
-        // `ORDER BY scope DESC, id` of `Store::suppressions`.
-        let scope = |s: &Suppression| schema::scope_name(s.scope);
-        suppressions.sort_by(|a, b| scope(b).cmp(scope(a)).then_with(|| a.id.cmp(&b.id)));
-        by_resident(&mut support_measures);
-        Ok(Some(ResidentRecords {
-            resident,
-            household,
-            seal,
-            suppressions,
-            support_measures,
-        }))
+        Ok((
+            settings::town_of(town, settings_rows)?,
+            resident_records_of(resident_id, records)?,
+        ))
     }
 
     /// The seal registration of a resident.
@@ -701,6 +704,59 @@ fn head_first(members: &mut [Resident]) {
 fn by_resident(measures: &mut Vec<SupportMeasure>) {
     measures.sort_by(|a, b| a.resident_id.cmp(&b.resident_id));
     measures.dedup_by(|a, b| a.resident_id == b.resident_id);
+}
+
+/// One statement for a resident's records, rows `(part, doc)`: see
+/// [`Store::resident_records`].
+const RESIDENT_RECORDS_SQL: &str = "\
+    SELECT 'resident' AS part, doc FROM residents WHERE resident_id = $1 \
+    UNION ALL SELECT 'member', doc FROM residents WHERE household_id = \
+        (SELECT household_id FROM residents WHERE resident_id = $1) \
+    UNION ALL SELECT 'seal', doc FROM seals WHERE resident_id = $1 \
+    UNION ALL SELECT 'suppression', doc FROM suppressions \
+        WHERE (scope = 'person' AND id = $1) OR (scope = 'household' AND id = \
+            (SELECT household_id FROM residents WHERE resident_id = $1)) \
+    UNION ALL SELECT 'support_measure', doc FROM support_measures \
+        WHERE resident_id = $1 OR resident_id IN (SELECT m.resident_id FROM residents m \
+            WHERE m.household_id = (SELECT household_id FROM residents WHERE resident_id = $1))";
+
+/// A resident's records from the rows of [`RESIDENT_RECORDS_SQL`], in the orders that
+/// [`Store::resident_records`] promises.
+fn resident_records_of(
+    resident_id: &str,
+    rows: Vec<(String, String)>,
+) -> Result<Option<ResidentRecords>, StoreError> {
+    let mut resident: Option<Resident> = None;
+    let mut household: Vec<Resident> = Vec::new();
+    let mut seal: Option<Seal> = None;
+    let mut suppressions: Vec<Suppression> = Vec::new();
+    let mut support_measures: Vec<SupportMeasure> = Vec::new();
+    for (part, doc) in rows {
+        match part.as_str() {
+            "resident" => resident = Some(decode("resident", resident_id, &doc)?),
+            "member" => household.push(decode("resident", resident_id, &doc)?),
+            "seal" => seal = Some(decode("seal", resident_id, &doc)?),
+            "suppression" => suppressions.push(decode("suppression", resident_id, &doc)?),
+            _ => support_measures.push(decode("support_measure", resident_id, &doc)?),
+        }
+    }
+    let Some(resident) = resident else {
+        return Ok(None);
+    };
+    household.sort_by(|a, b| a.resident_id.cmp(&b.resident_id));
+    head_first(&mut household);
+    // Person-scoped first ("person" sorts after "household"), then by ID, as the
+    // `ORDER BY scope DESC, id` of `Store::suppressions`.
+    let scope = |s: &Suppression| schema::scope_name(s.scope);
+    suppressions.sort_by(|a, b| scope(b).cmp(scope(a)).then_with(|| a.id.cmp(&b.id)));
+    by_resident(&mut support_measures);
+    Ok(Some(ResidentRecords {
+        resident,
+        household,
+        seal,
+        suppressions,
+        support_measures,
+    }))
 }
 
 /// A resident and what the eligibility rules read about them ([`Store::resident_records`]).

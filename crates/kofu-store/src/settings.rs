@@ -98,13 +98,30 @@ fn decoded(rows: &[SettingRow]) -> Result<Vec<(SettingKey, SettingValue)>, Store
         .collect()
 }
 
-const CURRENT_SQL: &str = "SELECT s.setting, s.revision, s.value, s.reason, s.staff, s.at \
+/// The settings in force, rows as [`SettingRow`], by name.
+pub(crate) const CURRENT_SQL: &str = "SELECT s.setting, s.revision, s.value, s.reason, s.staff, s.at \
     FROM setting_changes s \
     WHERE s.revision = (SELECT MAX(m.revision) FROM setting_changes m WHERE m.setting = s.setting) \
     UNION ALL \
     SELECT r.setting, r.revision, r.value, r.reason, r.staff, r.at FROM replica_settings r \
     WHERE NOT EXISTS (SELECT 1 FROM setting_changes c WHERE c.setting = r.setting) \
     ORDER BY 1";
+
+/// The municipality as issued from its record (`doc`, `None` before the first import)
+/// and the settings in force.
+pub(crate) fn town_of(
+    doc: Option<String>,
+    settings: Vec<SettingRow>,
+) -> Result<Option<Municipality>, StoreError> {
+    let Some(doc) = doc else {
+        return Ok(None);
+    };
+    let mut town: Municipality = crate::decode("municipality", "", &doc)?;
+    for (_, value) in decoded(&settings)? {
+        value.apply(&mut town);
+    }
+    Ok(Some(town))
+}
 
 impl Store {
     /// The settings in force, by name: the last revision of each setting changed here
@@ -141,11 +158,7 @@ impl Store {
             return Ok(None);
         }
         let doc = rows.remove(0).value;
-        let mut town: Municipality = crate::decode("municipality", "", &doc)?;
-        for (_, value) in decoded(&rows)? {
-            value.apply(&mut town);
-        }
-        Ok(Some(town))
+        town_of(Some(doc), rows)
     }
 
     /// The registered counter terminals, by name (empty: none registered).

@@ -998,8 +998,8 @@ async fn tax_support_and_suppression_readers(store: Store) {
     assert!(store.suppressions_of(&[], &[]).await.unwrap().is_empty());
 }
 
-/// `resident_records` (one statement) answers what the single readers answer, for a
-/// head of household with a seal, household members with a support measure and with a
+/// `resident_records` (one statement) answers what the single readers answer, and
+/// `town_and_resident_records` what that and `municipality` answer, for a head of household with a seal, household members with a support measure and with a
 /// person suppression, a resident whose household is suppressed, and nobody.
 async fn resident_records_agree_with_the_single_readers(store: Store) {
     let mut records = sample_town();
@@ -1020,9 +1020,28 @@ async fn resident_records_agree_with_the_single_readers(store: Store) {
         "00000000019",
     )));
     import(&store, &records).await;
+    // A fee set by the administration: the town as issued differs from its record.
+    let fees = r#"{"counter":{"juminhyo":250},"kiosk":{"juminhyo":120}}"#;
+    store
+        .replace_replica_settings(&[kofu_store::settings::SettingRow {
+            setting: "fees".into(),
+            revision: 1,
+            value: fees.into(),
+            reason: "改定".into(),
+            staff: "S001".into(),
+            at: "2026-05-01T09:00:00+09:00".into(),
+        }])
+        .await
+        .unwrap();
+    let town = store.municipality().await.unwrap().unwrap();
+    assert_eq!(town.kiosk_fees_yen[&CertificateKind::Juminhyo], 120);
 
     let check = async |resident_id: &str, expected_household: &[&str]| {
         let found = store.resident_records(resident_id).await.unwrap();
+        // The same records, and the same town, read in one statement.
+        let (both_town, both) = store.town_and_resident_records(resident_id).await.unwrap();
+        assert_eq!(both_town.as_ref(), Some(&town), "{resident_id}: town");
+        assert_eq!(format!("{both:?}"), format!("{found:?}"), "{resident_id}");
         let Some(me) = store.resident(resident_id).await.unwrap() else {
             assert!(found.is_none(), "{resident_id}: nobody, so no records");
             return;
