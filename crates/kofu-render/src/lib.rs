@@ -27,6 +27,7 @@ pub mod fonts_fs;
 pub mod image;
 pub mod kiosk;
 pub mod layout;
+mod page_tree;
 mod pdf;
 pub mod report;
 mod subset;

@@ -571,6 +571,49 @@ fn nine_person_household_spans_pages_with_one_subject() {
     assert!(check_bindings(&c.pdf.bytes, &doc.request_id, "00000000999").is_err());
 }
 
+/// The binding check follows the page tree, as a viewer or printer does: pages put out
+/// of order in the tree (a general PDF library rewrites the file) are refused, and in
+/// order the check counts the pages that library counts.
+#[test]
+fn pages_out_of_page_tree_order_are_refused() {
+    let doc = nine_person_juminhyo();
+    let pdf = render(&doc, book(), &opts()).unwrap();
+    let lo = lopdf::Document::load_mem(&pdf.bytes).unwrap();
+    assert!(lo.get_pages().len() >= 2);
+    assert_eq!(
+        check_bindings(&pdf.bytes, &doc.request_id, &doc.subject.id).unwrap(),
+        lo.get_pages().len()
+    );
+    let rewrite = |lo: &mut lopdf::Document| {
+        let mut out = Vec::new();
+        lo.save_to(&mut out).unwrap();
+        out
+    };
+    // The same file written again by lopdf still passes: nothing but the tree counts.
+    let mut same = lo.clone();
+    let same = rewrite(&mut same);
+    assert!(check_bindings(&same, &doc.request_id, &doc.subject.id).is_ok());
+    // The page tree's kids reversed: page n comes first.
+    let mut swapped = lo.clone();
+    let root = swapped
+        .catalog()
+        .unwrap()
+        .get(b"Pages")
+        .unwrap()
+        .as_reference()
+        .unwrap();
+    let pages = swapped.get_object_mut(root).unwrap().as_dict_mut().unwrap();
+    let mut kids = pages.get(b"Kids").unwrap().as_array().unwrap().clone();
+    kids.reverse();
+    pages.set("Kids", lopdf::Object::Array(kids));
+    let swapped = rewrite(&mut swapped);
+    let err = check_bindings(&swapped, &doc.request_id, &doc.subject.id).unwrap_err();
+    assert!(
+        err.to_string().contains("page 1 belongs to another"),
+        "{err}"
+    );
+}
+
 #[test]
 fn overflowing_value_names_its_field() {
     let mut r = sample::head_of_household();

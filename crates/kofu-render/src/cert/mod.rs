@@ -620,24 +620,20 @@ pub fn render(
 }
 
 /// Reads the `/KofuBinding` of every page of `pdf` and checks that all pages belong
-/// to `request_id` and `subject_id`, numbered 1..n without gaps. Returns the page
-/// count. Run it before releasing a print job.
+/// to `request_id` and `subject_id`, numbered 1..n without gaps, in the order of the
+/// page tree (the order a viewer or printer follows). Returns the page count. Run it
+/// before releasing a print job.
 pub fn check_bindings(
     pdf: &[u8],
     request_id: &str,
     subject_id: &str,
 ) -> Result<usize, RenderError> {
-    let doc = lopdf::Document::load_mem(pdf).map_err(|e| RenderError::Pdf(e.to_string()))?;
-    let pages = doc.get_pages();
+    let pages = crate::page_tree::page_bindings(pdf).map_err(RenderError::Pdf)?;
     let n = pages.len();
-    for (i, (_, id)) in pages.into_iter().enumerate() {
-        let dict = doc
-            .get_dictionary(id)
-            .map_err(|e| RenderError::Pdf(e.to_string()))?;
-        let raw = dict
-            .get(b"KofuBinding")
-            .and_then(lopdf::Object::as_str)
-            .map_err(|_| RenderError::Invalid(format!("page {} has no binding", i + 1)))?;
+    for (i, raw) in pages.iter().enumerate() {
+        let raw = raw
+            .as_deref()
+            .ok_or_else(|| RenderError::Invalid(format!("page {} has no binding", i + 1)))?;
         let units: Vec<u16> = raw
             .strip_prefix(&[0xFE, 0xFF])
             .unwrap_or(raw)
