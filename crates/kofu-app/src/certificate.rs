@@ -77,12 +77,29 @@ pub(crate) struct Loaded {
     pub(crate) fuhyo: Vec<Fuhyo>,
 }
 
-pub(crate) async fn load(store: &Store, req: &CertificateRequest) -> Result<Loaded, AppError> {
+/// The town and a resident's records read before the request was made, in the same
+/// statement as something else (a kiosk's card: [`Store::card_holder`]), so that
+/// [`load`] does not read them again.
+pub(crate) struct Prefetched {
+    /// The resident they were read for (`""`: none, as for an unknown card).
+    pub(crate) resident_id: String,
+    pub(crate) town: Option<kofu_domain::Municipality>,
+    pub(crate) records: Option<kofu_store::ResidentRecords>,
+}
+
+pub(crate) async fn load(
+    store: &Store,
+    req: &CertificateRequest,
+    prefetched: Option<Prefetched>,
+) -> Result<Loaded, AppError> {
     // The town, the subject and what the rules read about them: one statement for a
     // resident (every kiosk request), two for a 戸籍.
     let (town, records, koseki) = match &req.subject {
         SubjectRef::Resident(id) => {
-            let (town, records) = store.town_and_resident_records(id).await?;
+            let (town, records) = match prefetched {
+                Some(p) if p.resident_id == *id => (p.town, p.records),
+                _ => store.town_and_resident_records(id).await?,
+            };
             let koseki = match (&records, req.kind.is_koseki()) {
                 (Some(r), true) => store.koseki_for(&r.resident).await?,
                 _ => None,
@@ -152,10 +169,19 @@ pub(crate) async fn check_eligibility(
     store: &Store,
     req: &CertificateRequest,
 ) -> Result<(Loaded, Vec<Warning>), AppError> {
+    check_eligibility_with(store, req, None).await
+}
+
+/// [`check_eligibility`] with the subject's records read already (see [`Prefetched`]).
+pub(crate) async fn check_eligibility_with(
+    store: &Store,
+    req: &CertificateRequest,
+    prefetched: Option<Prefetched>,
+) -> Result<(Loaded, Vec<Warning>), AppError> {
     req.options
         .check(req.kind, req.channel, req.applicant.as_ref())
         .map_err(AppError::InvalidOptions)?;
-    let data = load(store, req).await?;
+    let data = load(store, req, prefetched).await?;
     let decision = decide(
         &EligibilityRequest {
             kind: req.kind,

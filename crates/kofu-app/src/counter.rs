@@ -398,7 +398,7 @@ impl Office {
                 if refusal.reason == RefusalReason::SupportMeasure && override_reason.is_some() =>
             {
                 // Decide again without the measures: every other rule still applies.
-                let data = load(&self.store, &req).await?;
+                let data = load(&self.store, &req, None).await?;
                 let decision = decide(
                     &EligibilityRequest {
                         kind: req.kind,
@@ -695,7 +695,7 @@ impl Office {
             override_reason: None,
         };
         let mut cert_req = counter_certificate(&shape, &town.name, &issuance_id, at, 0);
-        let data = load(&self.store, &cert_req).await?;
+        let data = load(&self.store, &cert_req, None).await?;
         let mut documents = Vec::new();
         for c in &copies {
             let number = text_of(c.get(1));

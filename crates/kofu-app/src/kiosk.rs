@@ -18,7 +18,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 use time::OffsetDateTime;
 
-use crate::certificate::{CertificateRequest, SubjectRef, check_eligibility, render_loaded};
+use crate::certificate::{
+    CertificateRequest, Prefetched, SubjectRef, check_eligibility_with, render_loaded,
+};
 use crate::{AppError, Office};
 
 /// Who is at the kiosk: the relay center's view of the transaction.
@@ -303,6 +305,31 @@ impl Office {
         Ok(self.store.card(&serial.to_ascii_lowercase()).await?)
     }
 
+    /// The card with this serial (in either case), with the town and its holder's
+    /// records for the rules, in one statement.
+    async fn card_holder(
+        &self,
+        serial: &str,
+    ) -> Result<(Option<kofu_domain::Card>, Prefetched), AppError> {
+        let found = self
+            .store
+            .card_holder(&serial.to_ascii_uppercase(), &serial.to_ascii_lowercase())
+            .await?;
+        let resident_id = found
+            .card
+            .as_ref()
+            .map(|c| c.resident_id.clone())
+            .unwrap_or_default();
+        Ok((
+            found.card,
+            Prefetched {
+                resident_id,
+                town: found.town,
+                records: found.records,
+            },
+        ))
+    }
+
     #[allow(clippy::too_many_arguments)] // the fields of one kiosk request, named at each call
     fn kiosk_request(
         &self,
@@ -355,7 +382,7 @@ impl Office {
         q: &Inquiry,
         now: OffsetDateTime,
     ) -> Result<InquiryAnswer, AppError> {
-        let card = self.card(&q.card_serial).await?;
+        let (card, prefetched) = self.card_holder(&q.card_serial).await?;
         let tax_years = match &card {
             Some(c) if q.kind == CertificateKind::ShotokuKazei => {
                 let mut years = self.store.tax_years(&c.resident_id).await?;
@@ -388,7 +415,7 @@ impl Office {
         let target = card
             .as_ref()
             .map_or_else(String::new, |c| c.resident_id.clone());
-        let answer = match check_eligibility(&self.store, &req).await {
+        let answer = match check_eligibility_with(&self.store, &req, Some(prefetched)).await {
             Ok((data, _)) => {
                 let me = data.resident.as_ref();
                 let household_members = if q.kind.is_juminhyo() {
@@ -482,7 +509,7 @@ impl Office {
             if let Some(previous) = previous {
                 return self.replay(req, previous).await;
             }
-            let card = self.card(&req.card_serial).await?;
+            let (card, prefetched) = self.card_holder(&req.card_serial).await?;
             let (options, resolved) = self.resolve_options(req, card.as_ref()).await?;
             let mut cert_req = self.kiosk_request(
                 &req.request_id,
@@ -496,7 +523,8 @@ impl Office {
             );
             // Every read happens here, before the transaction: a transaction then needs
             // no second connection, and proves below that the data is still current.
-            let (data, warnings) = check_eligibility(&self.store, &cert_req).await?;
+            let (data, warnings) =
+                check_eligibility_with(&self.store, &cert_req, Some(prefetched)).await?;
             let town = &data.town;
             cert_req.number.municipality.clone_from(&town.name);
             let mut tx = self.store.begin_ledger().await?;

@@ -974,6 +974,9 @@ async fn ledgers_refuse_update_and_delete(db: Db) {
         )
         .await;
     assert_eq!(status, StatusCode::OK);
+    // Chain the pending audit entries now (PostgreSQL's sealer waits a moment to batch
+    // them), so that audit_log has rows to refuse changing.
+    db.store.seal_audit().await.unwrap();
     for sql in [
         "UPDATE issuances SET subject_id = 'x'",
         "DELETE FROM issuances",

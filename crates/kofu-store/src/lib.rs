@@ -383,28 +383,74 @@ impl Store {
         &self,
         resident_id: &str,
     ) -> Result<(Option<Municipality>, Option<ResidentRecords>), StoreError> {
-        // The part of each row says what it is: the town record, a setting in force,
-        // or a part of the resident's records (`resident`, `member`, …).
         static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
             format!(
-                "SELECT 'town' AS part, '' AS setting, 0 AS revision, doc AS value, \
-                 '' AS reason, '' AS staff, '' AS at FROM municipality WHERE id = 1 \
-                 UNION ALL SELECT 'setting', c.* FROM ({}) c \
-                 UNION ALL SELECT r.part, '', 0, r.doc, '', '', '' FROM ({RESIDENT_RECORDS_SQL}) r",
-                settings::CURRENT_SQL
+                "{} UNION ALL {}",
+                town_parts_sql("'town' AS part"),
+                records_parts_sql("$1")
             )
         });
+        let parts = self.parts(&SQL, &[resident_id]).await?;
+        Ok((
+            settings::town_of(parts.town, parts.settings)?,
+            resident_records_of(resident_id, parts.records)?,
+        ))
+    }
+
+    /// What a kiosk request reads first, in one statement: the card with serial
+    /// `serial` (or else `other_spelling`, the same serial in another case), the town
+    /// as [`Store::municipality`] answers it, and the card holder's records as
+    /// [`Store::resident_records`] answers them.
+    pub async fn card_holder(
+        &self,
+        serial: &str,
+        other_spelling: &str,
+    ) -> Result<CardHolder, StoreError> {
+        static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+            format!(
+                "WITH holder_card AS (SELECT resident_id, doc FROM cards \
+                     WHERE auth_serial = $1 OR auth_serial = $2 \
+                     ORDER BY auth_serial = $1 DESC LIMIT 1) \
+                 SELECT 'card' AS part, '' AS setting, 0 AS revision, doc AS value, \
+                     '' AS reason, '' AS staff, '' AS at FROM holder_card \
+                 UNION ALL {} UNION ALL {}",
+                town_parts_sql("'town'"),
+                records_parts_sql("(SELECT resident_id FROM holder_card)")
+            )
+        });
+        let parts = self.parts(&SQL, &[serial, other_spelling]).await?;
+        let card: Option<Card> = parts
+            .card
+            .map(|doc| decode("card", serial, &doc))
+            .transpose()?;
+        let records = match &card {
+            Some(c) => resident_records_of(&c.resident_id, parts.records)?,
+            None => None,
+        };
+        Ok(CardHolder {
+            card,
+            town: settings::town_of(parts.town, parts.settings)?,
+            records,
+        })
+    }
+
+    /// Runs a statement of [`town_parts_sql`] and [`records_parts_sql`] rows (and a
+    /// `card` row), and sorts its rows by part.
+    async fn parts(&self, sql: &str, binds: &[&str]) -> Result<Parts, StoreError> {
         type Row = (String, String, i64, String, String, String, String);
         let rows: Vec<Row> = on_pool!(self, pool => {
-            sqlx::query_as(AssertSqlSafe(SQL.as_str())).bind(resident_id).fetch_all(pool).await?
+            let mut query = sqlx::query_as(AssertSqlSafe(sql));
+            for b in binds {
+                query = query.bind(*b);
+            }
+            query.fetch_all(pool).await?
         });
-        let mut town = None;
-        let mut settings_rows = Vec::new();
-        let mut records = Vec::new();
+        let mut parts = Parts::default();
         for (part, setting, revision, value, reason, staff, at) in rows {
             match part.as_str() {
-                "town" => town = Some(value),
-                "setting" => settings_rows.push(settings::SettingRow {
+                "card" => parts.card = Some(value),
+                "town" => parts.town = Some(value),
+                "setting" => parts.settings.push(settings::SettingRow {
                     setting,
                     revision,
                     value,
@@ -412,13 +458,10 @@ impl Store {
                     staff,
                     at,
                 }),
-                _ => records.push((part, value)),
+                _ => parts.records.push((part, value)),
             }
         }
-        Ok((
-            settings::town_of(town, settings_rows)?,
-            resident_records_of(resident_id, records)?,
-        ))
+        Ok(parts)
     }
 
     /// The seal registration of a resident.
@@ -704,6 +747,47 @@ fn head_first(members: &mut [Resident]) {
 fn by_resident(measures: &mut Vec<SupportMeasure>) {
     measures.sort_by(|a, b| a.resident_id.cmp(&b.resident_id));
     measures.dedup_by(|a, b| a.resident_id == b.resident_id);
+}
+
+/// The rows of a statement that reads several parts at once (see [`Store::parts`]).
+#[derive(Default)]
+struct Parts {
+    card: Option<String>,
+    town: Option<String>,
+    settings: Vec<settings::SettingRow>,
+    records: Vec<(String, String)>,
+}
+
+/// SQL for the town's rows in a statement of parts: its record as part `town`, then
+/// the settings in force as part `setting`. `first_part` is the first column of the
+/// record's row (which names the columns when it comes first in the statement).
+fn town_parts_sql(first_part: &str) -> String {
+    format!(
+        "SELECT {first_part}, '' AS setting, 0 AS revision, doc AS value, '' AS reason, \
+         '' AS staff, '' AS at FROM municipality WHERE id = 1 \
+         UNION ALL SELECT 'setting', s.* FROM ({}) s",
+        settings::CURRENT_SQL
+    )
+}
+
+/// SQL for a resident's records in a statement of parts, the resident being the value
+/// of the SQL expression `resident_id`.
+fn records_parts_sql(resident_id: &str) -> String {
+    format!(
+        "SELECT r.part, '', 0, r.doc, '', '', '' FROM ({}) r",
+        RESIDENT_RECORDS_SQL.replace("$1", resident_id)
+    )
+}
+
+/// A card and its holder, as a kiosk request reads them ([`Store::card_holder`]).
+#[derive(Clone, Debug)]
+pub struct CardHolder {
+    /// The card, if the serial is registered.
+    pub card: Option<Card>,
+    /// The municipality as issued ([`Store::municipality`]).
+    pub town: Option<Municipality>,
+    /// The card holder's records, if the card and its holder are there.
+    pub records: Option<ResidentRecords>,
 }
 
 /// One statement for a resident's records, rows `(part, doc)`: see

@@ -188,6 +188,7 @@ on_both_backends!(
     koseki_for_finds_the_members_register,
     tax_support_and_suppression_readers,
     resident_records_agree_with_the_single_readers,
+    card_holder_agrees_with_the_single_readers,
     imports_are_serialized,
     audit_chain_takes_concurrent_use_cases,
     audit_verified_while_use_cases_commit,
@@ -1104,6 +1105,46 @@ async fn resident_records_agree_with_the_single_readers(store: Store) {
         .map(|m| m.resident_id.as_str())
         .collect();
     assert_eq!(protected, ["00000000027", "00000000035"]);
+}
+
+/// `card_holder` (one statement) answers what `card`, `municipality` and
+/// `resident_records` answer: for a card asked in its registered spelling, in another
+/// spelling given as the alternative, for a card whose holder is not registered, and
+/// for an unknown card (the town still read).
+async fn card_holder_agrees_with_the_single_readers(store: Store) {
+    let mut records = sample_town();
+    let mut orphan = sample::card();
+    orphan.auth_serial = "ffee0001".into();
+    orphan.resident_id = "99999999999".into();
+    records.push(RegistryRecord::Card(orphan.clone()));
+    import(&store, &records).await;
+    let town = store.municipality().await.unwrap();
+    assert!(town.is_some());
+    let card = sample::card();
+    for (serial, other, expected) in [
+        (&*card.auth_serial, "0a1b2c3d", Some(&card)),
+        ("0a1b2c3d", &*card.auth_serial, Some(&card)),
+        ("FFEE0001", "ffee0001", Some(&orphan)),
+        ("DEADBEEF", "deadbeef", None),
+    ] {
+        let found = store.card_holder(serial, other).await.unwrap();
+        assert_eq!(found.card.as_ref(), expected, "{serial}");
+        assert_eq!(found.town, town, "{serial}: town");
+        let holder = match expected {
+            Some(c) => store.resident_records(&c.resident_id).await.unwrap(),
+            None => None,
+        };
+        assert_eq!(
+            format!("{:?}", found.records),
+            format!("{holder:?}"),
+            "{serial}: records"
+        );
+        assert_eq!(
+            found.records.is_some(),
+            expected.is_some_and(|c| c.resident_id == card.resident_id),
+            "{serial}"
+        );
+    }
 }
 
 /// A second import waits for the first to finish, then sees its result.
