@@ -290,6 +290,16 @@ fn cell_int(cells: &[Cell], i: usize) -> i64 {
     }
 }
 
+/// What a kiosk request reads first ([`Office::card_holder`]).
+struct CardRead {
+    card: Option<kofu_domain::Card>,
+    prefetched: Prefetched,
+    /// For an issuance: the registry version the rest was read at.
+    registry_version: i64,
+    /// For an issuance: its request ID was issued before.
+    issued_before: bool,
+}
+
 impl Office {
     /// The opaque token of a household member for one request.
     fn member_token(&self, request_id: &str, resident_id: &str) -> String {
@@ -306,28 +316,36 @@ impl Office {
     }
 
     /// The card with this serial (in either case), with the town and its holder's
-    /// records for the rules, in one statement.
+    /// records for the rules, in one statement; for an issuance (its request ID), also
+    /// the registry version and whether the request was issued before.
     async fn card_holder(
         &self,
         serial: &str,
-    ) -> Result<(Option<kofu_domain::Card>, Prefetched), AppError> {
+        issuance_request: Option<&str>,
+    ) -> Result<CardRead, AppError> {
         let found = self
             .store
-            .card_holder(&serial.to_ascii_uppercase(), &serial.to_ascii_lowercase())
+            .card_holder(
+                &serial.to_ascii_uppercase(),
+                &serial.to_ascii_lowercase(),
+                issuance_request,
+            )
             .await?;
         let resident_id = found
             .card
             .as_ref()
             .map(|c| c.resident_id.clone())
             .unwrap_or_default();
-        Ok((
-            found.card,
-            Prefetched {
+        Ok(CardRead {
+            card: found.card,
+            prefetched: Prefetched {
                 resident_id,
                 town: found.town,
                 records: found.records,
             },
-        ))
+            registry_version: found.registry_version.unwrap_or_default(),
+            issued_before: found.issued_before,
+        })
     }
 
     #[allow(clippy::too_many_arguments)] // the fields of one kiosk request, named at each call
@@ -382,7 +400,9 @@ impl Office {
         q: &Inquiry,
         now: OffsetDateTime,
     ) -> Result<InquiryAnswer, AppError> {
-        let (card, prefetched) = self.card_holder(&q.card_serial).await?;
+        let CardRead {
+            card, prefetched, ..
+        } = self.card_holder(&q.card_serial, None).await?;
         let tax_years = match &card {
             Some(c) if q.kind == CertificateKind::ShotokuKazei => {
                 let mut years = self.store.tax_years(&c.resident_id).await?;
@@ -505,11 +525,23 @@ impl Office {
         // A few attempts: an import committing between our reads and our write, or
         // a concurrent twin of this request, sends us round again.
         for _ in 0..4 {
-            let (previous, version) = self.issuance_and_version(&req.request_id).await?;
-            if let Some(previous) = previous {
-                return self.replay(req, previous).await;
+            // The registry version, a possible earlier issuance of this request, the
+            // card and what the rules read, in one snapshot.
+            let read = self
+                .card_holder(&req.card_serial, Some(&req.request_id))
+                .await?;
+            if read.issued_before {
+                let (previous, _) = self.issuance_and_version(&req.request_id).await?;
+                if let Some(previous) = previous {
+                    return self.replay(req, previous).await;
+                }
             }
-            let (card, prefetched) = self.card_holder(&req.card_serial).await?;
+            let CardRead {
+                card,
+                prefetched,
+                registry_version: version,
+                ..
+            } = read;
             let (options, resolved) = self.resolve_options(req, card.as_ref()).await?;
             let mut cert_req = self.kiosk_request(
                 &req.request_id,

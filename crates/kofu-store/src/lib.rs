@@ -400,14 +400,17 @@ impl Store {
     /// What a kiosk request reads first, in one statement: the card with serial
     /// `serial` (or else `other_spelling`, the same serial in another case), the town
     /// as [`Store::municipality`] answers it, and the card holder's records as
-    /// [`Store::resident_records`] answers them.
+    /// [`Store::resident_records`] answers them. For an issuance (`issuance_request`:
+    /// its request ID), also the registry version and whether that request was issued
+    /// before, all in the same snapshot.
     pub async fn card_holder(
         &self,
         serial: &str,
         other_spelling: &str,
+        issuance_request: Option<&str>,
     ) -> Result<CardHolder, StoreError> {
-        static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-            format!(
+        fn sql(issuance: bool) -> String {
+            let mut sql = format!(
                 "WITH holder_card AS (SELECT resident_id, doc FROM cards \
                      WHERE auth_serial = $1 OR auth_serial = $2 \
                      ORDER BY auth_serial = $1 DESC LIMIT 1) \
@@ -416,9 +419,27 @@ impl Store {
                  UNION ALL {} UNION ALL {}",
                 town_parts_sql("'town'"),
                 records_parts_sql("(SELECT resident_id FROM holder_card)")
-            )
-        });
-        let parts = self.parts(&SQL, &[serial, other_spelling]).await?;
+            );
+            if issuance {
+                // The version rides in the integer column.
+                sql.push_str(
+                    " UNION ALL SELECT 'version', '', version, '', '', '', '' \
+                     FROM feed_state WHERE id = 1 \
+                     UNION ALL SELECT 'earlier', '', 0, issuance_id, '', '', '' \
+                     FROM issuances WHERE request_id = $3",
+                );
+            }
+            sql
+        }
+        static INQUIRY: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| sql(false));
+        static ISSUANCE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| sql(true));
+        let parts = match issuance_request {
+            None => self.parts(&INQUIRY, &[serial, other_spelling]).await?,
+            Some(request) => {
+                self.parts(&ISSUANCE, &[serial, other_spelling, request])
+                    .await?
+            }
+        };
         let card: Option<Card> = parts
             .card
             .map(|doc| decode("card", serial, &doc))
@@ -431,6 +452,8 @@ impl Store {
             card,
             town: settings::town_of(parts.town, parts.settings)?,
             records,
+            registry_version: parts.version,
+            issued_before: parts.earlier.is_some(),
         })
     }
 
@@ -450,6 +473,8 @@ impl Store {
             match part.as_str() {
                 "card" => parts.card = Some(value),
                 "town" => parts.town = Some(value),
+                "version" => parts.version = Some(revision),
+                "earlier" => parts.earlier = Some(value),
                 "setting" => parts.settings.push(settings::SettingRow {
                     setting,
                     revision,
@@ -754,6 +779,8 @@ fn by_resident(measures: &mut Vec<SupportMeasure>) {
 struct Parts {
     card: Option<String>,
     town: Option<String>,
+    version: Option<i64>,
+    earlier: Option<String>,
     settings: Vec<settings::SettingRow>,
     records: Vec<(String, String)>,
 }
@@ -788,6 +815,11 @@ pub struct CardHolder {
     pub town: Option<Municipality>,
     /// The card holder's records, if the card and its holder are there.
     pub records: Option<ResidentRecords>,
+    /// For an issuance: the registry version ([`Store::registry_version`]) when these
+    /// were read.
+    pub registry_version: Option<i64>,
+    /// For an issuance: whether its request ID was issued before (a retry).
+    pub issued_before: bool,
 }
 
 /// One statement for a resident's records, rows `(part, doc)`: see

@@ -1127,7 +1127,27 @@ async fn card_holder_agrees_with_the_single_readers(store: Store) {
         ("FFEE0001", "ffee0001", Some(&orphan)),
         ("DEADBEEF", "deadbeef", None),
     ] {
-        let found = store.card_holder(serial, other).await.unwrap();
+        let found = store.card_holder(serial, other, None).await.unwrap();
+        assert_eq!((found.registry_version, found.issued_before), (None, false));
+        let for_issuance = store
+            .card_holder(serial, other, Some("req-none"))
+            .await
+            .unwrap();
+        assert_eq!(
+            for_issuance.registry_version,
+            Some(store.registry_version().await.unwrap())
+        );
+        assert!(
+            !for_issuance.issued_before,
+            "no issuance has that request ID"
+        );
+        assert_eq!(for_issuance.card, found.card, "{serial}");
+        assert_eq!(for_issuance.town, found.town, "{serial}");
+        assert_eq!(
+            format!("{:?}", for_issuance.records),
+            format!("{:?}", found.records),
+            "{serial}"
+        );
         assert_eq!(found.card.as_ref(), expected, "{serial}");
         assert_eq!(found.town, town, "{serial}: town");
         let holder = match expected {
