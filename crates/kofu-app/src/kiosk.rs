@@ -840,13 +840,30 @@ impl Office {
     ) -> Result<(), AppError> {
         // An outcome depends on the ledgers alone, not on registry data.
         let mut tx = self.store.begin_audit().await?;
-        let issuance = tx
-            .rows_where(&ISSUANCES, "issuance_id", &notice.issuance_id)
-            .await?
-            .into_iter()
-            .next()
-            .filter(|row| cell_text(row, 1) == Some(notice.request_id.as_str()))
+        // The issuance (request, kind, fee) with each of its events (kind, detail), in
+        // one statement: a row per event, or one row with no event.
+        const ISSUANCE_AND_EVENTS: &str = "SELECT i.request_id, i.kind, i.fee_yen, e.event, \
+            e.detail FROM issuances i LEFT JOIN issuance_events e \
+            ON e.issuance_id = i.issuance_id WHERE i.issuance_id = $1";
+        let rows = tx
+            .query(
+                ISSUANCE_AND_EVENTS,
+                &[text(&notice.issuance_id)],
+                &[false, false, true, false, false],
+            )
+            .await?;
+        let issuance = rows
+            .first()
+            .filter(|row| cell_text(row, 0) == Some(notice.request_id.as_str()))
             .ok_or(AppError::UnknownIssuance)?;
+        let (kind, fee_yen) = (
+            cell_text(issuance, 1).unwrap_or_default(),
+            cell_int(issuance, 2),
+        );
+        let events: Vec<(&str, &str)> = rows
+            .iter()
+            .filter_map(|r| Some((cell_text(r, 3)?, cell_text(r, 4)?)))
+            .collect();
         let detail = serde_json::json!({
             "outcome": notice.outcome.code(),
             "pages_printed": notice.pages_printed,
@@ -854,19 +871,15 @@ impl Office {
             "reported_at": notice.reported_at,
         })
         .to_string();
-        let events = tx
-            .rows_where(&ISSUANCE_EVENTS, "issuance_id", &notice.issuance_id)
-            .await?;
         if events
             .iter()
-            .any(|e| cell_text(e, 2) == Some("outcome") && cell_text(e, 3) == Some(detail.as_str()))
+            .any(|&(event, d)| event == "outcome" && d == detail)
         {
             return Ok(()); // the same notice again: already recorded
         }
-        let already_voided = events.iter().any(|e| {
-            cell_text(e, 2) == Some("outcome")
-                && !cell_text(e, 3).is_some_and(|d| d.contains("\"outcome\":\"printed\""))
-        });
+        let already_voided = events
+            .iter()
+            .any(|&(event, d)| event == "outcome" && !d.contains("\"outcome\":\"printed\""));
         tx.append_at_commit(
             &ISSUANCE_EVENTS,
             vec![
@@ -885,9 +898,9 @@ impl Office {
                 vec![
                     text(uuid::Uuid::new_v4().to_string()),
                     text(&notice.issuance_id),
-                    text(cell_text(&issuance, 8).unwrap_or_default()),
+                    text(kind),
                     text("kiosk"),
-                    Cell::Int(-cell_int(&issuance, 12)),
+                    Cell::Int(-fee_yen),
                     text("kiosk_settlement"),
                     text(format!("reversed: {}", notice.outcome.code())),
                     Cell::Null,

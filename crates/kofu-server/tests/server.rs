@@ -742,6 +742,24 @@ async fn outcomes_are_recorded_once_and_failures_reverse_the_fee(db: Db) {
         kofu_store::Cell::Int(200),
         "the jammed copy's fee is reversed"
     );
+    let reversal = db
+        .store
+        .ledger_query(
+            "SELECT kind, CAST(amount_yen AS BIGINT), method FROM fees WHERE amount_yen < 0",
+            &[],
+            &[false, true, false],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        reversal,
+        [vec![
+            kofu_store::Cell::Text("juminhyo".into()),
+            kofu_store::Cell::Int(-200),
+            kofu_store::Cell::Text("kiosk_settlement".into()),
+        ]],
+        "the reversal names the certificate's kind"
+    );
     let unknown = (ids[0].0.clone(), new_id());
     let (status, body) = s
         .post("/lgwan/v1/outcomes", &notice(&unknown, "printed"))

@@ -383,6 +383,19 @@ macro_rules! on_tx_impl {
 
 pub(crate) use on_tx_impl as on_tx;
 
+/// Runs `sql` with `binds` on `executor` and reads every row as cells (see
+/// [`decode_row`]); written once for each backend's executor.
+macro_rules! cells_of {
+    ($executor:expr, $sql:expr, $binds:expr, $int_columns:expr) => {
+        bind_cells(sqlx::query($sql), $binds)
+            .fetch_all($executor)
+            .await?
+            .iter()
+            .map(|r| decode_row(r, $int_columns.iter().copied()))
+            .collect::<Result<_, _>>()?
+    };
+}
+
 /// Binds cells in order.
 fn bind_cells<'q, DB>(
     mut query: sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments>,
@@ -574,18 +587,8 @@ impl Store {
         int_columns: &[bool],
     ) -> Result<Vec<Vec<Cell>>, StoreError> {
         Ok(match &self.pool {
-            Pool::Sqlite(pool) => bind_cells(sqlx::query(sql), binds)
-                .fetch_all(pool)
-                .await?
-                .iter()
-                .map(|r| decode_row(r, int_columns.iter().copied()))
-                .collect::<Result<_, _>>()?,
-            Pool::Postgres(pool) => bind_cells(sqlx::query(sql), binds)
-                .fetch_all(pool)
-                .await?
-                .iter()
-                .map(|r| decode_row(r, int_columns.iter().copied()))
-                .collect::<Result<_, _>>()?,
+            Pool::Sqlite(pool) => cells_of!(pool, sql, binds, int_columns),
+            Pool::Postgres(pool) => cells_of!(pool, sql, binds, int_columns),
         })
     }
 }
@@ -724,6 +727,20 @@ impl LedgerTx {
                 .iter()
                 .map(|r| table.decode(r))
                 .collect::<Result<_, _>>()?,
+        })
+    }
+
+    /// [`Store::ledger_query`] inside this transaction: a read that a use case makes
+    /// of several ledgers at once (one round trip instead of one per table).
+    pub async fn query(
+        &mut self,
+        sql: &'static str,
+        binds: &[Cell],
+        int_columns: &[bool],
+    ) -> Result<Vec<Vec<Cell>>, StoreError> {
+        Ok(match &mut self.tx {
+            Tx::Sqlite(tx) => cells_of!(&mut **tx, sql, binds, int_columns),
+            Tx::Postgres(tx) => cells_of!(&mut **tx, sql, binds, int_columns),
         })
     }
 
