@@ -75,19 +75,12 @@ impl<'a> File<'a> {
             if p.keyword(b"trailer") {
                 break;
             }
-            let first = p
-                .unsigned()
-                .ok_or("cross-reference subsection without a start")?;
-            let count = p
-                .unsigned()
-                .ok_or("cross-reference subsection without a count")?;
+            let first = p.expect_unsigned("cross-reference subsection without a start")?;
+            let count = p.expect_unsigned("cross-reference subsection without a count")?;
             for i in 0..count {
-                let offset = p
-                    .unsigned()
-                    .ok_or("cross-reference entry without an offset")?;
-                let _generation = p
-                    .unsigned()
-                    .ok_or("cross-reference entry without a generation")?;
+                let offset = p.expect_unsigned("cross-reference entry without an offset")?;
+                let _generation =
+                    p.expect_unsigned("cross-reference entry without a generation")?;
                 let number = u32::try_from(first + i).map_err(|_| "object number too large")?;
                 if p.keyword(b"n") {
                     offsets.insert(number, offset);
@@ -233,6 +226,11 @@ impl Parser<'_> {
             self.pos += word.len();
         }
         whole
+    }
+
+    /// [`Parser::unsigned`], or the error `missing` says.
+    fn expect_unsigned(&mut self, missing: &str) -> Result<usize, String> {
+        self.unsigned().ok_or_else(|| missing.to_owned())
     }
 
     /// An unsigned decimal integer, if one comes next.

@@ -100,6 +100,20 @@ async fn pg_indexes(admin: &mut sqlx::PgConnection, schema: &str) -> Vec<(String
     .unwrap()
 }
 
+/// A fresh schema in the test server's database at `url`: a connection to administer
+/// it, its name, and the URL of a store in it.
+async fn fresh_pg_schema(url: &str) -> (sqlx::PgConnection, String, String) {
+    let schema = unique("t");
+    let mut admin = sqlx::PgConnection::connect(url).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let store_url = format!("{url}{sep}options=-c%20search_path%3D{schema}");
+    (admin, schema, store_url)
+}
+
 /// Runs `test` on a fresh, empty store of `kind`; afterwards checks that the database
 /// has the indexes its migrations made (a bulk load drops and rebuilds some).
 async fn run<F, Fut>(kind: Kind, test: F)
@@ -128,16 +142,8 @@ where
                 eprintln!("KOFU_SKIP_PG=1: PostgreSQL half skipped");
                 return;
             };
-            let schema = unique("t");
-            let mut admin = sqlx::PgConnection::connect(&url).await.unwrap();
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-                .execute(&mut admin)
-                .await
-                .unwrap();
-            let sep = if url.contains('?') { '&' } else { '?' };
-            let store = Store::open(&format!("{url}{sep}options=-c%20search_path%3D{schema}"))
-                .await
-                .unwrap();
+            let (mut admin, schema, store_url) = fresh_pg_schema(&url).await;
+            let store = Store::open(&store_url).await.unwrap();
             assert_eq!(store.backend(), Backend::Postgres);
             let indexes = pg_indexes(&mut admin, &schema).await;
             assert!(indexes.len() >= 7, "{indexes:?}");
@@ -1216,18 +1222,10 @@ async fn postgres_connections_dropped_while_idle_are_replaced() {
     let Some(url) = pg_url() else {
         return;
     };
-    let schema = unique("t");
-    let mut admin = sqlx::PgConnection::connect(&url).await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-        .execute(&mut admin)
+    let (mut admin, schema, store_url) = fresh_pg_schema(&url).await;
+    let store = Store::open(&format!("{store_url}&application_name={schema}"))
         .await
         .unwrap();
-    let sep = if url.contains('?') { '&' } else { '?' };
-    let store = Store::open(&format!(
-        "{url}{sep}options=-c%20search_path%3D{schema}&application_name={schema}"
-    ))
-    .await
-    .unwrap();
     store.stats().await.unwrap();
     let dropped: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
