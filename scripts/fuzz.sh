@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
-# Fuzzes the LGWAN request decoding (fuzz target `lgwan_body`) and the registry-feed
-# line parser (`feed_line`) with cargo-fuzz (libFuzzer), installing cargo-fuzz when
-# it is missing. cargo-fuzz needs nightly flags: RUSTC_BOOTSTRAP=1 lets the stable
-# toolchain accept them.
+# Fuzzes the LGWAN request decoding (fuzz target `lgwan_body`), the registry-feed
+# line parser (`feed_line`) and the page-binding check of a PDF (`page_tree`) with
+# cargo-fuzz (libFuzzer), installing cargo-fuzz when it is missing. cargo-fuzz needs
+# nightly flags: RUSTC_BOOTSTRAP=1 lets the stable toolchain accept them.
 #
 # Usage: scripts/fuzz.sh short        each target for $FUZZ_SECONDS (default 20) s — the test command's run
 #        scripts/fuzz.sh long         each target for $FUZZ_SECONDS (default 3600) s
 #        scripts/fuzz.sh TARGET [S]   one target for S seconds (default 600)
 #
-# Seeds: fuzz/seeds/lgwan_body/ (one body of each endpoint) and every line of
-# tests/feeds/*.jsonl. New inputs go to a throwaway corpus (or $FUZZ_CORPUS_DIR, kept
+# Seeds: fuzz/seeds/lgwan_body/ (one body of each endpoint), fuzz/seeds/page_tree/ (a
+# two-page PDF bound to request `r`, subject `s`) and every line of tests/feeds/*.jsonl. New inputs go to a throwaway corpus (or $FUZZ_CORPUS_DIR, kept
 # between long runs); a crash or a failed property stops the run with a non-zero
 # status and leaves the input in fuzz/artifacts/TARGET/ to replay with
 # `RUSTC_BOOTSTRAP=1 cargo fuzz run TARGET fuzz/artifacts/TARGET/crash-…`.
@@ -19,10 +19,10 @@ repo="$PWD"
 
 mode="${1:-short}"
 case "$mode" in
-  short) targets=(lgwan_body feed_line); seconds="${FUZZ_SECONDS:-20}" ;;
-  long) targets=(lgwan_body feed_line); seconds="${FUZZ_SECONDS:-3600}" ;;
-  lgwan_body | feed_line) targets=("$mode"); seconds="${2:-600}" ;;
-  *) echo "usage: scripts/fuzz.sh short|long|lgwan_body|feed_line [SECONDS]" >&2; exit 2 ;;
+  short) targets=(lgwan_body feed_line page_tree); seconds="${FUZZ_SECONDS:-20}" ;;
+  long) targets=(lgwan_body feed_line page_tree); seconds="${FUZZ_SECONDS:-3600}" ;;
+  lgwan_body | feed_line | page_tree) targets=("$mode"); seconds="${2:-600}" ;;
+  *) echo "usage: scripts/fuzz.sh short|long|lgwan_body|feed_line|page_tree [SECONDS]" >&2; exit 2 ;;
 esac
 
 export RUSTC_BOOTSTRAP=1
@@ -36,8 +36,9 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
 # Seed corpora: the LGWAN bodies as committed, the feed lines one file each.
-mkdir -p "$work/seeds/lgwan_body" "$work/seeds/feed_line"
+mkdir -p "$work/seeds/lgwan_body" "$work/seeds/feed_line" "$work/seeds/page_tree"
 cp fuzz/seeds/lgwan_body/* "$work/seeds/lgwan_body/"
+cp fuzz/seeds/page_tree/* "$work/seeds/page_tree/"
 n=0
 for feed in tests/feeds/*.jsonl; do
   while IFS= read -r line || [[ -n "$line" ]]; do

@@ -7,8 +7,8 @@
 //! (fonts' width arrays, every stream's dictionary) took about a tenth of the server's
 //! time per kiosk issuance. The check needs only the pages, in page-tree order, and
 //! each page's `/KofuBinding`. Anything unexpected (a cross-reference stream, an
-//! incremental update, a malformed object) is an error, never a guess: the check then
-//! refuses the document.
+//! incremental update, a malformed object, a key given twice) is an error, never a
+//! guess: the check then refuses the document.
 
 use std::collections::{HashMap, HashSet};
 
@@ -275,6 +275,10 @@ impl Parser<'_> {
                         ));
                     };
                     let value = self.object(depth + 1)?;
+                    // Readers differ on which of two equal keys counts: refuse both.
+                    if entries.iter().any(|(k, _)| *k == key) {
+                        return Err(format!("dictionary key repeated at byte {key_at}"));
+                    }
                     entries.push((key, value));
                 }
             }
@@ -546,6 +550,10 @@ mod tests {
             Err("file ends inside a string"),
         );
         check(
+            &[catalog, "<< /Type /Pages /Kids [3 0 R] /Kids [2 0 R] >>"],
+            Err("dictionary key repeated at byte 102"),
+        );
+        check(
             &[
                 catalog,
                 "<< /Type /Pages /Kids [3 0 R] >>",
@@ -570,6 +578,31 @@ mod tests {
         let at = find_last(&moved, b"startxref\n").unwrap() + b"startxref\n".len();
         moved.splice(at..at, b"1".iter().copied());
         assert!(page_bindings(&moved).is_err());
+    }
+
+    #[test]
+    fn the_binding_check_reads_its_pages_and_refuses_an_empty_tree() {
+        let binding = |s: &str| {
+            let units: String = s.encode_utf16().map(|u| format!("{u:04X}")).collect();
+            format!("<< /Type /Page /KofuBinding <FEFF{units}> >>")
+        };
+        let catalog = "<< /Type /Catalog /Pages 2 0 R >>";
+        let two = pdf(&[
+            catalog,
+            "<< /Type /Pages /Kids [3 0 R 4 0 R] >>",
+            &binding("kofu-binding/1|r|s|1/2|n 1/2"),
+            &binding("kofu-binding/1|r|s|2/2|n 2/2"),
+        ]);
+        assert_eq!(crate::check_bindings(&two, "r", "s"), Ok(2));
+        assert!(crate::check_bindings(&two, "r2", "s").is_err());
+        assert!(crate::check_bindings(&two, "r", "s2").is_err());
+        let empty = pdf(&[catalog, "<< /Type /Pages /Kids [] >>"]);
+        assert_eq!(
+            crate::check_bindings(&empty, "r", "s"),
+            Err(crate::RenderError::Invalid(
+                "the document has no pages".into()
+            ))
+        );
     }
 
     #[test]

@@ -630,6 +630,9 @@ pub fn check_bindings(
 ) -> Result<usize, RenderError> {
     let pages = crate::page_tree::page_bindings(pdf).map_err(RenderError::Pdf)?;
     let n = pages.len();
+    if n == 0 {
+        return Err(RenderError::Invalid("the document has no pages".into()));
+    }
     for (i, raw) in pages.iter().enumerate() {
         let raw = raw
             .as_deref()
