@@ -530,11 +530,10 @@ impl Office {
             let read = self
                 .card_holder(&req.card_serial, Some(&req.request_id))
                 .await?;
-            if read.issued_before {
-                let (previous, _) = self.issuance_and_version(&req.request_id).await?;
-                if let Some(previous) = previous {
-                    return self.replay(req, previous).await;
-                }
+            if read.issued_before
+                && let Some(previous) = self.issuance_by_request(&req.request_id).await?
+            {
+                return self.replay(req, previous).await;
             }
             let CardRead {
                 card,

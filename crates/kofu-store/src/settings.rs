@@ -144,21 +144,14 @@ impl Store {
     /// The municipality as certificates are issued: the feed's record with the
     /// administration's town settings applied.
     ///
-    /// One statement (one snapshot, one round trip): the record as a first row with an
-    /// empty setting name (sorting before every setting), then the settings in force.
+    /// One statement (one snapshot, one round trip): the record and the settings in
+    /// force, as parts (see `town_parts_sql`), like every statement that reads the town
+    /// together with something else.
     pub async fn municipality(&self) -> Result<Option<Municipality>, StoreError> {
-        const SQL: &str = "SELECT '' AS setting, 0 AS revision, doc AS value, '' AS reason, \
-            '' AS staff, '' AS at FROM municipality WHERE id = 1 UNION ALL ";
-        static WITH_SETTINGS: std::sync::LazyLock<String> =
-            std::sync::LazyLock::new(|| format!("{SQL}{CURRENT_SQL}"));
-        let sql = sqlx::AssertSqlSafe(WITH_SETTINGS.as_str());
-        let mut rows =
-            on_pool!(self, pool => sqlx::query_as::<_, SettingRow>(sql).fetch_all(pool).await?);
-        if rows.first().is_none_or(|r| !r.setting.is_empty()) {
-            return Ok(None);
-        }
-        let doc = rows.remove(0).value;
-        town_of(Some(doc), rows)
+        static SQL: std::sync::LazyLock<String> =
+            std::sync::LazyLock::new(|| crate::town_parts_sql("'town' AS part"));
+        let parts = self.parts(&SQL, &[]).await?;
+        town_of(parts.town, parts.settings)
     }
 
     /// The registered counter terminals, by name (empty: none registered).
