@@ -36,5 +36,5 @@ cargo test --workspace --locked
 step "Counter app: end-to-end journeys in its web view"
 bash scripts/app-e2e.sh
 
-step "Fuzzing (short run: the LGWAN request decoding and the registry-feed parser)"
+step "Fuzzing (short run: the LGWAN request decoding, the registry-feed parser and the page-binding check)"
 bash scripts/fuzz.sh short
