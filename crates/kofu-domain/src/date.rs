@@ -106,12 +106,14 @@ impl FromStr for Date {
         if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
             return Err(bad());
         }
+        // Digits only (no sign, no spaces), read by hand: `str::parse` costs more than
+        // the rest of a date, and a feed has several on every line.
         let num = |r: std::ops::Range<usize>| -> Result<u32, DateParseError> {
-            let part = &s[r];
-            if !part.bytes().all(|c| c.is_ascii_digit()) {
-                return Err(bad());
-            }
-            part.parse().map_err(|_| bad())
+            b[r].iter().try_fold(0u32, |n, &c| {
+                c.is_ascii_digit()
+                    .then(|| n * 10 + u32::from(c - b'0'))
+                    .ok_or_else(bad)
+            })
         };
         let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
         let year = i32::try_from(y).map_err(|_| bad())?;
@@ -137,9 +139,20 @@ impl Serialize for Date {
 }
 
 impl<'de> Deserialize<'de> for Date {
+    /// Reads the text where the deserializer has it, without copying it first (serde's
+    /// `Cow<str>` always makes a `String`): a feed has several dates on every line.
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
+        struct DateVisitor;
+        impl serde::de::Visitor<'_> for DateVisitor {
+            type Value = Date;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a date in the form YYYY-MM-DD")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Date, E> {
+                s.parse().map_err(E::custom)
+            }
+        }
+        d.deserialize_str(DateVisitor)
     }
 }
 

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::date::Date;
 use crate::my_number::MyNumber;
-use crate::search::search_key;
+use crate::search::{search_key, search_key_of};
 use crate::wareki::DateStyle;
 
 /// A resident record (registry record `resident`).
@@ -133,7 +133,7 @@ impl Resident {
 
     /// The search key of the written name.
     pub fn name_key(&self) -> String {
-        search_key(&format!("{}{}", self.family, self.given))
+        search_key_of(&[&self.family, &self.given])
     }
 
     /// The search key of the 通称, where one is registered: searched like the name.
@@ -147,7 +147,7 @@ impl Resident {
 
     /// The search key of the reading.
     pub fn reading_key(&self) -> String {
-        search_key(&format!("{}{}", self.family_kana, self.given_kana))
+        search_key_of(&[&self.family_kana, &self.given_kana])
     }
 
     /// How dates of this person are written: foreign residents' birth dates in 西暦.

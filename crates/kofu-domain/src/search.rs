@@ -13,7 +13,16 @@ use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
 
 /// The search key of a name or of typed input.
 pub fn search_key(input: &str) -> String {
-    let mut cleaned = String::with_capacity(input.len());
+    search_key_of(&[input])
+}
+
+/// The search key of a name given in parts (family name, then given name): the key of
+/// the parts written one after the other, without writing them out first (a full load
+/// makes two such keys per resident).
+pub fn search_key_of(parts: &[&str]) -> String {
+    let len = parts.iter().map(|p| p.len()).sum();
+    let chars = || parts.iter().flat_map(|p| p.chars());
+    let mut cleaned = String::with_capacity(len);
     let mut clean = |c: char| {
         if is_variation_selector(c) || is_separator(c) {
             return;
@@ -28,12 +37,13 @@ pub fn search_key(input: &str) -> String {
     };
     // Most names are in NFKC already (kanji, full-width kana), which the quick check
     // tells at a fraction of what normalizing costs: a tenth of a full load's parsing.
-    if is_nfkc_quick(input.chars()) == IsNormalized::Yes {
-        input.chars().for_each(&mut clean);
+    if is_nfkc_quick(chars()) == IsNormalized::Yes {
+        chars().for_each(&mut clean);
     } else {
-        input.nfkc().for_each(&mut clean);
+        chars().nfkc().for_each(&mut clean);
     }
-    let mut kana = String::with_capacity(cleaned.len() * 2);
+    let mut key = FoldedKana::with_capacity(cleaned.len());
+    let mut romaji = String::new();
     let mut chars = cleaned.char_indices().peekable();
     while let Some((start, c)) = chars.next() {
         if c.is_ascii_alphabetic() {
@@ -45,13 +55,15 @@ pub fn search_key(input: &str) -> String {
                 end = i + n.len_utf8();
                 chars.next();
             }
-            romaji_to_hiragana(&cleaned[start..end], &mut kana);
+            romaji.clear();
+            romaji_to_hiragana(&cleaned[start..end], &mut romaji);
+            romaji.chars().for_each(|k| key.push(k));
         } else if c != '\'' && c != '’' && c != ' ' {
             // An apostrophe only separates romaji runs (Ken'ichi: けんいち, not けにち).
-            kana.push(katakana_to_hiragana(c));
+            key.push(katakana_to_hiragana(c));
         }
     }
-    fold_variants(&kana)
+    key.out
 }
 
 /// A parsed search query: the keys a stored name key or reading key may start with.
@@ -73,7 +85,7 @@ impl NameQuery {
         let normalized: String = input.nfkc().collect();
         let words: Vec<&str> = normalized.split_whitespace().collect();
         let swapped = match words.as_slice() {
-            [a, b] => Some(search_key(&format!("{b}{a}"))).filter(|s| *s != key),
+            [a, b] => Some(search_key_of(&[b, a])).filter(|s| *s != key),
             _ => None,
         };
         Some(NameQuery { key, swapped })
@@ -346,31 +358,46 @@ fn vowel_of(c: char) -> Option<char> {
         .map(|(_, v)| *v)
 }
 
-fn fold_variants(kana: &str) -> String {
-    let mut out = String::with_capacity(kana.len());
-    let mut prev: Option<char> = None;
-    for c in kana.chars() {
+/// Hiragana with the spelling variants folded as they are pushed: ぢ→じ, づ→ず, を→お,
+/// ゐ→い, ゑ→え, long-vowel marks and wave dashes dropped, and a long お or う after an
+/// o-row or u-row kana dropped (おう/おお/うう).
+struct FoldedKana {
+    out: String,
+    prev: Option<char>,
+}
+
+impl FoldedKana {
+    fn with_capacity(capacity: usize) -> FoldedKana {
+        FoldedKana {
+            out: String::with_capacity(capacity),
+            prev: None,
+        }
+    }
+
+    fn push(&mut self, c: char) {
         let c = match c {
             'ぢ' => 'じ',
             'づ' => 'ず',
             'を' => 'お',
             'ゐ' => 'い',
             'ゑ' => 'え',
-            'ー' | '〜' | '～' => continue,
+            'ー' | '〜' | '～' => return,
             other => other,
         };
-        let long = match prev.and_then(vowel_of) {
-            Some('o') => c == 'う' || c == 'お',
-            Some('u') => c == 'う',
-            _ => false,
-        };
+        // Only う and お can lengthen a vowel: the previous kana's vowel is looked up
+        // for them alone.
+        let long = (c == 'う' || c == 'お')
+            && match self.prev.and_then(vowel_of) {
+                Some('o') => true,
+                Some('u') => c == 'う',
+                _ => false,
+            };
         if long {
-            continue;
+            return;
         }
-        out.push(c);
-        prev = Some(c);
+        self.out.push(c);
+        self.prev = Some(c);
     }
-    out
 }
 
 #[cfg(test)]
@@ -557,6 +584,16 @@ mod tests {
         fn normalized_input_gives_the_same_key(s in prop_oneof![name_strategy(), "\\PC{0,12}"]) {
             let normalized: String = s.nfkc().collect();
             prop_assert_eq!(search_key(&normalized), search_key(&s));
+        }
+
+        #[test]
+        /// A name's key from its parts is the key of the parts written together, also
+        /// where the second part opens with a combining mark or continues a romaji word.
+        fn parts_give_the_key_of_the_whole(
+            a in prop_oneof![name_strategy(), "\\PC{0,8}"],
+            b in prop_oneof![name_strategy(), "\\PC{0,8}", "[\u{3099}\u{309A}\u{0301}][a-zｶﾞ]{0,3}"],
+        ) {
+            prop_assert_eq!(search_key_of(&[&a, &b]), search_key(&format!("{a}{b}")));
         }
 
         #[test]
