@@ -332,13 +332,19 @@ impl RegistryRecord {
                             &format!("member number {} appears twice", m.member_no),
                         );
                     }
-                    v.non_empty(&format!("members[{i}].given"), &m.given);
-                    if let Some(id) = &m.resident_id {
+                    // Field paths are written out only for a problem: a 戸籍 has
+                    // dozens of fields, and a full load hundreds of thousands of 戸籍.
+                    if is_blank(&m.given) {
+                        v.non_empty(&format!("members[{i}].given"), &m.given);
+                    }
+                    if let Some(id) = &m.resident_id
+                        && !are_digits(id, 11)
+                    {
                         v.digits(&format!("members[{i}].resident_id"), id, 11);
                     }
-                    events(&mut v, &format!("members[{i}].events"), &m.events);
+                    events(&mut v, || format!("members[{i}].events"), &m.events);
                 }
-                events(&mut v, "events", &k.events);
+                events(&mut v, || "events".to_owned(), &k.events);
             }
             RegistryRecord::Fuhyo(f) => {
                 v.non_empty("koseki_id", &f.koseki_id);
@@ -402,10 +408,23 @@ impl RegistryRecord {
     }
 }
 
-fn events(v: &mut Validation, field: &str, events: &[KosekiEvent]) {
+/// Checks a list of 戸籍 events; `field` names the list, written out only for a problem.
+fn events(v: &mut Validation, field: impl Fn() -> String, events: &[KosekiEvent]) {
     for (i, e) in events.iter().enumerate() {
-        v.non_empty(&format!("{field}[{i}].kind"), &e.kind);
+        if is_blank(&e.kind) {
+            v.non_empty(&format!("{}[{i}].kind", field()), &e.kind);
+        }
     }
+}
+
+/// Whether a required text is missing: empty, or spaces only.
+fn is_blank(value: &str) -> bool {
+    value.trim().is_empty()
+}
+
+/// Whether `value` is exactly `n` ASCII digits.
+fn are_digits(value: &str, n: usize) -> bool {
+    value.len() == n && value.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// A problem with one field of a record.
@@ -432,13 +451,13 @@ impl Validation {
     }
 
     fn non_empty(&mut self, field: &str, value: &str) {
-        if value.trim().is_empty() {
+        if is_blank(value) {
             self.fail(field, "must not be empty");
         }
     }
 
     fn digits(&mut self, field: &str, value: &str, n: usize) {
-        if value.len() != n || !value.bytes().all(|b| b.is_ascii_digit()) {
+        if !are_digits(value, n) {
             self.fail(field, &format!("must be exactly {n} digits, got '{value}'"));
         }
     }

@@ -168,6 +168,17 @@ fn records() {
         r#"{"type":"koseki","koseki_id":"K0001","honseki":"x","hitto":"y","members":[{"member_no":1,"family":"見本","given":"太郎","birth_date":"1980-04-01","sex":"male"},{"member_no":1,"family":"見本","given":"花子","birth_date":"19820815","sex":"female"}]}"#,
         Err(&["members[1].birth_date: '19820815' is not a date in the form YYYY-MM-DD"]),
     );
+    // Each rule on a member and an event names its own path.
+    check(
+        r#"{"type":"koseki","koseki_id":"K0001","honseki":"x","hitto":"y","events":[{"kind":"編製","date":"2008-10-10"},{"kind":" ","date":"2009-01-01"}],"members":[{"member_no":1,"family":"見本","given":"太郎","birth_date":"1980-04-01","sex":"male","resident_id":"123","events":[{"kind":"出生","date":"1980-04-01"},{"kind":"","date":"1981-01-01"}]},{"member_no":2,"family":"見本","given":"　","birth_date":"1982-08-15","sex":"female"},{"member_no":2,"family":"見本","given":"次郎","birth_date":"1984-01-01","sex":"male","resident_id":"00000000019"}]}"#,
+        Err(&[
+            "members[0].resident_id: must be exactly 11 digits, got '123'",
+            "members[0].events[1].kind: must not be empty",
+            "members[1].given: must not be empty",
+            "members[2].member_no: member number 2 appears twice",
+            "events[1].kind: must not be empty",
+        ]),
+    );
     check(
         r#"{"type":"fuhyo","koseki_id":"K0001","member_no":1,"entries":[{"address":"東京都千代田区","from":"1980-04-01"},{"address":"見本県見本市中央一丁目2番3号","from":"2010-04-01"}]}"#,
         Ok("fuhyo"),
