@@ -176,8 +176,9 @@ macro_rules! on_tx {
 struct Buffer {
     /// Column values of each row, row after row.
     values: Vec<Value>,
-    /// The row index of each key in `values`.
-    rows: HashMap<RecordKey, usize>,
+    /// The row index of each key in `values`. Hashed with foldhash, not SipHash: keys
+    /// come from the registry, and SipHash took a percent of a full load.
+    rows: HashMap<RecordKey, usize, foldhash::fast::RandomState>,
 }
 
 /// A registry record made into the row its table stores: the search keys and the JSON
@@ -721,7 +722,7 @@ impl Writer {
         match &mut self.tx {
             Tx::Sqlite(tx, _) => {
                 let sql = AssertSqlSafe(schema::values_batch_sql(&table, rows));
-                bind_values(sqlx::query(sql), values)
+                sqlx::query_with(sql, schema::sqlite_arguments(values)?)
                     .execute(&mut **tx)
                     .await?;
             }

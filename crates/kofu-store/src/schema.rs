@@ -11,7 +11,8 @@ use kofu_domain::records::SuppressionScope;
 use kofu_domain::resident::ResidentStatus;
 use serde::Serialize;
 use sqlx::query::Query;
-use sqlx::{Database, Encode, Type};
+use sqlx::sqlite::SqliteArguments;
+use sqlx::{Arguments, Database, Encode, Type};
 
 use crate::error::StoreError;
 
@@ -127,6 +128,24 @@ where
         };
     }
     query
+}
+
+/// A SQLite batch's values as one argument list, its room taken at once: bound one by
+/// one, an 18,000-value list grew a dozen times, each time into new memory that the
+/// writer thread then freed.
+pub(crate) fn sqlite_arguments(values: Vec<Value>) -> Result<SqliteArguments, StoreError> {
+    let mut args = SqliteArguments::default();
+    args.reserve(values.len(), 0);
+    for value in values {
+        match value {
+            Value::Text(v) => args.add(v),
+            Value::OptText(v) => args.add(v),
+            Value::I32(v) => args.add(v),
+            Value::Date(v) => args.add(v),
+        }
+        .map_err(sqlx::Error::Encode)?;
+    }
+    Ok(args)
 }
 
 /// The wire name of a resident status.
