@@ -21,7 +21,7 @@ use time::{OffsetDateTime, UtcOffset};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::error::StoreError;
-use crate::schema::{self, TABLES, Table, Value, bind_values};
+use crate::schema::{self, TABLES, Table, Value, query_with_values};
 use crate::{Pool, text};
 
 /// The transaction of one backend.
@@ -674,7 +674,7 @@ impl Writer {
             ),
         };
         let affected = on_tx!(self.tx, conn => {
-            bind_values(sqlx::query(sql), binds).execute(conn).await?.rows_affected()
+            query_with_values(sql, binds)?.execute(conn).await?.rows_affected()
         });
         Ok(affected > 0)
     }
@@ -722,9 +722,7 @@ impl Writer {
         match &mut self.tx {
             Tx::Sqlite(tx, _) => {
                 let sql = AssertSqlSafe(schema::values_batch_sql(&table, rows));
-                sqlx::query_with(sql, schema::sqlite_arguments(values)?)
-                    .execute(&mut **tx)
-                    .await?;
+                query_with_values(sql, values)?.execute(&mut **tx).await?;
             }
             Tx::Postgres(tx) => {
                 let columns = schema::into_columns(values, table.columns.len())?;

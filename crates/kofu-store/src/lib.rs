@@ -63,7 +63,7 @@ pub use import::{ImportRow, ImportTx};
 pub use ledger::{AuditEntry, AuditProblem, AuditRow, AuditVerdict, Cell, LedgerTx};
 pub use search::ResidentQuery;
 
-use schema::{Value, bind_values};
+use schema::{Value, query_with_values};
 
 /// Which database a store runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -639,7 +639,7 @@ impl Store {
             );
             let binds: Vec<Value> = chunk.iter().map(|id| text(id)).collect();
             let rows: Vec<(String, String)> = on_pool!(self, pool => {
-                bind_values(sqlx::query(AssertSqlSafe(sql)), binds)
+                query_with_values(AssertSqlSafe(sql), binds)?
                     .fetch_all(pool)
                     .await?
                     .iter()
@@ -705,7 +705,7 @@ impl Store {
         binds: Vec<Value>,
     ) -> Result<Option<T>, StoreError> {
         let doc: Option<String> = on_pool!(self, pool => {
-            match bind_values(sqlx::query(sql), binds).fetch_optional(pool).await? {
+            match query_with_values(sql, binds)?.fetch_optional(pool).await? {
                 Some(row) => Some(row.try_get::<String, _>(0)?),
                 None => None,
             }
@@ -723,9 +723,9 @@ impl Store {
         let sql = sql.into();
         let docs: Vec<String> = on_pool!(self, pool => {
             let rows = match sql {
-                SqlText::Static(s) => bind_values(sqlx::query(s), binds).fetch_all(pool).await?,
+                SqlText::Static(s) => query_with_values(s, binds)?.fetch_all(pool).await?,
                 SqlText::Owned(s) => {
-                    bind_values(sqlx::query(AssertSqlSafe(s)), binds).fetch_all(pool).await?
+                    query_with_values(AssertSqlSafe(s), binds)?.fetch_all(pool).await?
                 }
             };
             rows.iter()

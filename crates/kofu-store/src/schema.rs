@@ -11,8 +11,7 @@ use kofu_domain::records::SuppressionScope;
 use kofu_domain::resident::ResidentStatus;
 use serde::Serialize;
 use sqlx::query::Query;
-use sqlx::sqlite::SqliteArguments;
-use sqlx::{Arguments, Database, Encode, Type};
+use sqlx::{Arguments, Database, Encode, IntoArguments, SqlSafeStr, Type};
 
 use crate::error::StoreError;
 
@@ -107,34 +106,22 @@ pub(crate) enum Value {
     Date(time::Date),
 }
 
-/// Binds values in order: the one place where a [`Value`] meets a driver.
-pub(crate) fn bind_values<'q, DB>(
-    mut query: Query<'q, DB, <DB as Database>::Arguments>,
-    values: impl IntoIterator<Item = Value>,
-) -> Query<'q, DB, <DB as Database>::Arguments>
+/// A statement with its values bound in order: the one place where a [`Value`] meets a
+/// driver. The argument list takes its room at once: bound one by one, a batch's 18,000
+/// values grew it a dozen times, each time into new memory.
+pub(crate) fn query_with_values<'q, DB>(
+    sql: impl SqlSafeStr,
+    values: Vec<Value>,
+) -> Result<Query<'q, DB, <DB as Database>::Arguments>, StoreError>
 where
     DB: Database,
+    <DB as Database>::Arguments: IntoArguments<DB>,
     String: Encode<'static, DB> + Type<DB>,
     Option<String>: Encode<'static, DB> + Type<DB>,
     i32: Encode<'static, DB> + Type<DB>,
     time::Date: Encode<'static, DB> + Type<DB>,
 {
-    for value in values {
-        query = match value {
-            Value::Text(v) => query.bind(v),
-            Value::OptText(v) => query.bind(v),
-            Value::I32(v) => query.bind(v),
-            Value::Date(v) => query.bind(v),
-        };
-    }
-    query
-}
-
-/// A SQLite batch's values as one argument list, its room taken at once: bound one by
-/// one, an 18,000-value list grew a dozen times, each time into new memory that the
-/// writer thread then freed.
-pub(crate) fn sqlite_arguments(values: Vec<Value>) -> Result<SqliteArguments, StoreError> {
-    let mut args = SqliteArguments::default();
+    let mut args = <DB as Database>::Arguments::default();
     args.reserve(values.len(), 0);
     for value in values {
         match value {
@@ -145,7 +132,7 @@ pub(crate) fn sqlite_arguments(values: Vec<Value>) -> Result<SqliteArguments, St
         }
         .map_err(sqlx::Error::Encode)?;
     }
-    Ok(args)
+    Ok(sqlx::query_with(sql, args))
 }
 
 /// The wire name of a resident status.
