@@ -1,6 +1,8 @@
 //! The remaining registry records (seal, card, tax, support measure, suppression),
 //! the tagged union of every record the registry feed carries, and record validation.
 
+use std::fmt;
+
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
@@ -245,7 +247,7 @@ impl RegistryRecord {
                 v.non_empty("name", &m.name);
                 v.non_empty("mayor", &m.mayor);
                 for (i, d) in m.deputies.iter().enumerate() {
-                    v.non_empty(&format!("deputies[{i}].name"), &d.name);
+                    v.non_empty(format_args!("deputies[{i}].name"), &d.name);
                     v.order(&format!("deputies[{i}].to"), d.from, d.to);
                 }
                 if let Some(seal) = &m.seal_png_base64 {
@@ -262,7 +264,7 @@ impl RegistryRecord {
                         && open >= close
                     {
                         v.fail(
-                            &format!("koseki_kiosk_hours.{name}"),
+                            format_args!("koseki_kiosk_hours.{name}"),
                             "open must be before close",
                         );
                     }
@@ -328,23 +330,19 @@ impl RegistryRecord {
                 for (i, m) in k.members.iter().enumerate() {
                     if !seen.insert(m.member_no) {
                         v.fail(
-                            &format!("members[{i}].member_no"),
+                            format_args!("members[{i}].member_no"),
                             &format!("member number {} appears twice", m.member_no),
                         );
                     }
-                    // Field paths are written out only for a problem: a 戸籍 has
-                    // dozens of fields, and a full load hundreds of thousands of 戸籍.
-                    if is_blank(&m.given) {
-                        v.non_empty(&format!("members[{i}].given"), &m.given);
+                    // Field paths as `format_args!`, written out only for a problem: a
+                    // 戸籍 has dozens of fields, and a full load hundreds of thousands of 戸籍.
+                    v.non_empty(format_args!("members[{i}].given"), &m.given);
+                    if let Some(id) = &m.resident_id {
+                        v.digits(format_args!("members[{i}].resident_id"), id, 11);
                     }
-                    if let Some(id) = &m.resident_id
-                        && !are_digits(id, 11)
-                    {
-                        v.digits(&format!("members[{i}].resident_id"), id, 11);
-                    }
-                    events(&mut v, || format!("members[{i}].events"), &m.events);
+                    events(&mut v, format_args!("members[{i}].events"), &m.events);
                 }
-                events(&mut v, || "events".to_owned(), &k.events);
+                events(&mut v, "events", &k.events);
             }
             RegistryRecord::Fuhyo(f) => {
                 v.non_empty("koseki_id", &f.koseki_id);
@@ -354,7 +352,7 @@ impl RegistryRecord {
                 for (i, pair) in f.entries.windows(2).enumerate() {
                     if pair[1].from < pair[0].from {
                         v.fail(
-                            &format!("entries[{}].from", i + 1),
+                            format_args!("entries[{}].from", i + 1),
                             "addresses must be in date order",
                         );
                     }
@@ -408,23 +406,11 @@ impl RegistryRecord {
     }
 }
 
-/// Checks a list of 戸籍 events; `field` names the list, written out only for a problem.
-fn events(v: &mut Validation, field: impl Fn() -> String, events: &[KosekiEvent]) {
+/// Checks a list of 戸籍 events; `field` names the list.
+fn events(v: &mut Validation, field: impl fmt::Display, events: &[KosekiEvent]) {
     for (i, e) in events.iter().enumerate() {
-        if is_blank(&e.kind) {
-            v.non_empty(&format!("{}[{i}].kind", field()), &e.kind);
-        }
+        v.non_empty(format_args!("{field}[{i}].kind"), &e.kind);
     }
-}
-
-/// Whether a required text is missing: empty, or spaces only.
-fn is_blank(value: &str) -> bool {
-    value.trim().is_empty()
-}
-
-/// Whether `value` is exactly `n` ASCII digits.
-fn are_digits(value: &str, n: usize) -> bool {
-    value.len() == n && value.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// A problem with one field of a record.
@@ -443,21 +429,23 @@ struct Validation {
 }
 
 impl Validation {
-    fn fail(&mut self, field: &str, reason: &str) {
+    /// Records a problem. A field's path is anything that displays (a `&str`, or
+    /// `format_args!` for a path with indexes), written out only here.
+    fn fail(&mut self, field: impl fmt::Display, reason: &str) {
         self.errors.push(FieldError {
-            field: field.to_owned(),
+            field: field.to_string(),
             reason: reason.to_owned(),
         });
     }
 
-    fn non_empty(&mut self, field: &str, value: &str) {
-        if is_blank(value) {
+    fn non_empty(&mut self, field: impl fmt::Display, value: &str) {
+        if value.trim().is_empty() {
             self.fail(field, "must not be empty");
         }
     }
 
-    fn digits(&mut self, field: &str, value: &str, n: usize) {
-        if !are_digits(value, n) {
+    fn digits(&mut self, field: impl fmt::Display, value: &str, n: usize) {
+        if value.len() != n || !value.bytes().all(|b| b.is_ascii_digit()) {
             self.fail(field, &format!("must be exactly {n} digits, got '{value}'"));
         }
     }
