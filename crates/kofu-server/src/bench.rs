@@ -1,6 +1,5 @@
 //! `kofu bench …`: benchmarks that print their figures (never timed tests).
 
-use std::io::BufReader;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -96,7 +95,7 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
             );
             for url in targets(dir.path(), database) {
                 let store = open(&url).await?;
-                let input = BufReader::with_capacity(1 << 20, std::fs::File::open(&feed)?);
+                let input = std::fs::File::open(&feed)?;
                 let started = Instant::now();
                 let report = kofu_app::import_feed(&store, input).await?;
                 let seconds = started.elapsed().as_secs_f64();
@@ -204,7 +203,7 @@ pub async fn clerk_office(
 ) -> anyhow::Result<ClerkOffice> {
     use kofu_app::staff::{Credentials, NewStaff, Role};
     let store = open(url).await?;
-    let input = BufReader::with_capacity(1 << 20, std::fs::File::open(feed)?);
+    let input = std::fs::File::open(feed)?;
     kofu_app::import_feed(&store, input).await?;
     let backend = format!("{:?}", store.backend());
     let now = time::OffsetDateTime::now_utc();

@@ -1,7 +1,6 @@
 //! `kofu bench kiosk`: sustained kiosk issuance over loopback, at several levels of
 //! concurrency, on SQLite and on each database given. Prints one JSON line per level.
 
-use std::io::BufReader;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -34,7 +33,7 @@ pub async fn run(
     );
     for url in crate::bench::targets(dir.path(), database) {
         let store = crate::bench::open(&url).await?;
-        let input = BufReader::with_capacity(1 << 20, std::fs::File::open(&feed)?);
+        let input = std::fs::File::open(&feed)?;
         kofu_app::import_feed(&store, input).await?;
         let backend = format!("{:?}", store.backend());
         let office = kofu_app::Office::new(

@@ -14,7 +14,6 @@ mod serve_command;
 mod verify_scan;
 
 use std::fs::File;
-use std::io::BufReader;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -271,7 +270,7 @@ async fn staff_add(
 async fn import(file: &std::path::Path, database: Option<String>) -> anyhow::Result<ExitCode> {
     let input = File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
     let store = database::open(database).await?;
-    match kofu_app::import_feed(&store, BufReader::with_capacity(1 << 20, input)).await {
+    match kofu_app::import_feed(&store, input).await {
         Ok(report) => {
             println!("{}", serde_json::to_string(&report)?);
             Ok(ExitCode::SUCCESS)
