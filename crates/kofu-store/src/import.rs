@@ -10,7 +10,9 @@
 //! - a delete first sends every buffer, so upserts and deletes take effect in order;
 //! - a bulk load into an empty table builds its secondary indexes once, at commit.
 
-use std::collections::HashMap;
+use std::hash::BuildHasher;
+
+use hashbrown::HashTable;
 
 use kofu_domain::{RecordKey, RegistryRecord};
 use sqlx::{
@@ -176,9 +178,10 @@ macro_rules! on_tx {
 struct Buffer {
     /// Column values of each row, row after row.
     values: Vec<Value>,
-    /// The row index of each key in `values`. Hashed with foldhash, not SipHash: keys
-    /// come from the registry, and SipHash took a percent of a full load.
-    rows: HashMap<RecordKey, usize, foldhash::fast::RandomState>,
+    /// The index of each row in `values`, found by its key: the row's first values
+    /// (a table's key columns come first). The keys stay in the rows, not copied out
+    /// into a map of their own.
+    rows: HashTable<usize>,
 }
 
 /// A registry record made into the row its table stores: the search keys and the JSON
@@ -188,7 +191,6 @@ struct Buffer {
 #[derive(Debug)]
 pub struct ImportRow {
     table: Table,
-    key: RecordKey,
     type_name: &'static str,
     values: Vec<Value>,
 }
@@ -198,12 +200,10 @@ impl ImportRow {
     /// from (as the registry sent it, extra members and all), stored as the record's
     /// document instead of writing the record out again; it must read back to `record`.
     pub fn new(record: RegistryRecord, json: Option<String>) -> Result<ImportRow, StoreError> {
-        let key = record.key();
         let type_name = record.type_name();
         let (table, values) = schema::row_of(record, json)?;
         Ok(ImportRow {
             table,
-            key,
             type_name,
             values,
         })
@@ -284,6 +284,9 @@ const QUEUE: usize = 2;
 pub struct ImportTx {
     commands: mpsc::Sender<Command>,
     buffers: Vec<Buffer>,
+    /// Hashes the buffered rows' keys. foldhash, not SipHash: keys come from the
+    /// registry, and SipHash took a percent of a full load.
+    hasher: foldhash::fast::RandomState,
 }
 
 impl std::fmt::Debug for ImportTx {
@@ -330,6 +333,7 @@ impl ImportTx {
         Ok(ImportTx {
             commands,
             buffers: TABLES.iter().map(|_| Buffer::default()).collect(),
+            hasher: foldhash::fast::RandomState::default(),
         })
     }
 
@@ -347,14 +351,17 @@ impl ImportTx {
     /// [`upsert`](Self::upsert) of a record already made into its row, on whatever
     /// thread the importer chose (see [`ImportRow`]).
     pub async fn upsert_row(&mut self, row: ImportRow) -> Result<(), StoreError> {
-        let ImportRow {
-            table, key, values, ..
-        } = row;
-        let buffer = &mut self.buffers[table.index];
+        let ImportRow { table, values, .. } = row;
         let width = table.columns.len();
-        match buffer.rows.get(&key) {
+        let key = ..table.key.len();
+        let hash = self.hasher.hash_one(&values[key]);
+        let Buffer {
+            values: buffered,
+            rows,
+        } = &mut self.buffers[table.index];
+        match rows.find(hash, |&row| buffered[row * width..][key] == values[key]) {
             Some(&row) => {
-                for (slot, value) in buffer.values[row * width..(row + 1) * width]
+                for (slot, value) in buffered[row * width..(row + 1) * width]
                     .iter_mut()
                     .zip(values)
                 {
@@ -362,13 +369,17 @@ impl ImportTx {
                 }
             }
             None => {
-                if buffer.values.is_empty() {
-                    buffer.values.reserve(table.batch_rows() * width);
+                if buffered.is_empty() {
+                    buffered.reserve(table.batch_rows() * width);
                 }
-                buffer.rows.insert(key, buffer.rows.len());
-                buffer.values.extend(values);
+                let hasher = &self.hasher;
+                rows.insert_unique(hash, rows.len(), |&row| {
+                    hasher.hash_one(&buffered[row * width..][key])
+                });
+                buffered.extend(values);
             }
         }
+        let buffer = &self.buffers[table.index];
         if buffer.rows.len() >= table.batch_rows() {
             self.send_buffer(table).await?;
         }
