@@ -909,7 +909,7 @@ impl From<String> for SqlText {
 }
 
 fn text(s: &str) -> Value {
-    Value::Text(s.to_owned())
+    Value::Text(s.into())
 }
 
 fn decode<T: DeserializeOwned>(kind: &'static str, key: &str, doc: &str) -> Result<T, StoreError> {

@@ -110,7 +110,7 @@ pub(crate) fn search_sql(
         .birth_date
         .map(|birth_date| param(Value::Date(birth_date.as_time())));
     if let Some(address) = query.address.as_deref().filter(|a| !a.is_empty()) {
-        let p = param(Value::Text(address.to_owned()));
+        let p = param(Value::Text(address.into()));
         conditions.push(match backend {
             Backend::Sqlite => format!("instr(address, {p}) > 0"),
             Backend::Postgres => format!("strpos(address, {p}) > 0"),
@@ -162,8 +162,8 @@ pub(crate) fn search_sql(
 fn name_ranges(name: &NameQuery, param: &mut impl FnMut(Value) -> String) -> Vec<String> {
     let mut ranges = Vec::new();
     for key in std::iter::once(&name.key).chain(name.swapped.as_ref()) {
-        let low = param(Value::Text(key.clone()));
-        let high = prefix_end(key).map(|end| param(Value::Text(end)));
+        let low = param(Value::Text(key.as_str().into()));
+        let high = prefix_end(key).map(|end| param(Value::Text(end.into())));
         for column in NAME_COLUMNS {
             ranges.push(match &high {
                 Some(high) => format!("{column} >= {low} AND {column} < {high}"),
