@@ -74,7 +74,8 @@ fn parser_count() -> usize {
 /// says why).
 ///
 /// The file is read straight into the chunks, in large reads: read line by line
-/// through a buffer, each byte was copied twice and each line looked for twice.
+/// through a buffer, each byte was copied twice. The reader still counts each chunk's
+/// line ends, to number the next chunk's lines.
 fn read_chunks(
     mut input: impl Read,
     parsers: Vec<mpsc::Sender<Chunk>>,

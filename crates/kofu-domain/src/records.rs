@@ -248,7 +248,7 @@ impl RegistryRecord {
                 v.non_empty("mayor", &m.mayor);
                 for (i, d) in m.deputies.iter().enumerate() {
                     v.non_empty(format_args!("deputies[{i}].name"), &d.name);
-                    v.order(&format!("deputies[{i}].to"), d.from, d.to);
+                    v.order(format_args!("deputies[{i}].to"), d.from, d.to);
                 }
                 if let Some(seal) = &m.seal_png_base64 {
                     v.png("seal_png_base64", seal);
@@ -450,7 +450,7 @@ impl Validation {
         }
     }
 
-    fn katakana(&mut self, field: &str, value: &str) {
+    fn katakana(&mut self, field: impl fmt::Display, value: &str) {
         let ok = !value.trim().is_empty()
             && value
                 .chars()
@@ -460,13 +460,13 @@ impl Validation {
         }
     }
 
-    fn order(&mut self, field: &str, earlier: Date, later: Date) {
+    fn order(&mut self, field: impl fmt::Display, earlier: Date, later: Date) {
         if later < earlier {
             self.fail(field, &format!("{later} is before {earlier}"));
         }
     }
 
-    fn png(&mut self, field: &str, b64: &str) {
+    fn png(&mut self, field: impl fmt::Display, b64: &str) {
         match base64::engine::general_purpose::STANDARD.decode(b64) {
             Ok(bytes) if bytes.starts_with(b"\x89PNG\r\n\x1a\n") => {}
             Ok(_) => self.fail(field, "is not a PNG image"),

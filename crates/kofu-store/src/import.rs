@@ -381,8 +381,7 @@ impl ImportTx {
                 buffered.extend(values);
             }
         }
-        let buffer = &self.buffers[table.index];
-        if buffer.rows.len() >= table.batch_rows() {
+        if rows.len() >= table.batch_rows() {
             self.send_buffer(table).await?;
         }
         Ok(())
