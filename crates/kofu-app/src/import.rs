@@ -100,7 +100,7 @@ fn read_chunks(
             if at_end {
                 break text.len();
             }
-            match text.iter().rposition(|&b| b == b'\n') {
+            match memchr::memrchr(b'\n', &text) {
                 Some(newline) => break newline + 1,
                 // A line longer than a chunk: read on to its end.
                 None => size += CHUNK_BYTES,
@@ -111,7 +111,7 @@ fn read_chunks(
         let Some(&last) = text.last() else {
             break;
         };
-        let lines = text.iter().filter(|&&b| b == b'\n').count() + usize::from(last != b'\n');
+        let lines = memchr::memchr_iter(b'\n', &text).count() + usize::from(last != b'\n');
         let chunk = Chunk {
             first_line: lines_read + 1,
             text,
@@ -139,9 +139,9 @@ fn parse_chunks(
             }
         };
         match simdutf8::basic::from_utf8(&chunk.text) {
-            // One check for the whole chunk, and its lines found by `memchr`.
+            // One check for the whole chunk, and its lines found with SIMD.
             Ok(text) => {
-                for (i, text) in text.split_inclusive('\n').enumerate() {
+                for (i, text) in lines_of(text).enumerate() {
                     let line = chunk.first_line + i;
                     take(line, parse_text_line(line, text));
                 }
@@ -168,6 +168,20 @@ fn parse_chunks(
             return;
         }
     }
+}
+
+/// The lines of `text`, each with its `\n` (the last one may lack it): as
+/// `split_inclusive('\n')`, but found with `memchr`'s SIMD search, not std's
+/// word-at-a-time one.
+fn lines_of(text: &str) -> impl Iterator<Item = &str> {
+    let mut start = 0;
+    let ends = memchr::memchr_iter(b'\n', text.as_bytes()).map(|newline| newline + 1);
+    ends.chain(std::iter::once(text.len()))
+        .filter_map(move |end| {
+            let line = text.get(start..end).filter(|line| !line.is_empty());
+            start = end;
+            line
+        })
 }
 
 /// Line number `line` as read (with its line ending); `None` for a blank line.
@@ -436,6 +450,24 @@ mod tests {
         );
         let stats = store.stats().await.expect("stats");
         assert_eq!(stats.residents, 0, "written from a rejected feed");
+    }
+
+    /// A chunk's lines are `split_inclusive`'s: each with its `\n`, the last one
+    /// with or without, none made of nothing.
+    #[test]
+    fn lines_of_a_chunk_are_split_inclusive() {
+        let check = |text: &str, expected: &[&str]| {
+            let got: Vec<&str> = lines_of(text).collect();
+            assert_eq!(got, expected, "{text:?}");
+            let std: Vec<&str> = text.split_inclusive('\n').collect();
+            assert_eq!(got, std, "{text:?}");
+        };
+        check("", &[]);
+        check("\n", &["\n"]);
+        check("a", &["a"]);
+        check("a\n", &["a\n"]);
+        check("a\nb", &["a\n", "b"]);
+        check("佐藤\r\n\n鈴木\n", &["佐藤\r\n", "\n", "鈴木\n"]);
     }
 
     /// A line longer than a chunk is read whole, and the lines after it keep their
