@@ -101,6 +101,10 @@ pub(crate) enum Value {
     /// on the writer's thread and freed on the database's (a million-resident load binds
     /// some 14 million texts).
     Text(Arc<str>),
+    /// A record's JSON document, `TEXT`: the `String` it was read into, bound as it is.
+    /// Made into an `Arc<str>` it would be copied, a whole feed's bytes over a load; the
+    /// driver's own `Arc` around it is one small allocation.
+    Doc(String),
     /// Nullable `TEXT`.
     OptText(Option<String>),
     /// `INTEGER` (PostgreSQL `integer`).
@@ -120,6 +124,7 @@ where
     DB: Database,
     <DB as Database>::Arguments: IntoArguments<DB>,
     Arc<str>: Encode<'static, DB> + Type<DB>,
+    String: Encode<'static, DB> + Type<DB>,
     Option<String>: Encode<'static, DB> + Type<DB>,
     i32: Encode<'static, DB> + Type<DB>,
     time::Date: Encode<'static, DB> + Type<DB>,
@@ -129,6 +134,7 @@ where
     for value in values {
         match value {
             Value::Text(v) => args.add(v),
+            Value::Doc(v) => args.add(v),
             Value::OptText(v) => args.add(v),
             Value::I32(v) => args.add(v),
             Value::Date(v) => args.add(v),
@@ -171,10 +177,10 @@ fn doc<T: Serialize>(
     value: &T,
 ) -> Result<Value, StoreError> {
     if let Some(json) = json {
-        return Ok(Value::Text(json.into()));
+        return Ok(Value::Doc(json));
     }
     serde_json::to_string(value)
-        .map(|json| Value::Text(json.into()))
+        .map(Value::Doc)
         .map_err(|source| StoreError::Encode { kind, source })
 }
 
@@ -309,7 +315,7 @@ pub(crate) enum Column {
 impl Column {
     fn for_value(value: &Value, rows: usize) -> Column {
         match value {
-            Value::Text(_) => Column::Text(Vec::with_capacity(rows)),
+            Value::Text(_) | Value::Doc(_) => Column::Text(Vec::with_capacity(rows)),
             Value::OptText(_) => Column::OptText(Vec::with_capacity(rows)),
             Value::I32(_) => Column::I32(Vec::with_capacity(rows)),
             Value::Date(_) => Column::Date(Vec::with_capacity(rows)),
@@ -337,6 +343,7 @@ pub(crate) fn into_columns(values: Vec<Value>, width: usize) -> Result<Vec<Colum
     for (i, value) in values.into_iter().enumerate() {
         match (&mut columns[i % width], value) {
             (Column::Text(c), Value::Text(v)) => c.push(v.to_string()),
+            (Column::Text(c), Value::Doc(v)) => c.push(v),
             (Column::OptText(c), Value::OptText(v)) => c.push(v),
             (Column::I32(c), Value::I32(v)) => c.push(v),
             (Column::Date(c), Value::Date(v)) => c.push(v),
