@@ -34,9 +34,11 @@ pub fn search_key_of(parts: &[&str]) -> String {
     full_key_of(parts, len)
 }
 
-/// A character that NFKC leaves as it is, that is no separator, space, variation
-/// selector, apostrophe or Latin letter, and that combines with nothing after it: a
-/// kanji (CJK unified ideographs, 々) or a full-width hiragana or katakana letter.
+/// A kanji (CJK unified ideographs, 々) or a full-width hiragana or katakana letter:
+/// NFKC leaves it as it is, and it is no separator, space, variation selector,
+/// apostrophe or Latin letter. A kana would compose with a combining sound mark after it
+/// (か and U+3099 make が), but such a mark is none of these, so a name made of them
+/// alone has nothing to compose.
 fn folds_alone(c: char) -> bool {
     matches!(c, '\u{4E00}'..='\u{9FFF}' | '々' | '\u{3041}'..='\u{3096}' | '\u{30A1}'..='\u{30F6}')
 }
