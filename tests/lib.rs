@@ -127,6 +127,8 @@ impl Serve {
         let mut child = Command::new(binary("kofu"))
             .args(["serve", "--database", url, "--insecure-loopback"])
             .args(["--lgwan-listen", listen])
+            // The tests replay fixed instants (a weekday morning in May 2026).
+            .args(["--max-clock-skew-secs", "0"])
             .args(extra)
             .env("KOFU_LOG", "warn")
             .stdout(Stdio::piped())

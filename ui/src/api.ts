@@ -224,7 +224,14 @@ export interface Enrolled {
 /** What a call came to. `status` is 0 when the server was not reached. */
 export type ApiOutcome<T> =
   | { readonly ok: true; readonly status: number; readonly body: T }
-  | { readonly ok: false; readonly status: number; readonly code: string; readonly message: string };
+  | {
+      readonly ok: false;
+      readonly status: number;
+      readonly code: string;
+      readonly message: string;
+      /** For staff: what exactly matched a refusal (e.g. who a support measure protects). */
+      readonly detail?: string;
+    };
 
 /** A failed {@link ApiOutcome}. */
 export type ApiFailure = Extract<ApiOutcome<unknown>, { ok: false }>;
@@ -234,9 +241,12 @@ export function failureOf(status: number, body: unknown): ApiFailure {
   if (typeof body === 'object' && body !== null) {
     const error = (body as Record<string, unknown>).error;
     if (typeof error === 'object' && error !== null) {
-      const { code, message } = error as Record<string, unknown>;
+      const { code, message, detail } = error as Record<string, unknown>;
       if (typeof code === 'string') {
-        return { ok: false, status, code, message: typeof message === 'string' ? message : '' };
+        const text = typeof message === 'string' ? message : '';
+        return typeof detail === 'string'
+          ? { ok: false, status, code, message: text, detail }
+          : { ok: false, status, code, message: text };
       }
     }
   }

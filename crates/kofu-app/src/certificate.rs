@@ -5,7 +5,7 @@
 use kofu_domain::eligibility::{EligibilityRequest, Refusal, SubjectData, Warning, decide};
 use kofu_domain::{
     Applicant, CertificateKind, CertificateOptions, Channel, Decision, Fuhyo, Household,
-    IssueNumber, Koseki, Resident, date::local_date_time,
+    HouseholdSelection, IssueNumber, Koseki, Resident, date::local_date_time,
 };
 use kofu_render::cert::{self, IssueContext, RenderOptions, RenderedPdf};
 use kofu_render::{FontBook, check_bindings};
@@ -75,6 +75,37 @@ pub(crate) struct Loaded {
     pub(crate) suppressions: Vec<kofu_domain::Suppression>,
     /// The 附票 of every member of the 戸籍 (附票 certificates only).
     pub(crate) fuhyo: Vec<Fuhyo>,
+    /// Everyone but the subject whom the certificate shows and who is a resident
+    /// here (see [`SubjectData::others_shown`]).
+    pub(crate) others_shown: Vec<Resident>,
+}
+
+impl Loaded {
+    /// What the eligibility rules read, over this data. `support_measures: false`
+    /// leaves the measures out, for a support officer's override (every other rule
+    /// still applies).
+    pub(crate) fn subject_data<'a>(
+        &'a self,
+        card: Option<&'a kofu_domain::Card>,
+        support_measures: bool,
+    ) -> SubjectData<'a> {
+        SubjectData {
+            municipality: &self.town,
+            card,
+            resident: self.resident.as_ref(),
+            household: &self.household,
+            seal: self.seal.as_ref(),
+            koseki: self.koseki.as_ref(),
+            tax: self.tax.as_ref(),
+            others_shown: &self.others_shown,
+            support_measures: if support_measures {
+                &self.support_measures
+            } else {
+                &[]
+            },
+            suppressions: &self.suppressions,
+        }
+    }
 }
 
 /// The town and a resident's records read before the request was made, in the same
@@ -132,7 +163,7 @@ pub(crate) async fn load(
         (Some(r), Some(year)) => store.tax(&r.resident.resident_id, year).await?,
         _ => None,
     };
-    let (resident, household, seal, suppressions, support_measures) = match records {
+    let (resident, household, seal, mut suppressions, mut support_measures) = match records {
         Some(r) => (
             Some(r.resident),
             r.household,
@@ -150,6 +181,28 @@ pub(crate) async fn load(
             }
         }
     }
+    let others_shown = others_shown(store, req, resident.as_ref(), &household, &koseki).await?;
+    // The measures and suppressions of those shown who are not in the subject's
+    // household (whose measures came with the subject's records).
+    if !others_shown.is_empty() {
+        let ids: Vec<String> = others_shown.iter().map(|r| r.resident_id.clone()).collect();
+        let mut households: Vec<String> = others_shown
+            .iter()
+            .map(|r| r.household_id.clone())
+            .collect();
+        households.sort();
+        households.dedup();
+        for m in store.support_measures(&ids).await? {
+            if !support_measures.contains(&m) {
+                support_measures.push(m);
+            }
+        }
+        for s in store.suppressions_of(&ids, &households).await? {
+            if !suppressions.contains(&s) {
+                suppressions.push(s);
+            }
+        }
+    }
     Ok(Loaded {
         town,
         resident,
@@ -160,7 +213,54 @@ pub(crate) async fn load(
         support_measures,
         suppressions,
         fuhyo,
+        others_shown,
     })
+}
+
+/// Everyone but the subject whom the certificate would show, as residents: the
+/// household members a 住民票 lists, the members of a 戸籍 certificate or of a 附票.
+/// Whatever form the subject was named in, the same certificate shows the same
+/// persons, and the rules see them all.
+async fn others_shown(
+    store: &Store,
+    req: &CertificateRequest,
+    resident: Option<&Resident>,
+    household: &[Resident],
+    koseki: &Option<Koseki>,
+) -> Result<Vec<Resident>, AppError> {
+    let subject = resident.map(|r| r.resident_id.as_str());
+    let mut shown: Vec<Resident> = match req.kind {
+        CertificateKind::Juminhyo | CertificateKind::KisaiJiko => match &req.options.household {
+            HouseholdSelection::SelfOnly => Vec::new(),
+            HouseholdSelection::All => household.to_vec(),
+            HouseholdSelection::Members(ids) => household
+                .iter()
+                .filter(|m| ids.contains(&m.resident_id))
+                .cloned()
+                .collect(),
+        },
+        CertificateKind::Inkan | CertificateKind::ShotokuKazei => Vec::new(),
+        CertificateKind::KosekiZenbu | CertificateKind::KosekiKojin | CertificateKind::Fuhyo => {
+            let Some(k) = koseki else {
+                return Ok(Vec::new());
+            };
+            let member_nos: Vec<u32> = match (req.kind, member_of(req, k, resident)?) {
+                (CertificateKind::KosekiZenbu, _) | (_, None) => {
+                    k.members.iter().map(|m| m.member_no).collect()
+                }
+                (_, Some(n)) => vec![n],
+            };
+            store
+                .koseki_residents(k, &member_nos)
+                .await?
+                .into_iter()
+                .map(|(_, r)| r)
+                .collect()
+        }
+    };
+    shown.retain(|r| Some(r.resident_id.as_str()) != subject);
+    shown.dedup_by(|a, b| a.resident_id == b.resident_id);
+    Ok(shown)
 }
 
 /// Loads the subject and applies the eligibility rules: the subject's data and the
@@ -189,17 +289,7 @@ pub(crate) async fn check_eligibility_with(
             at: req.at,
             tax_year: req.options.tax_year,
         },
-        &SubjectData {
-            municipality: &data.town,
-            card: req.card.as_ref(),
-            resident: data.resident.as_ref(),
-            household: &data.household,
-            seal: data.seal.as_ref(),
-            koseki: data.koseki.as_ref(),
-            tax: data.tax.as_ref(),
-            support_measures: &data.support_measures,
-            suppressions: &data.suppressions,
-        },
+        &data.subject_data(req.card.as_ref(), true),
     );
     match decision {
         Decision::Refused(refusal) => Err(AppError::Refused(refusal)),

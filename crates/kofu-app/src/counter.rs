@@ -10,7 +10,7 @@
 use std::collections::HashSet;
 
 use kofu_domain::date::local_date_time;
-use kofu_domain::eligibility::{EligibilityRequest, RefusalReason, SubjectData, decide};
+use kofu_domain::eligibility::{EligibilityRequest, RefusalReason, decide};
 use kofu_domain::records::SuppressionScope;
 use kofu_domain::search::NameQuery;
 use kofu_domain::{
@@ -406,17 +406,7 @@ impl Office {
                         at: req.at,
                         tax_year: req.options.tax_year,
                     },
-                    &SubjectData {
-                        municipality: &data.town,
-                        card: None,
-                        resident: data.resident.as_ref(),
-                        household: &data.household,
-                        seal: data.seal.as_ref(),
-                        koseki: data.koseki.as_ref(),
-                        tax: data.tax.as_ref(),
-                        support_measures: &[],
-                        suppressions: &data.suppressions,
-                    },
+                    &data.subject_data(None, false),
                 );
                 match decision {
                     Decision::Refused(r) => Err(AppError::Refused(r)),

@@ -7,7 +7,7 @@
 //! limit nothing is issued or numbered); every copy is rendered by the same core as the
 //! counter's and its page bindings are checked before it leaves; no PDF is kept.
 
-use kofu_domain::eligibility::RefusalReason;
+use kofu_domain::eligibility::{Refusal, RefusalReason};
 use kofu_domain::{
     CertificateKind, CertificateOptions, Channel, HouseholdSelection, IssueNumber, IssuePoint,
     date::local_date_time,
@@ -229,8 +229,42 @@ struct KioskItems {
     options: KioskOptions,
     resolved_members: Option<Vec<String>>,
     requested_at: String,
+    /// The instant the rules judged and the certificate was dated at (the later of the
+    /// center's clock and the server's), when the clock bound is on; absent in
+    /// issuances recorded before it, which were judged at `requested_at`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    judged_at: Option<String>,
     kiosk: Kiosk,
     card_serial: String,
+}
+
+/// The instant a kiosk request is judged at: the later of the center's clock
+/// (`requested_at`) and the server's, so that a backdated request never steps around
+/// a measure that began since. A request further from the server's clock than
+/// `max_skew` is refused (`clock_skew`); with no bound, the center's clock is taken as
+/// it is.
+fn judged_at(
+    requested_at: OffsetDateTime,
+    now: OffsetDateTime,
+    max_skew: Option<std::time::Duration>,
+) -> Result<OffsetDateTime, Refusal> {
+    let Some(max) = max_skew else {
+        return Ok(requested_at);
+    };
+    let skew = (requested_at - now).abs();
+    if skew > max {
+        return Err(Refusal {
+            reason: RefusalReason::ClockSkew,
+            detail: format!(
+                "requested_at {} is {} s from the server's clock {} (at most {} s)",
+                rfc3339(requested_at),
+                skew.whole_seconds(),
+                rfc3339(now),
+                max.as_secs()
+            ),
+        });
+    }
+    Ok(requested_at.max(now))
 }
 
 /// An instant as the ledgers keep it: RFC 3339 in UTC with exactly six fractional
@@ -421,13 +455,14 @@ impl Office {
             },
             ..CertificateOptions::default()
         };
+        let judged = judged_at(q.requested_at, now, self.settings.max_clock_skew);
         let req = self.kiosk_request(
             &q.request_id,
             q.kind,
             card.clone(),
             options,
             &q.kiosk,
-            q.requested_at,
+            *judged.as_ref().unwrap_or(&q.requested_at),
             0,
             // No number is made for an inquiry; the rules load the town themselves.
             "",
@@ -435,7 +470,11 @@ impl Office {
         let target = card
             .as_ref()
             .map_or_else(String::new, |c| c.resident_id.clone());
-        let answer = match check_eligibility_with(&self.store, &req, Some(prefetched)).await {
+        let eligibility = match judged {
+            Ok(_) => check_eligibility_with(&self.store, &req, Some(prefetched)).await,
+            Err(skew) => Err(AppError::Refused(skew)),
+        };
+        let answer = match eligibility {
             Ok((data, _)) => {
                 let me = data.resident.as_ref();
                 let household_members = if q.kind.is_juminhyo() {
@@ -535,6 +574,8 @@ impl Office {
             {
                 return self.replay(req, previous).await;
             }
+            let at = judged_at(req.requested_at, now, self.settings.max_clock_skew)
+                .map_err(AppError::Refused)?;
             let CardRead {
                 card,
                 prefetched,
@@ -548,7 +589,7 @@ impl Office {
                 card.clone(),
                 options,
                 &req.kiosk,
-                req.requested_at,
+                at,
                 0,
                 "",
             );
@@ -562,7 +603,7 @@ impl Office {
             if tx.registry_version() != version {
                 continue;
             }
-            let (day, _) = local_date_time(req.requested_at);
+            let (day, _) = local_date_time(at);
             let mut documents = Vec::new();
             let mut subject_id = String::new();
             for copy in 1..=req.copies {
@@ -591,6 +632,7 @@ impl Office {
                 options: req.options.clone(),
                 resolved_members: resolved,
                 requested_at: rfc3339(req.requested_at),
+                judged_at: (at != req.requested_at).then(|| rfc3339(at)),
                 kiosk: req.kiosk.clone(),
                 card_serial: req.card_serial.clone(),
             };
@@ -747,7 +789,7 @@ impl Office {
         let items: KioskItems = cell_text(&row, 3)
             .and_then(|t| serde_json::from_str(t).ok())
             .ok_or_else(|| AppError::NotReproducible(issuance_id.clone()))?;
-        let at = parse_rfc3339(&items.requested_at)
+        let at = parse_rfc3339(items.judged_at.as_deref().unwrap_or(&items.requested_at))
             .ok_or_else(|| AppError::NotReproducible(issuance_id.clone()))?;
         let copies = self
             .store
@@ -989,4 +1031,53 @@ fn record_issuance(
         ],
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> OffsetDateTime {
+        OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).expect("a time")
+    }
+
+    /// (requested_at, server clock, bound) → the instant judged, or `None` for clock_skew.
+    fn check(requested: &str, now: &str, bound: Option<u64>, expected: Option<&str>) {
+        let got = judged_at(
+            at(requested),
+            at(now),
+            bound.map(std::time::Duration::from_secs),
+        );
+        match (got, expected) {
+            (Ok(t), Some(e)) => assert_eq!(t, at(e), "{requested} at {now}"),
+            (Err(r), None) => assert_eq!(r.reason, RefusalReason::ClockSkew),
+            (got, _) => panic!("{requested} at {now}: {got:?}, expected {expected:?}"),
+        }
+    }
+
+    #[test]
+    fn requests_are_judged_at_the_later_instant_within_the_bound() {
+        let noon = "2026-05-07T12:00:00+09:00";
+        // Backdated by four minutes: judged at the server's clock.
+        check("2026-05-07T11:56:00+09:00", noon, Some(300), Some(noon));
+        // A center clock ahead of ours: judged at its instant.
+        check(
+            "2026-05-07T12:04:00+09:00",
+            noon,
+            Some(300),
+            Some("2026-05-07T12:04:00+09:00"),
+        );
+        // Exactly the bound is still accepted; a second more is not.
+        check("2026-05-07T11:55:00+09:00", noon, Some(300), Some(noon));
+        check("2026-05-07T11:54:59+09:00", noon, Some(300), None);
+        check("2026-05-07T12:05:01+09:00", noon, Some(300), None);
+        // A month back: refused; with the check off, taken as it is.
+        check("2026-04-07T12:00:00+09:00", noon, Some(300), None);
+        check(
+            "2026-04-07T12:00:00+09:00",
+            noon,
+            None,
+            Some("2026-04-07T12:00:00+09:00"),
+        );
+    }
 }

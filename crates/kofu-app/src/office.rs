@@ -29,6 +29,10 @@ pub struct OfficeSettings {
     pub offline_limits: crate::offline::OfflineLimits,
     /// Set on a terminal's office while it works offline on its replica.
     pub offline: Option<crate::offline::OfflineTerminal>,
+    /// How far a kiosk request's `requested_at` may be from the server's clock;
+    /// `None` takes the center's clock as it is (tests replaying fixed instants).
+    /// `kofu serve` sets 300 s unless told otherwise (`--max-clock-skew-secs`).
+    pub max_clock_skew: Option<Duration>,
 }
 
 impl Default for OfficeSettings {
@@ -42,6 +46,7 @@ impl Default for OfficeSettings {
             offline_range_size: 500,
             offline_limits: crate::offline::OfflineLimits::default(),
             offline: None,
+            max_clock_skew: None,
         }
     }
 }

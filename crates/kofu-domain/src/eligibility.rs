@@ -55,9 +55,16 @@ pub struct SubjectData<'a> {
     pub koseki: Option<&'a Koseki>,
     /// The subject's tax record for the requested year.
     pub tax: Option<&'a TaxRecord>,
-    /// Support measures on the subject or any household member.
+    /// Everyone else the certificate would show, with their resident records: the
+    /// household members a 住民票 or 記載事項証明書 lists, and the members of a 戸籍
+    /// certificate or 附票 who are linked to a resident. Each is checked like the
+    /// subject, whatever form the subject was asked in (a resident, a 戸籍, a member).
+    pub others_shown: &'a [Resident],
+    /// Support measures on the subject, any household member or anyone in
+    /// `others_shown`.
     pub support_measures: &'a [SupportMeasure],
-    /// Suppressions on the subject or the subject's household.
+    /// Suppressions on the subject, the subject's household, anyone in
+    /// `others_shown` or their households.
     pub suppressions: &'a [Suppression],
 }
 
@@ -93,6 +100,8 @@ pub enum RefusalReason {
     DomicileNotHere,
     /// The town does not issue this certificate on this channel (no fee configured).
     NotOffered,
+    /// A kiosk request's `requested_at` is too far from the server's clock.
+    ClockSkew,
 }
 
 impl RefusalReason {
@@ -113,6 +122,7 @@ impl RefusalReason {
             RefusalReason::NoTaxRecord => "no_tax_record",
             RefusalReason::DomicileNotHere => "domicile_not_here",
             RefusalReason::NotOffered => "not_offered",
+            RefusalReason::ClockSkew => "clock_skew",
         }
     }
 
@@ -155,6 +165,9 @@ impl RefusalReason {
                 "本籍がこの市区町村にないため、戸籍の証明書は発行できません。"
             }
             RefusalReason::NotOffered => "この証明書はコンビニエンスストアでは発行していません。",
+            RefusalReason::ClockSkew => {
+                "端末の時刻が正しくないため、証明書を発行できません。時間をおいてもう一度お試しください。"
+            }
         }
     }
 
@@ -353,21 +366,33 @@ pub fn decide(request: &EligibilityRequest, data: &SubjectData<'_>) -> Decision 
     }
 
     // Support measures: in force from their start until the registry deletes them.
-    // A planned end that has passed does not reopen the record (fail closed).
+    // A planned end that has passed does not reopen the record (fail closed). They
+    // protect the subject, everyone who shares the subject's address (the household)
+    // and everyone else the certificate shows.
     let subject_id = resident.map(|r| r.resident_id.as_str());
-    let in_household =
-        |id: &str| Some(id) == subject_id || data.household.iter().any(|m| m.resident_id == id);
-    if let Some(m) = data
+    let protected_role = |id: &str| -> Option<(&'static str, Option<&Resident>)> {
+        if Some(id) == subject_id {
+            return Some(("the subject", resident));
+        }
+        if let Some(m) = data.others_shown.iter().find(|m| m.resident_id == id) {
+            return Some(("a person shown on the certificate", Some(m)));
+        }
+        data.household
+            .iter()
+            .find(|m| m.resident_id == id)
+            .map(|m| ("a household member", Some(m)))
+    };
+    if let Some((m, (whom, person))) = data
         .support_measures
         .iter()
-        .find(|m| m.from <= today && in_household(&m.resident_id))
+        .filter(|m| m.from <= today)
+        .find_map(|m| protected_role(&m.resident_id).map(|role| (m, role)))
     {
-        let whom = if Some(m.resident_id.as_str()) == subject_id {
-            "the subject"
-        } else {
-            "a household member"
-        };
-        let mut detail = format!("support measure on {whom} since {}", m.from);
+        let mut detail = format!(
+            "support measure on {whom} {} since {}",
+            named(person, &m.resident_id),
+            m.from
+        );
         if let Some(to) = m.to.filter(|to| *to < today) {
             detail.push_str(&format!(
                 " (planned end {to} passed; still in force until lifted)"
@@ -376,21 +401,42 @@ pub fn decide(request: &EligibilityRequest, data: &SubjectData<'_>) -> Decision 
         return refuse(RefusalReason::SupportMeasure, detail);
     }
 
+    // A suppression stops a certificate about a person it covers: the subject or
+    // anyone else shown, by person or by household.
     let household_id = resident.map(|r| r.household_id.as_str());
+    let covered_person = |id: &str| {
+        if Some(id) == subject_id {
+            return Some(resident);
+        }
+        data.others_shown
+            .iter()
+            .find(|m| m.resident_id == id)
+            .map(Some)
+    };
+    let covered_household = |id: &str| {
+        if Some(id) == household_id {
+            return Some(resident);
+        }
+        data.others_shown
+            .iter()
+            .find(|m| m.household_id == id)
+            .map(Some)
+    };
     for s in data.suppressions {
-        let covers_subject = match s.scope {
-            SuppressionScope::Person => Some(s.id.as_str()) == subject_id,
-            SuppressionScope::Household => Some(s.id.as_str()) == household_id,
+        let covered = match s.scope {
+            SuppressionScope::Person => covered_person(&s.id),
+            SuppressionScope::Household => covered_household(&s.id),
         };
         let covers_kind = s.certificates.is_empty() || s.certificates.contains(&kind);
         // Like support measures, a suppression does not lift itself at its end date.
-        if !(covers_subject && covers_kind && s.from <= today) {
+        let Some(person) = covered.filter(|_| covers_kind && s.from <= today) else {
             continue;
-        }
+        };
         let detail = format!(
-            "{:?} suppression on {} since {}{}",
+            "{:?} suppression on {} ({}) since {}{}",
             s.scope,
             s.id,
+            named(person, &s.id),
             s.from,
             s.reason
                 .as_deref()
@@ -443,6 +489,14 @@ pub fn decide(request: &EligibilityRequest, data: &SubjectData<'_>) -> Decision 
     }
 
     Decision::Issuable { warnings }
+}
+
+/// A person as staff read them in a refusal: name and resident ID.
+fn named(person: Option<&Resident>, id: &str) -> String {
+    match person {
+        Some(p) => format!("{} {} ({})", p.family, p.given, p.resident_id),
+        None => format!("({id})"),
+    }
 }
 
 fn opt_date(d: Option<Date>) -> String {

@@ -27,6 +27,8 @@ struct World {
     tax: Option<TaxRecord>,
     measures: Vec<SupportMeasure>,
     suppressions: Vec<Suppression>,
+    /// Others the certificate shows.
+    others: Vec<Resident>,
 }
 
 impl World {
@@ -45,6 +47,7 @@ impl World {
             tax: Some(sample::tax()),
             measures: vec![],
             suppressions: vec![],
+            others: vec![],
         }
     }
 
@@ -61,6 +64,7 @@ impl World {
             seal: self.seal.as_ref(),
             koseki: self.koseki.as_ref(),
             tax: self.tax.as_ref(),
+            others_shown: &self.others,
             support_measures: &self.measures,
             suppressions: &self.suppressions,
         };
@@ -415,6 +419,88 @@ fn rules() {
             None,
         ),
         (
+            "support measure on a 戸籍 member living elsewhere, shown on the certificate",
+            |w| {
+                w.others.push(estranged_spouse());
+                w.measures.push(SupportMeasure {
+                    resident_id: "00000000108".into(),
+                    from: d("2026-01-10"),
+                    to: None,
+                })
+            },
+            Fuhyo,
+            Counter,
+            WEEKDAY_NOON,
+            Some(R::SupportMeasure),
+        ),
+        (
+            "support measure on a 戸籍 member living elsewhere, not shown",
+            |w| {
+                w.measures.push(SupportMeasure {
+                    resident_id: "00000000108".into(),
+                    from: d("2026-01-10"),
+                    to: None,
+                })
+            },
+            KosekiKojin,
+            Kiosk,
+            WEEKDAY_NOON,
+            None,
+        ),
+        (
+            "person suppression on someone shown",
+            |w| {
+                w.others.push(estranged_spouse());
+                w.suppressions.push(suppression(
+                    SuppressionScope::Person,
+                    "00000000108",
+                    vec![],
+                    SuppressionLevel::Error,
+                    "2026-01-01",
+                    None,
+                ))
+            },
+            KosekiZenbu,
+            Kiosk,
+            WEEKDAY_NOON,
+            Some(R::Suppressed),
+        ),
+        (
+            "household suppression on the household of someone shown",
+            |w| {
+                w.others.push(estranged_spouse());
+                w.suppressions.push(suppression(
+                    SuppressionScope::Household,
+                    "H0999",
+                    vec![],
+                    SuppressionLevel::Error,
+                    "2026-01-01",
+                    None,
+                ))
+            },
+            KosekiZenbu,
+            Counter,
+            WEEKDAY_NOON,
+            Some(R::Suppressed),
+        ),
+        (
+            "person suppression on a household member not shown",
+            |w| {
+                w.suppressions.push(suppression(
+                    SuppressionScope::Person,
+                    "00000000027",
+                    vec![],
+                    SuppressionLevel::Error,
+                    "2026-01-01",
+                    None,
+                ))
+            },
+            Juminhyo,
+            Kiosk,
+            WEEKDAY_NOON,
+            None,
+        ),
+        (
             "household suppression",
             |w| {
                 w.suppressions.push(suppression(
@@ -605,6 +691,14 @@ fn rules() {
         tweak(&mut w);
         assert_eq!(w.ask(kind, channel, when), expected, "{name}");
     }
+}
+
+/// A spouse recorded in the subject's 戸籍 who lives in another household.
+fn estranged_spouse() -> Resident {
+    let mut r = sample::spouse();
+    r.resident_id = "00000000108".into();
+    r.household_id = "H0999".into();
+    r
 }
 
 fn suppression(

@@ -19,6 +19,9 @@ pub struct ApiError {
     status: StatusCode,
     code: &'static str,
     message: String,
+    /// What exactly matched, for staff only (a counter refusal names the person a
+    /// support measure protects); never set on an LGWAN answer.
+    detail: Option<String>,
 }
 
 impl ApiError {
@@ -27,7 +30,26 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            detail: None,
         }
+    }
+
+    /// A use case's error as staff at the counter read it: a refusal carries its
+    /// detail (who is protected, which suppression), which a kiosk never sees.
+    pub(crate) fn for_staff(e: AppError) -> Self {
+        let detail = match &e {
+            AppError::Refused(r) => Some(r.detail.clone()),
+            _ => None,
+        };
+        ApiError {
+            detail,
+            ..ApiError::from(e)
+        }
+    }
+
+    /// The staff-only detail, if any.
+    pub fn detail(&self) -> Option<&str> {
+        self.detail.as_deref()
     }
 
     /// The HTTP status of the answer.
@@ -56,7 +78,12 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({"error": {"code": self.code, "message": self.message}});
+        let body = match self.detail {
+            Some(detail) => {
+                json!({"error": {"code": self.code, "message": self.message, "detail": detail}})
+            }
+            None => json!({"error": {"code": self.code, "message": self.message}}),
+        };
         (self.status, axum::Json(body)).into_response()
     }
 }

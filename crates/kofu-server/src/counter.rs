@@ -340,7 +340,8 @@ async fn issuance(
     let req = counter_request(parse_body(&headers, &body)?)?;
     let issued = office
         .counter_issue(&s, &req, OffsetDateTime::now_utc())
-        .await?;
+        .await
+        .map_err(ApiError::for_staff)?;
     Ok(issued_json(issued))
 }
 
@@ -354,7 +355,8 @@ async fn preview(
     let req = counter_request(parse_body(&headers, &body)?)?;
     let shown = office
         .counter_preview(&s, &req, OffsetDateTime::now_utc())
-        .await?;
+        .await
+        .map_err(ApiError::for_staff)?;
     Ok(issued_json(shown))
 }
 

@@ -59,6 +59,11 @@ pub struct ServeArgs {
     /// How long a kiosk issuance waits for its outcome notice before review flags it.
     #[arg(long, default_value_t = 600)]
     outcome_window_secs: u64,
+    /// How far, in seconds, a kiosk request's `requested_at` may be from this
+    /// server's clock before it is refused with `clock_skew`; `0` turns the check off
+    /// (for tests and demos that replay fixed instants).
+    #[arg(long, default_value_t = 300)]
+    max_clock_skew_secs: u64,
     /// Fault injection for tests: every render waits this long first.
     #[arg(long, hide = true)]
     fault_render_stall_ms: Option<u64>,
@@ -103,6 +108,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         issue_time_limit: Duration::from_millis(args.issue_time_limit_ms),
         outcome_window: Duration::from_secs(args.outcome_window_secs),
         render_stall: args.fault_render_stall_ms.map(Duration::from_millis),
+        max_clock_skew: (args.max_clock_skew_secs > 0)
+            .then(|| Duration::from_secs(args.max_clock_skew_secs)),
         session_idle: Duration::from_secs(args.session_idle_secs),
         lookup_alert: args.lookup_alert,
         offline_range_size: args.offline_range_size,

@@ -542,6 +542,58 @@ impl Store {
             .find(|k| k.member_for(resident).is_some()))
     }
 
+    /// The resident records of the members of a 戸籍 that are residents of this town,
+    /// as (member number, resident), in member order: a member linked explicitly by
+    /// resident ID, else the resident [`Koseki::member_for`] matches (same 本籍, name and
+    /// birth date). Members with no resident record here are left out.
+    pub async fn koseki_residents(
+        &self,
+        koseki: &Koseki,
+        member_nos: &[u32],
+    ) -> Result<Vec<(u32, Resident)>, StoreError> {
+        let wanted: Vec<&kofu_domain::koseki::KosekiMember> = koseki
+            .members
+            .iter()
+            .filter(|m| member_nos.contains(&m.member_no))
+            .collect();
+        let mut candidates: Vec<Resident> = Vec::new();
+        let linked: Vec<Value> = wanted
+            .iter()
+            .filter_map(|m| m.resident_id.as_deref().map(text))
+            .collect();
+        if !linked.is_empty() {
+            let sql = format!(
+                "SELECT doc FROM residents WHERE resident_id IN ({})",
+                placeholders(1, linked.len())
+            );
+            candidates.extend(self.all::<Resident>("resident", "", sql, linked).await?);
+        }
+        let mut births: Vec<kofu_domain::Date> = wanted
+            .iter()
+            .filter(|m| m.resident_id.is_none())
+            .map(|m| m.birth_date)
+            .collect();
+        births.sort();
+        births.dedup();
+        if !births.is_empty() {
+            let sql = format!(
+                "SELECT doc FROM residents WHERE birth_date IN ({})",
+                placeholders(1, births.len())
+            );
+            let binds = births.iter().map(|d| Value::Date(d.as_time())).collect();
+            candidates.extend(self.all::<Resident>("resident", "", sql, binds).await?);
+        }
+        Ok(wanted
+            .iter()
+            .filter_map(|m| {
+                candidates
+                    .iter()
+                    .find(|r| koseki.member_for(r).map(|k| k.member_no) == Some(m.member_no))
+                    .map(|r| (m.member_no, r.clone()))
+            })
+            .collect())
+    }
+
     /// The 附票 of one member of a 戸籍.
     pub async fn fuhyo(
         &self,

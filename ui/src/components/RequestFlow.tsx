@@ -46,7 +46,7 @@ type Step = 'find' | 'certificate' | 'done';
 /** What issuing one item came to. */
 type ItemOutcome =
   | { readonly kind: 'issued'; readonly issued: Issued; readonly overridden: boolean }
-  | { readonly kind: 'refused'; readonly code: string; readonly message: string }
+  | { readonly kind: 'refused'; readonly code: string; readonly message: string; readonly detail?: string }
   | { readonly kind: 'error'; readonly code: string; readonly message: string };
 
 type PrintState =
@@ -249,11 +249,23 @@ async function issueOne(
 ): Promise<ItemOutcome> {
   const outcome = await api.issue(requestOf(item, applicant, info, payment));
   if (outcome.ok) return { kind: 'issued', issued: outcome.body, overridden: item.overrideReason !== undefined };
-  if (isRefusal(outcome.status, outcome.code)) return { kind: 'refused', code: outcome.code, message: outcome.message };
+  if (isRefusal(outcome.status, outcome.code)) return { kind: 'refused', code: outcome.code, message: outcome.message, detail: outcome.detail };
   return { kind: 'error', code: outcome.code, message: outcome.message };
 }
 
 // ---------------------------------------------------------------------------------------
+
+/** What exactly stopped a request (who a support measure protects), for the clerk. */
+function RefusalDetail({ detail }: { readonly detail?: string | undefined }) {
+  const { t } = useI18n();
+  if (!detail) return null;
+  return (
+    <span className="refusal__detail" data-testid="refusal-detail">
+      {' '}
+      {t('refusal.detail', { detail })}
+    </span>
+  );
+}
 
 /** Step 1: who asks, which documents prove it, and whom the certificate is about. */
 function FindStep({
@@ -500,7 +512,7 @@ type PreviewState =
   | { readonly kind: 'none' }
   | { readonly kind: 'busy' }
   | { readonly kind: 'shown'; readonly issued: Issued }
-  | { readonly kind: 'refused' | 'error'; readonly code: string; readonly message: string };
+  | { readonly kind: 'refused' | 'error'; readonly code: string; readonly message: string; readonly detail?: string };
 
 /** Step 2: the certificates, their options and copies, a preview, and how the fee is paid. */
 function CertificateStep(props: CertificateStepProps) {
@@ -525,7 +537,12 @@ function CertificateStep(props: CertificateStepProps) {
     const outcome = await api.preview(request);
     const next: PreviewState = outcome.ok
       ? { kind: 'shown', issued: outcome.body }
-      : { kind: isRefusal(outcome.status, outcome.code) ? 'refused' : 'error', code: outcome.code, message: outcome.message };
+      : {
+          kind: isRefusal(outcome.status, outcome.code) ? 'refused' : 'error',
+          code: outcome.code,
+          message: outcome.message,
+          detail: outcome.detail,
+        };
     setPreview(next);
     return next;
   };
@@ -687,6 +704,7 @@ function CertificateStep(props: CertificateStepProps) {
         <>
           <Alert testId="refusal">
             <strong>{t('refusal.title')}</strong> {refusalText(t, preview.code, preview.message)}
+            <RefusalDetail detail={preview.detail} />
           </Alert>
           {preview.code === 'support_measure' ? (
             <Override
@@ -847,6 +865,7 @@ function DoneStep(props: DoneStepProps) {
               <>
                 <Alert testId="refusal">
                   <strong>{t('refusal.title')}</strong> {refusalText(t, outcome.code, outcome.message)}
+                  <RefusalDetail detail={outcome.detail} />
                 </Alert>
                 {outcome.code === 'support_measure' ? (
                   <Override

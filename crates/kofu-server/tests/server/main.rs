@@ -21,6 +21,12 @@ use sha2::{Digest as _, Sha256};
 use sqlx::Connection as _;
 use tower::ServiceExt as _;
 
+mod protected;
+
+use protected::{
+    every_person_shown_is_checked_in_every_form, kiosk_refuses_a_protected_member_of_the_koseki,
+};
+
 // ---------------------------------------------------------------------------------------
 // Harness
 
@@ -132,6 +138,11 @@ impl Db {
 }
 
 async fn open(postgres: bool) -> Option<Db> {
+    open_with(postgres, "kiosk-town.jsonl").await
+}
+
+/// A database with the named feed of `tests/feeds` imported.
+async fn open_with(postgres: bool, feed_name: &str) -> Option<Db> {
     let (store, raw_url, dir) = if postgres {
         let url = match std::env::var("KOFU_TEST_PG_URL") {
             Ok(u) if !u.is_empty() => u,
@@ -154,7 +165,7 @@ async fn open(postgres: bool) -> Option<Db> {
         let url = format!("sqlite:{}", dir.path().join("kofu.sqlite").display());
         (Store::open(&url).await.unwrap(), url, Some(dir))
     };
-    let file = std::fs::File::open(feed("kiosk-town.jsonl")).unwrap();
+    let file = std::fs::File::open(feed(feed_name)).unwrap();
     kofu_app::import_feed(&store, std::io::BufReader::new(file))
         .await
         .unwrap();
@@ -289,6 +300,37 @@ on_both_backends!(
     counter_audit_verify_answers_the_verdict_to_supervisor_and_admin,
     offline_terminal_issues_and_its_upload_lands_exactly_once,
     counter_admin_changes_settings_and_issuance_follows,
+);
+
+/// Declares each test once per backend, over the feed `protected-town.jsonl`.
+macro_rules! on_both_backends_protected {
+    ($($name:ident),+ $(,)?) => {
+        mod protected_sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let db = super::open_with(false, "protected-town.jsonl").await.unwrap();
+                    super::$name(db).await;
+                }
+            )+
+        }
+        mod protected_postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    match super::open_with(true, "protected-town.jsonl").await {
+                        Some(db) => super::$name(db).await,
+                        None => eprintln!("KOFU_SKIP_PG=1: PostgreSQL half skipped"),
+                    }
+                }
+            )+
+        }
+    };
+}
+
+on_both_backends_protected!(
+    every_person_shown_is_checked_in_every_form,
+    kiosk_refuses_a_protected_member_of_the_koseki,
 );
 
 // ---------------------------------------------------------------------------------------
