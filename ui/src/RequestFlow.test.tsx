@@ -230,6 +230,16 @@ describe('request flow', () => {
     expect((screen.getByTestId('issue-button') as HTMLButtonElement).disabled).toBe(false);
   });
 
+  it('names to the clerk the person a support measure protects', async () => {
+    const detail = 'support measure on a person shown on the certificate 保護 花子 (00000000108) since 2026-01-10';
+    await start({
+      'POST /counter/v1/previews': [403, { error: { code: 'support_measure', message: '支援措置', detail } }],
+    });
+    await applicantAndSearch();
+    fireEvent.click(screen.getByTestId('preview-button'));
+    expect((await screen.findByTestId('refusal-detail')).textContent).toBe(` （該当：${detail}）`);
+  });
+
   it('lets the support officer override a support-measure stop found on issuing', async () => {
     const calls = await start({
       'POST /counter/v1/issuances': (body) =>

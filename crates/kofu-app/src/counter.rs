@@ -349,6 +349,15 @@ pub(crate) fn printable(field: &'static str, s: &str) -> Result<(), AppError> {
     Ok(())
 }
 
+/// The option matrix as the counter offers it: for each kind, the options a counter
+/// request may choose (what the counter app's form shows).
+pub fn counter_option_matrix() -> Vec<(CertificateKind, Vec<kofu_domain::CertificateOption>)> {
+    CertificateKind::ALL
+        .into_iter()
+        .map(|k| (k, k.accepted_options(kofu_domain::Channel::Counter)))
+        .collect()
+}
+
 impl Office {
     /// Checks a counter request and decides eligibility; a support-measure stop is
     /// lifted only for a support officer who gives a reason. Returns the request to

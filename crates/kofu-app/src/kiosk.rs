@@ -9,8 +9,8 @@
 
 use kofu_domain::eligibility::{Refusal, RefusalReason};
 use kofu_domain::{
-    CertificateKind, CertificateOptions, Channel, HouseholdSelection, IssueNumber, IssuePoint,
-    date::local_date_time,
+    CertificateKind, CertificateOption, CertificateOptions, Channel, HouseholdSelection,
+    IssueNumber, IssuePoint, date::local_date_time,
 };
 use kofu_store::ledger::{FEES, ISSUANCE_EVENTS, ISSUANCES, ISSUED_COPIES};
 use kofu_store::{AuditEntry, Cell, LedgerTx};
@@ -291,19 +291,13 @@ fn sha256_hex(bytes: &[u8]) -> String {
 
 /// Options that apply to a kind at a kiosk, in protocol order.
 fn kiosk_options_for(kind: CertificateKind) -> Vec<&'static str> {
-    match kind {
-        CertificateKind::Juminhyo => vec![
-            "show_relationship",
-            "show_honseki",
-            "show_my_number",
-            "show_former_surname",
-        ],
-        CertificateKind::KisaiJiko => {
-            vec!["show_relationship", "show_my_number", "show_former_surname"]
-        }
-        CertificateKind::Inkan => vec!["show_former_surname"],
-        _ => Vec::new(),
-    }
+    // The inquiry lists the flags a kiosk screen offers; household members and tax
+    // years are offered as choices of their own.
+    kind.accepted_options(Channel::Kiosk)
+        .into_iter()
+        .filter(|o| !matches!(o, CertificateOption::Household | CertificateOption::TaxYear))
+        .map(CertificateOption::code)
+        .collect()
 }
 
 pub(crate) fn text(s: impl Into<String>) -> Cell {

@@ -171,6 +171,92 @@ pub enum Applicant {
     },
 }
 
+/// An option a requester may choose, with its wire name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CertificateOption {
+    /// Which household members a 住民票 shows (`household`).
+    Household,
+    /// 世帯主の氏名及び続柄.
+    ShowRelationship,
+    /// 本籍・筆頭者.
+    ShowHonseki,
+    /// 個人番号.
+    ShowMyNumber,
+    /// 旧氏 併記.
+    ShowFormerSurname,
+    /// 住民票コード (counter only).
+    ShowResidentCode,
+    /// The fiscal year of a 課税証明書.
+    TaxYear,
+    /// 公印省略 (counter, 公用 only).
+    OmitSeal,
+}
+
+impl CertificateOption {
+    /// Every option, in the order forms list them.
+    pub const ALL: [CertificateOption; 8] = [
+        CertificateOption::Household,
+        CertificateOption::ShowRelationship,
+        CertificateOption::ShowHonseki,
+        CertificateOption::ShowMyNumber,
+        CertificateOption::ShowFormerSurname,
+        CertificateOption::ShowResidentCode,
+        CertificateOption::TaxYear,
+        CertificateOption::OmitSeal,
+    ];
+
+    /// The wire name (`show_my_number`, …).
+    pub fn code(self) -> &'static str {
+        match self {
+            CertificateOption::Household => "household",
+            CertificateOption::ShowRelationship => "show_relationship",
+            CertificateOption::ShowHonseki => "show_honseki",
+            CertificateOption::ShowMyNumber => "show_my_number",
+            CertificateOption::ShowFormerSurname => "show_former_surname",
+            CertificateOption::ShowResidentCode => "show_resident_code",
+            CertificateOption::TaxYear => "tax_year",
+            CertificateOption::OmitSeal => "omit_seal",
+        }
+    }
+}
+
+impl CertificateKind {
+    /// The option matrix: the options this kind accepts on a channel. The rules
+    /// ([`CertificateOptions::check`]), the renderer (which prints every accepted
+    /// option), the kiosk inquiry's `options` and the counter app's form all follow it.
+    pub fn accepted_options(self, channel: Channel) -> Vec<CertificateOption> {
+        use CertificateOption as O;
+        let mut options = match self {
+            CertificateKind::Juminhyo => vec![
+                O::Household,
+                O::ShowRelationship,
+                O::ShowHonseki,
+                O::ShowMyNumber,
+                O::ShowFormerSurname,
+                O::ShowResidentCode,
+            ],
+            CertificateKind::KisaiJiko => vec![
+                O::Household,
+                O::ShowRelationship,
+                O::ShowMyNumber,
+                O::ShowFormerSurname,
+            ],
+            CertificateKind::Inkan => vec![O::ShowFormerSurname],
+            CertificateKind::ShotokuKazei => vec![O::TaxYear],
+            CertificateKind::KosekiZenbu
+            | CertificateKind::KosekiKojin
+            | CertificateKind::Fuhyo => Vec::new(),
+        };
+        match channel {
+            // 住民票コード is never on a kiosk copy, and no kiosk request is 公用.
+            Channel::Kiosk => options.retain(|o| *o != O::ShowResidentCode),
+            Channel::Counter => options.push(O::OmitSeal),
+        }
+        options
+    }
+}
+
 /// An option that the request may not carry.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum OptionError {
@@ -203,6 +289,22 @@ pub enum OptionError {
 }
 
 impl CertificateOptions {
+    /// Each option and whether this request chose it (a household other than the
+    /// subject alone, a tax year given, a flag set).
+    pub fn chosen(&self) -> [(CertificateOption, bool); 8] {
+        use CertificateOption as O;
+        [
+            (O::Household, self.household != HouseholdSelection::SelfOnly),
+            (O::ShowRelationship, self.show_relationship),
+            (O::ShowHonseki, self.show_honseki),
+            (O::ShowMyNumber, self.show_my_number),
+            (O::ShowFormerSurname, self.show_former_surname),
+            (O::ShowResidentCode, self.show_resident_code),
+            (O::TaxYear, self.tax_year.is_some()),
+            (O::OmitSeal, self.omit_seal),
+        ]
+    }
+
     /// Checks the options against the kind, channel and applicant (`None` on a kiosk,
     /// where the applicant is always the card holder).
     pub fn check(
@@ -211,41 +313,21 @@ impl CertificateOptions {
         channel: Channel,
         applicant: Option<&Applicant>,
     ) -> Result<(), OptionError> {
-        let household_options = kind.is_juminhyo();
-        let flags: [(&'static str, bool, bool); 3] = [
-            (
-                "show_relationship",
-                self.show_relationship,
-                household_options,
-            ),
-            (
-                "show_honseki",
-                self.show_honseki,
-                kind == CertificateKind::Juminhyo,
-            ),
-            ("show_my_number", self.show_my_number, household_options),
-        ];
-        for (option, set, applies) in flags {
-            if set && !applies {
-                return Err(OptionError::NotForKind { option, kind });
-            }
+        if self.show_resident_code && channel == Channel::Kiosk {
+            return Err(OptionError::ResidentCodeOnKiosk);
         }
-        if self.show_former_surname
-            && !matches!(
-                kind,
-                CertificateKind::Juminhyo | CertificateKind::KisaiJiko | CertificateKind::Inkan
-            )
-        {
-            return Err(OptionError::NotForKind {
-                option: "show_former_surname",
-                kind,
-            });
+        let accepted = kind.accepted_options(channel);
+        for (option, set) in self.chosen() {
+            // 公印省略 is refused below for who asks, not for the kind.
+            if set && option != CertificateOption::OmitSeal && !accepted.contains(&option) {
+                return Err(OptionError::NotForKind {
+                    option: option.code(),
+                    kind,
+                });
+            }
         }
         if kind == CertificateKind::ShotokuKazei && self.tax_year.is_none() {
             return Err(OptionError::MissingTaxYear);
-        }
-        if self.show_resident_code && channel == Channel::Kiosk {
-            return Err(OptionError::ResidentCodeOnKiosk);
         }
         match applicant {
             Some(Applicant::Proxy {

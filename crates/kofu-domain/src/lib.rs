@@ -22,7 +22,7 @@ pub mod settings;
 pub mod wareki;
 
 pub use certificate::{
-    Applicant, CertificateKind, CertificateOptions, Channel, HouseholdSelection,
+    Applicant, CertificateKind, CertificateOption, CertificateOptions, Channel, HouseholdSelection,
 };
 pub use date::{Date, TimeOfDay};
 pub use eligibility::{Decision, EligibilityRequest, RefusalReason, SubjectData, decide};

@@ -34,6 +34,7 @@ pub fn router(office: Office) -> Router {
         .route("/counter/v1/logout", post(logout))
         .route("/counter/v1/session", get(session_info))
         .route("/counter/v1/residents", get(residents))
+        .route("/counter/v1/options", get(option_matrix))
         .route("/counter/v1/issuances", post(issuance))
         .route("/counter/v1/previews", post(preview))
         .route("/counter/v1/issuances/{id}/voids", post(void))
@@ -123,6 +124,20 @@ async fn session_info(
 ) -> Result<Response, ApiError> {
     let s = session(&office, &headers).await?;
     Ok(axum::Json(json!({"staff": {"login": s.login, "role": s.role}})).into_response())
+}
+
+/// The option matrix: which options each kind accepts at the counter.
+async fn option_matrix(
+    State(office): State<Office>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    session(&office, &headers).await?;
+    let kinds: serde_json::Map<String, serde_json::Value> =
+        kofu_app::counter::counter_option_matrix()
+            .into_iter()
+            .map(|(kind, options)| (kind.code().to_owned(), json!(options)))
+            .collect();
+    Ok(axum::Json(json!({"kinds": kinds})).into_response())
 }
 
 async fn residents(

@@ -96,17 +96,23 @@ export interface KindOptions {
   readonly flags: readonly FlagOption[];
 }
 
+// The counter column of the domain's option matrix (`CertificateKind::accepted_options`,
+// served at GET /counter/v1/options); a Rust test fails when this table differs from it.
 export const KIND_OPTIONS: Readonly<Record<CertKind, KindOptions>> = {
   juminhyo: {
     household: true,
     taxYear: false,
     flags: ['show_relationship', 'show_honseki', 'show_my_number', 'show_former_surname', 'show_resident_code', 'omit_seal'],
   },
-  kisai_jiko: { household: true, taxYear: false, flags: ['show_relationship', 'show_former_surname', 'omit_seal'] },
-  inkan: { household: false, taxYear: false, flags: ['omit_seal'] },
+  kisai_jiko: {
+    household: true,
+    taxYear: false,
+    flags: ['show_relationship', 'show_my_number', 'show_former_surname', 'omit_seal'],
+  },
+  inkan: { household: false, taxYear: false, flags: ['show_former_surname', 'omit_seal'] },
   koseki_zenbu: { household: false, taxYear: false, flags: ['omit_seal'] },
   koseki_kojin: { household: false, taxYear: false, flags: ['omit_seal'] },
-  fuhyo: { household: false, taxYear: false, flags: ['show_honseki', 'omit_seal'] },
+  fuhyo: { household: false, taxYear: false, flags: ['omit_seal'] },
   shotoku_kazei: { household: false, taxYear: true, flags: ['omit_seal'] },
 };
 

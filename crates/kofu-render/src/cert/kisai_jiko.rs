@@ -3,7 +3,7 @@
 
 use kofu_domain::{CertificateKind, CertificateOptions, Household, Resident};
 
-use super::juminhyo::selected;
+use super::juminhyo::{my_number_spaced, selected};
 use super::{CertificateDocument, IssueContext, Item, Section, Subject, date_in};
 use crate::error::RenderError;
 
@@ -44,6 +44,15 @@ pub fn compose(
         ]);
         if options.show_relationship {
             rows.push(vec![Item::text(f("relationship"), "続柄", &m.relationship)]);
+        }
+        if options.show_my_number
+            && let Some(n) = &m.my_number
+        {
+            rows.push(vec![Item::text(
+                f("my_number"),
+                "個人番号",
+                my_number_spaced(n.expose()),
+            )]);
         }
         sections.push(Section { title: None, rows });
     }

@@ -21,7 +21,10 @@ use sha2::{Digest as _, Sha256};
 use sqlx::Connection as _;
 use tower::ServiceExt as _;
 
+mod options;
 mod protected;
+
+use options::every_accepted_option_is_printed_and_every_other_refused;
 
 use protected::{
     every_person_shown_is_checked_in_every_form, kiosk_refuses_a_protected_member_of_the_koseki,
@@ -300,6 +303,7 @@ on_both_backends!(
     counter_audit_verify_answers_the_verdict_to_supervisor_and_admin,
     offline_terminal_issues_and_its_upload_lands_exactly_once,
     counter_admin_changes_settings_and_issuance_follows,
+    every_accepted_option_is_printed_and_every_other_refused,
 );
 
 /// Declares each test once per backend, over the feed `protected-town.jsonl`.

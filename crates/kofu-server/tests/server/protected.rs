@@ -127,7 +127,7 @@ fn expected(p: Protection, kind: CertificateKind, form: Form) -> Option<&'static
 }
 
 /// Applies one change event to the register.
-async fn change(db: &Db, seq: i64, op: &str, record: &Value) {
+pub(super) async fn change(db: &Db, seq: i64, op: &str, record: &Value) {
     let mut record = record.clone();
     if op == "delete" {
         // A delete names the record by its key only.
