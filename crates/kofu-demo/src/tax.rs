@@ -104,6 +104,10 @@ pub(crate) struct Assessment {
     pub municipal_tax: i64,
     /// 県民税.
     pub prefectural_tax: i64,
+    /// 所得 by kind.
+    pub income_amounts: OrderedMap<i64>,
+    /// 均等割 of the 市民税 and of the 県民税 (0 when exempt).
+    pub per_capita: (i64, i64),
 }
 
 fn floor_to(v: i64, unit: i64) -> i64 {
@@ -113,14 +117,24 @@ fn floor_to(v: i64, unit: i64) -> i64 {
 /// Assesses one taxpayer. `rng` draws the optional deductions (insurance, medical, …).
 pub(crate) fn assess(rng: &mut Rng, income: &Income, senior: bool, claims: &Claims) -> Assessment {
     let mut breakdown = Vec::new();
+    let mut amounts = Vec::new();
     if income.salary > 0 {
         breakdown.push(("給与".to_owned(), income.salary));
+        amounts.push(("給与".to_owned(), salary_income(income.salary)));
     }
     if income.pension > 0 {
         breakdown.push(("公的年金等".to_owned(), income.pension));
+        amounts.push((
+            "公的年金等".to_owned(),
+            pension_income(income.pension, senior),
+        ));
     }
     if income.business > 0 {
         breakdown.push(("営業等".to_owned(), income.business));
+        amounts.push((
+            "営業等".to_owned(),
+            income.business * income.business_margin_pct / 100,
+        ));
     }
     let total = total_income(income, senior);
 
@@ -216,6 +230,7 @@ pub(crate) fn assess(rng: &mut Rng, income: &Income, senior: bool, claims: &Clai
         municipal += 3_000;
         prefectural += 1_000;
     }
+    let per_capita = (municipal, prefectural);
     if total > rate_exempt && !low_income_exempt {
         // 調整控除: 5 % of the smaller of the 人的控除差 and the taxable base (up to 200万).
         let personal_diff = 50_000
@@ -242,6 +257,8 @@ pub(crate) fn assess(rng: &mut Rng, income: &Income, senior: bool, claims: &Clai
         taxable_base,
         municipal_tax: municipal,
         prefectural_tax: prefectural,
+        income_amounts: OrderedMap(amounts),
+        per_capita,
     }
 }
 

@@ -528,6 +528,10 @@ impl Emit<'_> {
                 taxable_base: a.taxable_base,
                 municipal_tax: a.municipal_tax,
                 prefectural_tax: a.prefectural_tax,
+                income_amounts: Some(a.income_amounts),
+                municipal_per_capita: Some(a.per_capita.0),
+                prefectural_per_capita: Some(a.per_capita.1),
+                assessed_name: None,
             }));
         }
     }

@@ -319,9 +319,13 @@ pub fn decide(request: &EligibilityRequest, data: &SubjectData<'_>) -> Decision 
         None => None,
     };
 
+    // The town of the 賦課期日 (1 January) is the only one that can certify that year's
+    // tax: its counter issues a 課税証明書 for someone who has since moved out or died.
+    let status_applies = kiosk || kind != CertificateKind::ShotokuKazei;
     if let Some(r) = resident.filter(|_| needs_resident) {
         match r.status {
             ResidentStatus::Active => {}
+            _ if !status_applies => {}
             ResidentStatus::Deceased => {
                 return refuse(
                     RefusalReason::Deceased,

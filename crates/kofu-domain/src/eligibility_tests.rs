@@ -419,6 +419,54 @@ fn rules() {
             None,
         ),
         (
+            "moved out: the 賦課期日 town's counter still certifies the tax",
+            |w| {
+                let r = w.resident.as_mut().unwrap();
+                r.status = ResidentStatus::MovedOut;
+                r.status_since = Some(d("2026-03-31"));
+            },
+            ShotokuKazei,
+            Counter,
+            WEEKDAY_NOON,
+            None,
+        ),
+        (
+            "deceased: the 賦課期日 town's counter still certifies the tax",
+            |w| {
+                let r = w.resident.as_mut().unwrap();
+                r.status = ResidentStatus::Deceased;
+                r.status_since = Some(d("2026-08-01"));
+            },
+            ShotokuKazei,
+            Counter,
+            WEEKDAY_NOON,
+            None,
+        ),
+        (
+            "moved out: no 課税証明書 at a kiosk",
+            |w| {
+                let r = w.resident.as_mut().unwrap();
+                r.status = ResidentStatus::MovedOut;
+                r.status_since = Some(d("2026-03-31"));
+            },
+            ShotokuKazei,
+            Kiosk,
+            WEEKDAY_NOON,
+            Some(R::MovedOut),
+        ),
+        (
+            "moved out: no 住民票 at the counter either",
+            |w| {
+                let r = w.resident.as_mut().unwrap();
+                r.status = ResidentStatus::MovedOut;
+                r.status_since = Some(d("2026-03-31"));
+            },
+            Juminhyo,
+            Counter,
+            WEEKDAY_NOON,
+            Some(R::MovedOut),
+        ),
+        (
             "support measure on a 戸籍 member living elsewhere, shown on the certificate",
             |w| {
                 w.others.push(estranged_spouse());

@@ -41,6 +41,10 @@ pub struct Municipality {
 pub struct Deputy {
     /// The deputy's name.
     pub name: String,
+    /// The deputy's own office (副市長, 総務部長 …), printed with the name; a kofu
+    /// addition to the feed's `deputies[]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub office: Option<String>,
     /// First day of acting.
     pub from: Date,
     /// Last day of acting.
@@ -88,7 +92,10 @@ impl Municipality {
         {
             Some(d) => Certifier {
                 name: d.name.clone(),
-                title: format!("{}長職務代理者", self.name),
+                title: match &d.office {
+                    Some(office) => format!("{}長職務代理者 {office}", self.name),
+                    None => format!("{}長職務代理者", self.name),
+                },
                 is_deputy: true,
             },
             None => Certifier {
@@ -99,6 +106,30 @@ impl Municipality {
         }
     }
 
+    /// The name of the town's inhabitant tax as its own notices print it: 市民税,
+    /// 町民税, 村民税, or 特別区民税 for a ward of Tokyo (a name ending in 区 in 東京都).
+    pub fn municipal_tax_name(&self) -> &'static str {
+        if self.name.ends_with('区') && self.prefecture == "東京都" {
+            "特別区民税"
+        } else if self.name.ends_with('町') {
+            "町民税"
+        } else if self.name.ends_with('村') {
+            "村民税"
+        } else {
+            "市民税"
+        }
+    }
+
+    /// The prefecture's inhabitant tax: 都民税, 道民税, 府民税 or 県民税.
+    pub fn prefectural_tax_name(&self) -> &'static str {
+        match self.prefecture.chars().last() {
+            Some('都') => "都民税",
+            Some('道') => "道民税",
+            Some('府') => "府民税",
+            _ => "県民税",
+        }
+    }
+
     /// The fee for one copy of `kind` on `channel`, if the town issues it at all.
     pub fn fee(&self, kind: CertificateKind, channel: Channel) -> Option<u32> {
         let counter = self.fees_yen.get(&kind).copied();
@@ -106,5 +137,32 @@ impl Municipality {
             Channel::Counter => counter,
             Channel::Kiosk => self.kiosk_fees_yen.get(&kind).copied().or(counter),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::sample;
+
+    /// (town, prefecture) → (the town's tax, the prefecture's tax), as their notices say.
+    fn check(name: &str, prefecture: &str, expected: (&str, &str)) {
+        let mut m = sample::municipality();
+        m.name = name.into();
+        m.prefecture = prefecture.into();
+        assert_eq!(
+            (m.municipal_tax_name(), m.prefectural_tax_name()),
+            expected,
+            "{prefecture}{name}"
+        );
+    }
+
+    #[test]
+    fn tax_names_follow_the_town_and_prefecture() {
+        check("見本市", "見本県", ("市民税", "県民税"));
+        check("倶知安町", "北海道", ("町民税", "道民税"));
+        check("南山城村", "京都府", ("村民税", "府民税"));
+        check("千代田区", "東京都", ("特別区民税", "都民税"));
+        check("八王子市", "東京都", ("市民税", "都民税"));
+        check("大阪市", "大阪府", ("市民税", "府民税"));
     }
 }

@@ -102,6 +102,19 @@ pub struct TaxRecord {
     pub municipal_tax: i64,
     /// 道府県民税額.
     pub prefectural_tax: i64,
+    /// 所得金額 by kind (kofu's addition: `income` holds the 収入金額 by kind, and a
+    /// certificate prints both, each under its own heading).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub income_amounts: Option<OrderedMap<i64>>,
+    /// The 均等割 of the 市町村民税 (kofu's addition); its 所得割 is the rest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub municipal_per_capita: Option<i64>,
+    /// The 均等割 of the 道府県民税 (kofu's addition); its 所得割 is the rest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefectural_per_capita: Option<i64>,
+    /// 氏名 on the 賦課期日, when it differs from today's (kofu's addition).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assessed_name: Option<String>,
 }
 
 /// A DV/stalking support measure (支援措置) on a resident.

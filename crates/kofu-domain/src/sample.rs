@@ -49,6 +49,7 @@ pub fn municipality() -> Municipality {
         mayor: "見本 一郎".into(),
         deputies: vec![Deputy {
             name: "代理 二郎".into(),
+            office: Some("副市長".into()),
             from: date("2026-06-01"),
             to: date("2026-06-14"),
         }],
@@ -307,5 +308,9 @@ pub fn tax() -> TaxRecord {
         taxable_base: 2_510_000,
         municipal_tax: 150_600,
         prefectural_tax: 100_400,
+        income_amounts: Some(OrderedMap(vec![("給与".into(), 3_660_000)])),
+        municipal_per_capita: Some(3_000),
+        prefectural_per_capita: Some(1_000),
+        assessed_name: None,
     }
 }

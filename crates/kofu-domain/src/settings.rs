@@ -471,6 +471,7 @@ mod tests {
                 .enumerate()
                 .map(|(i, (from, to))| Deputy {
                     name: format!("代理 {i}"),
+                    office: None,
                     from: date(from),
                     to: date(to),
                 })

@@ -37,7 +37,7 @@ pub use cert::{
     CertificateDocument, FixedElements, IssueContext, Item, PageBinding, RenderOptions,
     RenderedPdf, Section, Subject, ValueStyle, check_bindings, render,
 };
-pub use error::RenderError;
+pub use error::{RenderError, codepoints};
 pub use fonts::{FontBook, FontFace, FontMetrics, FontSource, MemoryFonts};
 #[cfg(feature = "system-fonts")]
 pub use fonts_fs::SystemFonts;

@@ -494,12 +494,12 @@ fn certifier_switches_to_the_deputy_on_his_dates() {
         ("2026-05-31", "見本市長 見本 一郎", "職務代理者"),
         (
             "2026-06-01",
-            "見本市長職務代理者 代理 二郎",
+            "見本市長職務代理者 副市長 代理 二郎",
             "見本市長 見本 一郎",
         ),
         (
             "2026-06-14",
-            "見本市長職務代理者 代理 二郎",
+            "見本市長職務代理者 副市長 代理 二郎",
             "見本市長 見本 一郎",
         ),
         ("2026-06-15", "見本市長 見本 一郎", "代理 二郎"),
@@ -670,4 +670,108 @@ fn items_model_lists_only_requested_items() {
             .any(|f| f.ends_with("my_number") || f.ends_with("honseki"))
     );
     assert_eq!(cert::yen(1_000), "1,000円");
+}
+
+/// The items the legal forms print (住民基本台帳事務処理要領, 戸籍法施行規則 付録第二十二号,
+/// a town's 所得・課税証明書, 印鑑登録証明事務処理要領), one case per form: what must be
+/// on the page and what must not.
+#[test]
+fn printed_forms_follow_the_legal_ones() {
+    use kofu_domain::KosekiEvent;
+    use kofu_domain::ordered_map::OrderedMap;
+
+    // 戸籍: an adoption and a death, with a 届出日 as the registry sends it (ISO).
+    let mut k = sample::koseki();
+    k.members[2].events.push(KosekiEvent {
+        kind: "養子縁組".into(),
+        date: d("2020-03-02"),
+        details: OrderedMap(vec![
+            ("届出日".into(), "2020-03-02".into()),
+            ("養父氏名".into(), "見本 五郎".into()),
+        ]),
+    });
+    k.members[0].removed = Some(KosekiEvent {
+        kind: "死亡".into(),
+        date: d("2025-12-01"),
+        details: OrderedMap(vec![
+            ("届出日".into(), "2025-12-03".into()),
+            ("届出人".into(), "親族 見本 花子".into()),
+        ]),
+    });
+    let zenbu = koseki::compose_zenbu(&k, &ctx("2026-05-02")).unwrap();
+    check(
+        &zenbu,
+        &[
+            "【縁組日】令和2年3月2日",
+            "【届出日】令和2年3月2日",
+            "【養父氏名】見本 五郎",
+            "除籍",
+            "死亡",
+            "【死亡日】令和7年12月1日",
+            "【届出日】令和7年12月3日",
+        ],
+        &["【養子縁組日】", "2020-03-02", "2025-12-03"],
+    );
+
+    // 附票: 生年月日 and 性別 of each person (in force 2024-05-27).
+    let f = fuhyo::compose(&sample::koseki(), &fuhyo_records(), &ctx("2026-05-02")).unwrap();
+    check(&f, &["生年月日", "昭和55年4月1日", "性別", "男"], &[]);
+
+    // 課税: a 町 in 北海道 names its taxes so; 所得割 and 均等割 apart; 収入金額 apart
+    // from 所得金額; the name on the 賦課期日.
+    let mut town = sample::municipality();
+    town.name = "見本町".into();
+    town.prefecture = "北海道".into();
+    let c = ctx("2026-06-20");
+    let town_ctx = IssueContext {
+        municipality: &town,
+        ..c
+    };
+    let mut tax = sample::tax();
+    tax.assessed_name = Some("旧姓 太郎".into());
+    let r = sample::head_of_household();
+    let o = CertificateOptions {
+        tax_year: Some(2026),
+        ..Default::default()
+    };
+    let kazei = shotoku_kazei::compose(&r, &tax, &o, &town_ctx).unwrap();
+    check(
+        &kazei,
+        &[
+            "収入金額",
+            "給与収入",
+            "5,200,000円",
+            "所得金額",
+            "給与所得",
+            "3,660,000円",
+            "町民税所得割",
+            "147,600円",
+            "町民税均等割",
+            "3,000円",
+            "道民税所得割",
+            "99,400円",
+            "道民税均等割",
+            "1,000円",
+            "旧姓 太郎",
+        ],
+        &["市町村民税", "道府県民税", "市民税", "県民税", "見本 太郎"],
+    );
+
+    // 印鑑: 旧氏 and 通称 whenever recorded, asked for or not.
+    let mut hanako = sample::spouse();
+    hanako.alias = Some("花園 花".into());
+    let mut seal = sample::seal();
+    seal.resident_id = hanako.resident_id.clone();
+    let inkan_doc = inkan::compose(
+        &hanako,
+        &seal,
+        &CertificateOptions::default(),
+        &ctx("2026-05-02"),
+    )
+    .unwrap();
+    check(
+        &inkan_doc,
+        &["旧氏", "葛\u{E0102}西", "通称", "花園 花"],
+        &[],
+    );
 }

@@ -1,5 +1,6 @@
-//! 戸籍の附票の写し: 本籍, 筆頭者, then each person's address history (住所 and
-//! 住所を定めた年月日) in order.
+//! 戸籍の附票の写し: 本籍, 筆頭者, then for each person 氏名, 生年月日 and 性別 (items
+//! of the 附票 since the 2019 amendment, in force 2024-05-27) and the address
+//! history (住所 and 住所を定めた年月日) in order.
 
 use kofu_domain::{CertificateKind, Fuhyo, Koseki};
 
@@ -37,7 +38,17 @@ pub fn compose(
             ))
         })?;
         let f = |name: &str| format!("persons[{i}].{name}");
-        let mut rows = vec![vec![Item::name(f("name"), "氏名", m.full_name())]];
+        let mut rows = vec![
+            vec![Item::name(f("name"), "氏名", m.full_name())],
+            vec![
+                Item::text(
+                    f("birth_date"),
+                    "生年月日",
+                    wareki(m.birth_date, &f("birth_date"))?,
+                ),
+                Item::text(f("sex"), "性別", m.sex.kanji()),
+            ],
+        ];
         for (j, e) in fu.entries.iter().enumerate() {
             rows.push(vec![Item::text(
                 f(&format!("entries[{j}].address")),

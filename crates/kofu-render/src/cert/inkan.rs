@@ -1,5 +1,5 @@
-//! 印鑑登録証明書: the registered 印影 at its true size, 氏名 (旧氏 when asked),
-//! 生年月日, 性別, 住所. A revoked registration is refused, never printed.
+//! 印鑑登録証明書: the registered 印影 at its true size, 氏名 (with 旧氏 and 通称
+//! whenever recorded), 生年月日, 性別, 住所. A revoked registration is refused, never printed.
 
 use kofu_domain::records::SealStatus;
 use kofu_domain::{CertificateKind, CertificateOptions, Resident, Seal};
@@ -42,11 +42,20 @@ pub fn compose(
         reason: e.to_string(),
     })?;
     let image = PreparedImage::picture("inei", &png)?;
+    // 旧氏 and 通称 are printed whenever they are recorded (印鑑登録証明事務処理要領):
+    // the seal may be registered in either, so the certificate must show it.
+    // `show_former_surname` is accepted (relay centers send it), and changes nothing.
+    let _ = options;
     let mut rows = vec![vec![Item::name("name", "氏名", resident.full_name())]];
-    if options.show_former_surname
-        && let Some(former) = &resident.former_family
-    {
+    if let Some(former) = &resident.former_family {
         rows.push(vec![Item::name("former_surname", "旧氏", former)]);
+    }
+    let alias = resident
+        .alias
+        .as_ref()
+        .or(resident.foreign.as_ref().and_then(|x| x.alias.as_ref()));
+    if let Some(alias) = alias {
+        rows.push(vec![Item::name("alias", "通称", alias)]);
     }
     rows.push(vec![
         Item::text(

@@ -13,6 +13,27 @@ pub const CERT_ZENBU: &str = "これは、戸籍に記録されている事項�
 pub const CERT_KOJIN: &str =
     "これは、戸籍中の一部の者について記録されている事項の全部を証明した書面である。";
 
+/// The tag of an event's date as the official form writes it (戸籍法施行規則 付録第二十二号):
+/// 【縁組日】 for a 養子縁組, 【離縁日】 for a 養子離縁, else 【<kind>日】 (【出生日】,
+/// 【婚姻日】, 【死亡日】 …).
+fn date_tag(kind: &str) -> String {
+    let stem = match kind {
+        "養子縁組" => "縁組",
+        "養子離縁" => "離縁",
+        other => other,
+    };
+    format!("【{stem}日】")
+}
+
+/// A detail's value as printed: a date (`YYYY-MM-DD`, as the registry sends 【届出日】
+/// and the like) in 和暦 like every date of the form, anything else as it is.
+fn detail_value(field: &str, v: &str) -> Result<String, RenderError> {
+    match v.parse::<kofu_domain::Date>() {
+        Ok(d) if v.len() == 10 => wareki(d, field),
+        _ => Ok(v.to_owned()),
+    }
+}
+
 fn event_rows(
     field: &str,
     label: &str,
@@ -22,13 +43,14 @@ fn event_rows(
     rows.push(vec![Item::text(
         format!("{field}.date"),
         label,
-        format!("【{}日】{}", ev.kind, wareki(ev.date, field)?),
+        format!("{}{}", date_tag(&ev.kind), wareki(ev.date, field)?),
     )]);
     for (k, v) in ev.details.iter() {
+        let value = detail_value(&format!("{field}.{k}"), v)?;
         rows.push(vec![Item::text(
             format!("{field}.{k}"),
             "",
-            format!("【{k}】{v}"),
+            format!("【{k}】{value}"),
         )]);
     }
     Ok(())
@@ -36,7 +58,15 @@ fn event_rows(
 
 fn member_section(i: usize, m: &KosekiMember) -> Result<Section, RenderError> {
     let f = |name: &str| format!("members[{i}].{name}");
-    let mut rows = vec![vec![Item::name(f("given"), "名", &m.given)]];
+    // A person removed from the 戸籍 (death, marriage into another …) stays on it,
+    // marked 除籍 beside the name as the official form does.
+    let mut rows = match m.removed {
+        Some(_) => vec![vec![
+            Item::name(f("given"), "名", &m.given),
+            Item::text(f("removed_mark"), "", "除籍"),
+        ]],
+        None => vec![vec![Item::name(f("given"), "名", &m.given)]],
+    };
     let birth = Item::text(
         f("birth_date"),
         "生年月日",
@@ -69,7 +99,8 @@ fn member_section(i: usize, m: &KosekiMember) -> Result<Section, RenderError> {
         event_rows(&f(&format!("events[{j}]")), &ev.kind, ev, &mut rows)?;
     }
     if let Some(r) = &m.removed {
-        event_rows(&f("removed"), "除籍", r, &mut rows)?;
+        // Headed by what happened (死亡, 婚姻 …), like every other event.
+        event_rows(&f("removed"), &r.kind, r, &mut rows)?;
     }
     Ok(Section {
         title: Some("戸籍に記録されている者".into()),

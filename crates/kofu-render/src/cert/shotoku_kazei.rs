@@ -1,5 +1,7 @@
-//! 所得・課税証明書: 年度, 住所 as of the 賦課期日, 氏名, 生年月日, income and
-//! deduction breakdowns, 課税標準額 and the taxes — amounts with thousands separators.
+//! 所得・課税証明書: 年度, 住所 and 氏名 as of the 賦課期日, 生年月日, 収入金額 and 所得金額
+//! each under its own heading, 所得控除, 課税標準額 and the taxes under the town's own
+//! names (市民税 / 町民税 … and 県民税 / 都民税 …), 所得割 and 均等割 apart — amounts with
+//! thousands separators.
 
 use kofu_domain::wareki::to_wareki;
 use kofu_domain::{CertificateKind, CertificateOptions, Date, Resident, TaxRecord};
@@ -63,6 +65,11 @@ pub fn compose(
         era_year(fy, 6, "fiscal_year")?,
         era_year(fy - 1, 12, "fiscal_year")?
     );
+    // The name on the 賦課期日, as assessed (a later change of name is not the tax's).
+    let name = tax
+        .assessed_name
+        .clone()
+        .unwrap_or_else(|| resident.full_name());
     let heading = vec![
         vec![Item::text("fiscal_year", "年度", year_label)],
         vec![Item::text(
@@ -70,7 +77,7 @@ pub fn compose(
             "住所（1月1日）",
             &tax.assessed_address,
         )],
-        vec![Item::name("name", "氏名", resident.full_name())],
+        vec![Item::name("name", "氏名", &name)],
         vec![Item::text(
             "birth_date",
             "生年月日",
@@ -81,10 +88,16 @@ pub fn compose(
             )?,
         )],
     ];
-    let mut income: Vec<Item> = tax
+    let revenue: Vec<Item> = tax
         .income
         .iter()
-        .map(|(k, v)| Item::amount(format!("income.{k}"), k, yen(*v)))
+        .map(|(k, v)| Item::amount(format!("revenue.{k}"), &format!("{k}収入"), yen(*v)))
+        .collect();
+    let mut income: Vec<Item> = tax
+        .income_amounts
+        .iter()
+        .flat_map(|m| m.iter())
+        .map(|(k, v)| Item::amount(format!("income.{k}"), &format!("{k}所得"), yen(*v)))
         .collect();
     income.push(Item::amount(
         "total_income",
@@ -101,29 +114,62 @@ pub fn compose(
         "所得控除合計",
         yen(tax.total_deductions),
     ));
-    let taxes = vec![
-        Item::amount("taxable_base", "課税標準額", yen(tax.taxable_base)),
-        Item::amount("municipal_tax", "市町村民税", yen(tax.municipal_tax)),
-        Item::amount("prefectural_tax", "道府県民税", yen(tax.prefectural_tax)),
-        Item::amount(
-            "total_tax",
-            "税額合計",
-            yen(tax.municipal_tax.saturating_add(tax.prefectural_tax)),
+    let town = ctx.municipality;
+    let mut taxes = vec![Item::amount(
+        "taxable_base",
+        "課税標準額",
+        yen(tax.taxable_base),
+    )];
+    for (field, name, total, per_capita) in [
+        (
+            "municipal_tax",
+            town.municipal_tax_name(),
+            tax.municipal_tax,
+            tax.municipal_per_capita,
         ),
-    ];
+        (
+            "prefectural_tax",
+            town.prefectural_tax_name(),
+            tax.prefectural_tax,
+            tax.prefectural_per_capita,
+        ),
+    ] {
+        if let Some(flat) = per_capita {
+            taxes.push(Item::amount(
+                format!("{field}.income_levy"),
+                &format!("{name}所得割"),
+                yen(total.saturating_sub(flat)),
+            ));
+            taxes.push(Item::amount(
+                format!("{field}.per_capita"),
+                &format!("{name}均等割"),
+                yen(flat),
+            ));
+        }
+        taxes.push(Item::amount(field, name, yen(total)));
+    }
+    taxes.push(Item::amount(
+        "total_tax",
+        "税額合計",
+        yen(tax.municipal_tax.saturating_add(tax.prefectural_tax)),
+    ));
     Ok(CertificateDocument {
         kind: CertificateKind::ShotokuKazei,
         request_id: ctx.request_id.clone(),
         subject: Subject {
             id: resident.resident_id.clone(),
             label: "氏名".into(),
-            name: resident.full_name(),
+            name,
         },
         heading,
         picture: None,
         sections: vec![
             Section {
-                title: Some("所得".into()),
+                title: Some("収入金額".into()),
+                rows: pairs(revenue),
+            },
+            Section {
+                title: Some("所得金額".into()),
                 rows: pairs(income),
             },
             Section {
