@@ -436,6 +436,49 @@ impl Office {
         r: &CounterRequest,
         now: OffsetDateTime,
     ) -> Result<CounterIssued, AppError> {
+        match self.counter_issue_unchecked(session, r, now).await {
+            Ok(issued) => Ok(issued),
+            Err(e) => Err(self.render_alert(e, session, r, now).await),
+        }
+    }
+
+    /// A 外字 or an overflow found while rendering a counter request: recorded for the
+    /// supervisor's review (`counter.render_alert`), and answered to the clerk.
+    async fn render_alert(
+        &self,
+        e: AppError,
+        session: &StaffSession,
+        r: &CounterRequest,
+        now: OffsetDateTime,
+    ) -> AppError {
+        if !matches!(e, AppError::Render(_)) {
+            return e;
+        }
+        let target = match &r.subject {
+            SubjectRef::Resident(id) => id.clone(),
+            SubjectRef::Koseki {
+                koseki_id,
+                member_no,
+            } => member_no.map_or_else(|| koseki_id.clone(), |n| format!("{koseki_id}/{n}")),
+        };
+        let context = serde_json::json!({"certificate": r.kind.code(), "terminal": r.terminal});
+        self.alert(
+            e,
+            "counter.render_alert",
+            &session.login,
+            &target,
+            context,
+            now,
+        )
+        .await
+    }
+
+    async fn counter_issue_unchecked(
+        &self,
+        session: &StaffSession,
+        r: &CounterRequest,
+        now: OffsetDateTime,
+    ) -> Result<CounterIssued, AppError> {
         self.authorize(session, Action::IssueCertificate, now)
             .await?;
         check_request_id(&r.request_id)?;
@@ -734,6 +777,18 @@ impl Office {
     /// Renders what an issuance would print, without numbers or ledger rows; the view
     /// is audited.
     pub async fn counter_preview(
+        &self,
+        session: &StaffSession,
+        r: &CounterRequest,
+        now: OffsetDateTime,
+    ) -> Result<CounterIssued, AppError> {
+        match self.counter_preview_unchecked(session, r, now).await {
+            Ok(shown) => Ok(shown),
+            Err(e) => Err(self.render_alert(e, session, r, now).await),
+        }
+    }
+
+    async fn counter_preview_unchecked(
         &self,
         session: &StaffSession,
         r: &CounterRequest,
@@ -1121,6 +1176,12 @@ pub struct DayReport {
     pub kiosk_failures: Vec<serde_json::Value>,
     /// Kiosk issuances (any day) still without an outcome past the outcome window.
     pub kiosk_without_outcome: Vec<serde_json::Value>,
+    /// Kiosk issuances that failed on the server (a render error, the time limit):
+    /// request, kiosk, code and message.
+    pub kiosk_errors: Vec<serde_json::Value>,
+    /// Counter requests that could not be rendered (a 外字, an overflow): who, for
+    /// whom, the code and the field and character named.
+    pub render_alerts: Vec<serde_json::Value>,
     /// Staff access a supervisor should look at.
     pub access_anomalies: AccessAnomalies,
 }
@@ -1300,6 +1361,19 @@ impl Office {
             .collect();
         r.access_anomalies = AccessAnomalies::from_audit(&on_day, self.settings.lookup_alert);
         for (a, _) in &on_day {
+            if a.action == "counter.render_alert" || a.action == "kiosk.issue_failed" {
+                let detail: serde_json::Value = serde_json::from_str(&a.detail).unwrap_or_default();
+                let row = serde_json::json!({
+                    "staff": a.actor, "subject_id": a.target,
+                    "certificate": detail["certificate"], "code": detail["code"],
+                    "message": detail["message"], "at": a.at,
+                });
+                if a.action == "kiosk.issue_failed" {
+                    r.kiosk_errors.push(row);
+                } else {
+                    r.render_alerts.push(row);
+                }
+            }
             if a.action == "counter.issue_override" {
                 let detail: serde_json::Value = serde_json::from_str(&a.detail).unwrap_or_default();
                 r.overrides.push(serde_json::json!({

@@ -104,6 +104,13 @@ pub enum AppError {
 }
 
 impl AppError {
+    /// Whether this failure is one staff must see on the day's review, not only in a
+    /// log: a character no font has (外字), a value that does not fit its box, a kiosk
+    /// issuance that could not be completed in time.
+    pub fn needs_review(&self) -> bool {
+        matches!(self, AppError::Render(_) | AppError::Timeout(_))
+    }
+
     /// A stable snake_case code for API errors and exit messages.
     pub fn code(&self) -> &'static str {
         match self {
@@ -113,6 +120,8 @@ impl AppError {
             AppError::Refused(r) => r.reason.code(),
             AppError::InvalidOptions(_) => "invalid_options",
             AppError::NotFound(_) => "not_found",
+            AppError::Render(kofu_render::RenderError::MissingGlyph { .. }) => "missing_glyph",
+            AppError::Render(kofu_render::RenderError::Overflow { .. }) => "overflow",
             AppError::Render(_) => "render_error",
             AppError::BadRequest { .. } => "invalid_request",
             AppError::Timeout(_) => "timeout",

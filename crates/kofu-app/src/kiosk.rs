@@ -533,7 +533,19 @@ impl Office {
                 reason: format!("must be 1..=10, not {}", req.copies),
             });
         }
-        self.bounded(self.kiosk_issue_unbounded(req, now)).await
+        match self.bounded(self.kiosk_issue_unbounded(req, now)).await {
+            Ok(issued) => Ok(issued),
+            Err(e) => Err(self
+                .alert(
+                    e,
+                    "kiosk.issue_failed",
+                    &format!("kiosk:{}", req.kiosk.id),
+                    &req.request_id,
+                    serde_json::json!({"request_id": req.request_id, "certificate": req.kind.code()}),
+                    now,
+                )
+                .await),
+        }
     }
 
     /// Runs a use case within the office's time limit (a kiosk waits for nobody, and

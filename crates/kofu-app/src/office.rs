@@ -66,6 +66,38 @@ pub struct Office {
 }
 
 impl Office {
+    /// Records a failure staff must review (see [`AppError::needs_review`]) as an
+    /// audit entry `action` by `actor` about `target`, and hands the error back. The
+    /// entry says what failed (code and message: the field and the character), never
+    /// any certificate content. If even the entry cannot be written, the log says so.
+    pub(crate) async fn alert(
+        &self,
+        error: AppError,
+        action: &str,
+        actor: &str,
+        target: &str,
+        context: serde_json::Value,
+        now: time::OffsetDateTime,
+    ) -> AppError {
+        if !error.needs_review() {
+            return error;
+        }
+        let mut detail = context;
+        detail["code"] = serde_json::json!(error.code());
+        detail["message"] = serde_json::json!(error.to_string());
+        let entry = kofu_store::AuditEntry {
+            at: crate::kiosk::rfc3339(now),
+            actor: actor.to_owned(),
+            action: action.to_owned(),
+            target: target.to_owned(),
+            detail: detail.to_string(),
+        };
+        if let Err(e) = self.store.record_audit(entry).await {
+            tracing::error!(error = %e, action, "cannot record the alert of a failed issuance");
+        }
+        error
+    }
+
     /// Builds the office over a store; `fresh_secret` becomes the installation's secret
     /// if it has none yet (pass a random value).
     pub async fn new(

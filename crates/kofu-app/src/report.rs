@@ -190,6 +190,8 @@ pub(crate) fn report_document(
             t("report.kiosk_without_outcome"),
             count(r.kiosk_without_outcome.len()),
         ),
+        (t("report.kiosk_errors"), count(r.kiosk_errors.len())),
+        (t("report.render_alerts"), count(r.render_alerts.len())),
     ];
     let kinds: Vec<&str> = CertificateKind::ALL.iter().map(|k| k.code()).collect();
     let hours: Vec<String> = (0..24).map(|h| format!("{h:02}")).collect();
@@ -229,6 +231,8 @@ pub(crate) fn report_document(
             t("report.kiosk_without_outcome"),
             &r.kiosk_without_outcome,
         ),
+        rows_table(lang, t("report.kiosk_errors"), &r.kiosk_errors),
+        rows_table(lang, t("report.render_alerts"), &r.render_alerts),
         rows_table(lang, anomaly("report.anomalies.late_night"), &a.late_night),
         rows_table(
             lang,
@@ -328,6 +332,8 @@ mod tests {
         "report.overrides",
         "report.kiosk_failures",
         "report.kiosk_without_outcome",
+        "report.kiosk_errors",
+        "report.render_alerts",
         "report.anomalies",
         "report.anomalies.late_night",
         "report.anomalies.many_lookups",

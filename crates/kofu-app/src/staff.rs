@@ -20,6 +20,8 @@ use crate::{AppError, Office};
 pub const MAX_FAILED_ATTEMPTS: i64 = 5;
 /// The least number of characters in a password.
 pub const MIN_PASSWORD_CHARS: usize = 12;
+/// The longest password a login attempt may carry (Argon2 hashes whatever it is given).
+pub const MAX_PASSWORD_BYTES: usize = 1024;
 /// TOTP time step (RFC 6238), in seconds.
 pub const TOTP_STEP_SECS: i64 = 30;
 /// TOTP digits.
@@ -425,6 +427,12 @@ pub async fn add_staff(
             reason: "1 to 64 characters of a-z, 0-9, '.', '_', '-'".into(),
         });
     }
+    if new.password.len() > MAX_PASSWORD_BYTES {
+        return Err(AppError::BadRequest {
+            field: "password",
+            reason: format!("at most {MAX_PASSWORD_BYTES} bytes"),
+        });
+    }
     let chars = new.password.chars().count();
     if chars < MIN_PASSWORD_CHARS {
         return Err(AppError::WeakPassword(MIN_PASSWORD_CHARS));
@@ -617,6 +625,27 @@ impl Office {
         creds: &Credentials,
         now: OffsetDateTime,
     ) -> Result<SessionStarted, AppError> {
+        // Bounded before anything is read, hashed or written: a login no account can
+        // have (every login was checked as it was enrolled) is refused as bad input,
+        // never audited verbatim, and a huge password costs no Argon2 work.
+        if !valid_login(&creds.login) {
+            return Err(AppError::BadRequest {
+                field: "login",
+                reason: "1 to 64 characters of a-z, 0-9, '.', '_', '-'".into(),
+            });
+        }
+        if creds.password.len() > MAX_PASSWORD_BYTES {
+            return Err(AppError::BadRequest {
+                field: "password",
+                reason: format!("at most {MAX_PASSWORD_BYTES} bytes"),
+            });
+        }
+        if creds.totp.len() > 16 {
+            return Err(AppError::BadRequest {
+                field: "totp",
+                reason: "at most 16 characters".into(),
+            });
+        }
         // Verify before taking the write transaction: Argon2 takes a while and the
         // transaction holds SQLite's write lock. The counts are taken inside it.
         let stored = self.store.staff(&creds.login).await?;

@@ -39,6 +39,7 @@ impl ApiError {
     pub(crate) fn for_staff(e: AppError) -> Self {
         let detail = match &e {
             AppError::Refused(r) => Some(r.detail.clone()),
+            AppError::Render(r) => Some(r.to_string()),
             _ => None,
         };
         ApiError {
@@ -205,6 +206,21 @@ impl From<AppError> for ApiError {
                 S::FORBIDDEN,
                 "terminal_refused",
                 format!("この端末では発行できません: {why}"),
+            ),
+            AppError::Render(kofu_render::RenderError::MissingGlyph { field, ch }) => {
+                ApiError::new(
+                    S::UNPROCESSABLE_ENTITY,
+                    "missing_glyph",
+                    format!(
+                        "外字のため印刷できません: 項目 {field} の「{ch}」({})。外字を登録してください。",
+                        kofu_render::codepoints(&ch)
+                    ),
+                )
+            }
+            AppError::Render(kofu_render::RenderError::Overflow { field }) => ApiError::new(
+                S::UNPROCESSABLE_ENTITY,
+                "overflow",
+                format!("項目 {field} が欄に収まらないため印刷できません。"),
             ),
             AppError::NotFound(what) => {
                 tracing::error!(%what, "a record the service needs is missing");

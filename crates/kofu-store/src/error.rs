@@ -44,6 +44,12 @@ pub enum StoreError {
         /// The value as given.
         value: String,
     },
+    /// `kofu db grant-server-role` was given a PostgreSQL built-in role (`public`,
+    /// `pg_*` …): its rights would reach everyone, or whoever is connected.
+    #[error(
+        "role {0} is a built-in PostgreSQL role: create a role of its own for kofu serve (CREATE ROLE kofu_server LOGIN)"
+    )]
+    BuiltInRole(String),
 }
 
 impl StoreError {

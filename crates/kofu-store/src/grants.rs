@@ -40,6 +40,22 @@ impl Store {
                 value: role.to_owned(),
             });
         }
+        // A built-in role would hand the server's rights to everyone (`public`) or to
+        // whoever happens to be connected; the server gets a role of its own.
+        let lower = role.to_ascii_lowercase();
+        if lower.starts_with("pg_")
+            || [
+                "public",
+                "postgres",
+                "current_user",
+                "current_role",
+                "session_user",
+                "none",
+            ]
+            .contains(&lower.as_str())
+        {
+            return Err(StoreError::BuiltInRole(role.to_owned()));
+        }
         let mut statements = vec![
             format!(
                 "DO $$ BEGIN EXECUTE format('GRANT USAGE ON SCHEMA %I TO {role}', current_schema()); END $$"

@@ -156,7 +156,9 @@ export function Report({ info, api, staff }: { readonly info: AppInfo; readonly 
           <div data-testid="report-kiosk-failures">
             <RowsTable caption={t('report.kiosk_failures')} empty={t('report.empty')} rows={report.kiosk_failures ?? []} />
             <RowsTable caption={t('report.kiosk_without_outcome')} empty={t('report.empty')} rows={report.kiosk_without_outcome ?? []} />
+            <RowsTable caption={t('report.kiosk_errors')} empty={t('report.empty')} rows={report.kiosk_errors ?? []} />
           </div>
+          <RowsTable testId="report-render-alerts" caption={t('report.render_alerts')} empty={t('report.empty')} rows={report.render_alerts ?? []} />
           <section data-testid="report-anomalies">
             <h3>{t('report.anomalies')}</h3>
             <RowsTable caption={t('report.anomalies.late_night')} empty={t('report.empty')} rows={anomalies.late_night ?? []} />

@@ -286,6 +286,7 @@ on_both_backends!(
     ledgers_refuse_update_and_delete,
     staff_add_refuses_duplicates_and_weak_passwords,
     counter_login_starts_a_session_and_logout_ends_it,
+    counter_login_input_is_bounded_before_anything_is_written,
     counter_locks_an_account_after_five_failures,
     counter_successful_login_resets_the_failure_count,
     counter_sessions_expire_when_idle,
@@ -304,6 +305,7 @@ on_both_backends!(
     offline_terminal_issues_and_its_upload_lands_exactly_once,
     counter_admin_changes_settings_and_issuance_follows,
     every_accepted_option_is_printed_and_every_other_refused,
+    counter_render_failures_are_named_to_the_clerk_and_reviewed,
 );
 
 /// Declares each test once per backend, over the feed `protected-town.jsonl`.
@@ -724,6 +726,12 @@ async fn timeout_issues_and_numbers_nothing(db: Db) {
     assert_eq!(db.count("issuances").await, 0);
     assert_eq!(db.count("fees").await, 0);
     assert_eq!(db.count("number_serials").await, 0, "no number was taken");
+    // The failure is recorded for the supervisor's review, with its reason.
+    let failed = audited(&db, "kiosk.issue_failed").await;
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert_eq!(failed[0].0, "kiosk:K-12345");
+    assert_eq!(failed[0].1, id);
+    assert_eq!(failed[0].2["code"], "timeout");
     // A retry of the same request ID starts afresh and gets the first number.
     let (status, body) = Server::new(&db)
         .await
@@ -1242,6 +1250,94 @@ async fn staff_add_refuses_duplicates_and_weak_passwords(db: Db) {
     assert_eq!(adds[0].1, "sato");
     assert_eq!(adds[0].2, json!({"role": "clerk"}));
     assert!(db.store.verify_audit().await.unwrap().problems.is_empty());
+}
+
+/// A login no account can have, a password past its bound or an overlong code is bad
+/// input: 400 naming the field, and nothing is written (no audit entry carrying it).
+async fn counter_login_input_is_bounded_before_anything_is_written(db: Db) {
+    enrol(&db, "tanaka", kofu_app::staff::Role::Clerk).await;
+    let c = Counter::new(&db).await;
+    let entries = db.count("audit_log").await;
+    let long = "a".repeat(60_000);
+    for (body, field) in [
+        (
+            json!({"login": long, "password": PASSWORD, "totp": "123456"}),
+            "login",
+        ),
+        (
+            json!({"login": "TANAKA; DROP", "password": PASSWORD, "totp": "123456"}),
+            "login",
+        ),
+        (
+            json!({"login": "tanaka", "password": long, "totp": "123456"}),
+            "password",
+        ),
+        (
+            json!({"login": "tanaka", "password": PASSWORD, "totp": long}),
+            "totp",
+        ),
+    ] {
+        let (status, err) = c.call("POST", "/counter/v1/login", None, Some(&body)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{field}: {err}");
+        assert_eq!(err["error"]["code"], "invalid_request");
+        assert!(
+            err["error"]["message"].as_str().unwrap().contains(field),
+            "the message names {field}: {err}"
+        );
+    }
+    assert_eq!(db.count("audit_log").await, entries, "nothing audited");
+}
+
+/// A character no font has (a 外字 not yet registered) stops a counter request with
+/// `missing_glyph` naming the field and the character, issues nothing, and is listed
+/// for the supervisor on the day's report, for the preview and the issuance alike.
+async fn counter_render_failures_are_named_to_the_clerk_and_reviewed(db: Db) {
+    use kofu_app::staff::Role;
+    let feed = std::fs::read_to_string(feed("kiosk-town.jsonl")).unwrap();
+    let mut taro: Value = feed
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|r| r["type"] == "resident" && r["resident_id"] == "00000000019")
+        .unwrap();
+    taro["given"] = json!("\u{845B}\u{E01EF}郎");
+    protected::change(&db, 1, "upsert", &taro).await;
+    let clerk = enrol(&db, "abe", Role::Clerk).await;
+    let boss = enrol(&db, "boss", Role::Supervisor).await;
+    let c = Counter::new(&db).await;
+    let token = logged_in(&c, &clerk).await;
+    let body = counter_issue_body("00000000019", json!({"type": "person"}), 1);
+    for path in ["/counter/v1/previews", "/counter/v1/issuances"] {
+        let (status, err) = c.call("POST", path, Some(&token), Some(&body)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {err}");
+        assert_eq!(err["error"]["code"], "missing_glyph", "{path}: {err}");
+        let message = err["error"]["message"].as_str().unwrap();
+        assert!(message.contains("U+845B U+E01EF"), "{path}: {err}");
+        assert!(
+            err["error"]["detail"].as_str().unwrap().contains("name"),
+            "the field is named: {err}"
+        );
+    }
+    assert_eq!(db.count("issuances").await, 0, "nothing issued");
+    let boss_token = logged_in(&c, &boss).await;
+    let today = time::OffsetDateTime::now_utc()
+        .to_offset(kofu_domain::date::JST)
+        .date();
+    let (status, report) = c
+        .call(
+            "GET",
+            &format!("/counter/v1/reports/{today}"),
+            Some(&boss_token),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    let alerts = report["render_alerts"].as_array().unwrap();
+    assert_eq!(alerts.len(), 2, "{report}");
+    for a in alerts {
+        assert_eq!(a["code"], "missing_glyph");
+        assert_eq!(a["staff"], "abe");
+        assert_eq!(a["subject_id"], "00000000019");
+    }
 }
 
 async fn counter_login_starts_a_session_and_logout_ends_it(db: Db) {
@@ -2880,6 +2976,17 @@ async fn postgres_server_role_may_only_append_to_ledgers() {
         eprintln!("KOFU_SKIP_PG=1: PostgreSQL half skipped");
         return;
     };
+    // Built-in roles are refused, naming the role: the server gets a role of its own.
+    for builtin in [
+        "public",
+        "PUBLIC",
+        "pg_read_all_data",
+        "postgres",
+        "current_user",
+    ] {
+        let e = db.store.grant_server_role(builtin).await.unwrap_err();
+        assert!(e.to_string().contains(builtin), "{builtin}: {e}");
+    }
     let role = unique("kofu_server");
     db.try_sql(&format!("CREATE ROLE {role} LOGIN"))
         .await

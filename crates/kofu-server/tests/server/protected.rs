@@ -153,26 +153,37 @@ fn request(kind: CertificateKind, form: Form) -> CertificateRequest {
             member_no: Some(n),
         },
     };
-    let date: kofu_domain::Date = "2026-05-07".parse().unwrap();
+    let options = CertificateOptions {
+        household: if kind.is_juminhyo() {
+            HouseholdSelection::All
+        } else {
+            HouseholdSelection::SelfOnly
+        },
+        tax_year: (kind == ShotokuKazei).then_some(2026),
+        ..Default::default()
+    };
+    counter_certificate(kind, subject, options, Applicant::Person)
+}
+
+/// A counter request for `kind` on the morning the tests replay, numbered on 本庁1/P001:
+/// what the counter use cases and `kofu render` hand to the rendering use case.
+pub(super) fn counter_certificate(
+    kind: CertificateKind,
+    subject: SubjectRef,
+    options: CertificateOptions,
+    applicant: Applicant,
+) -> CertificateRequest {
     CertificateRequest {
         request_id: new_id(),
         kind,
         subject,
-        options: CertificateOptions {
-            household: if kind.is_juminhyo() {
-                HouseholdSelection::All
-            } else {
-                HouseholdSelection::SelfOnly
-            },
-            tax_year: (kind == ShotokuKazei).then_some(2026),
-            ..Default::default()
-        },
+        options,
         channel: Channel::Counter,
-        applicant: Some(Applicant::Person),
+        applicant: Some(applicant),
         at: time::OffsetDateTime::parse(MORNING, &time::format_description::well_known::Rfc3339)
             .unwrap(),
         number: kofu_domain::IssueNumber {
-            date,
+            date: "2026-05-07".parse().unwrap(),
             municipality: "見本市".into(),
             point: kofu_domain::IssuePoint::Counter {
                 terminal: "本庁1".into(),
