@@ -93,6 +93,8 @@ test('login: a wrong code is refused with login-error', async () => {
 
 /** Issuances the journeys made (the daily close expects their cash). */
 let issuedCount = 0;
+/** Support-measure overrides issued in this run (the report must list them). */
+let overrideCount = 0;
 
 const QUEUE = process.env.KOFU_COUNTER_QUEUE ?? 'kofu-test';
 const JOB = new RegExp(`${QUEUE}-(\\d+)`);
@@ -236,6 +238,58 @@ test('clerk: a flagged resident is refused with a reason', async () => {
   });
 });
 
+test('support officer: a stop on a protected person, named to the clerk, overridden with a reason', async () => {
+  const clerk = await account('clerk');
+  const officer = await account('support_officer');
+  await withApp('override', async (app) => {
+    await app.step('log in', () => app.logIn(clerk));
+    await app.step('applicant in person with a photo ID', async () => {
+      const nav = app.el('nav-request');
+      if ((await nav.isExisting()) && (await nav.isDisplayed())) await nav.click();
+      await applicantInPerson(app);
+    });
+    // The demo town (seed 1) has residents under a support measure, and households
+    // with one: either stops a 住民票.
+    const resident = await app.step('search: a resident flagged 支援措置', () =>
+      findResident(app, (row) => /支援措置/.test(row.flags), 'with 支援措置'),
+    );
+    console.log(`# resident ${resident.id}: ${rowName(resident)}, flags ${resident.flags}`);
+    await app.step('choose the resident and 住民票', async () => {
+      await chooseRow(app, resident);
+      await app.select('cert-kind', 'juminhyo');
+    });
+    const detail = await app.step('the stop names the protected person', async () => {
+      await app.click('preview-button');
+      await app.shown('refusal');
+      return app.until('refusal-detail text', async () => (await app.el('refusal-detail').getText().catch(() => '')).trim());
+    });
+    console.log(`# refusal detail: ${detail}`);
+    assert.match(detail, /support measure on .+\(\d{11}\)/, `the clerk is not told who is protected: ${detail}`);
+    await app.shot('override-stop');
+    await app.step('the support officer authorises it with a reason', async () => {
+      await app.type('override-reason', '申出者本人が来庁し本人確認のうえ交付');
+      const user = await app.shown('override-user');
+      if ((await user.getTagName()).toLowerCase() === 'select') await user.selectByAttribute('value', officer.login);
+      else await app.type('override-user', officer.login);
+      await app.type('override-password', officer.password);
+      await app.type('override-totp', await freshTotp(officer.totp_secret));
+      await app.click('override-submit');
+      await previewRendered(app);
+    });
+    await app.shot('override-preview');
+    await app.step('issue, paid in cash', async () => {
+      await app.select('pay-method', 'cash');
+      await app.click('issue-button');
+      await app.until('print-status or print-button', async () => (await visible(app, 'print-status')) || (await visible(app, 'print-button')), 30_000);
+      if (await visible(app, 'print-button')) await app.click('print-button');
+      await printStatus(app);
+    });
+    await app.shot('override-issued');
+    issuedCount += 1;
+    overrideCount += 1;
+  });
+});
+
 test('clerk, keyboard only: issues a 住民票 with 続柄 for cash', async () => {
   const clerk = await account('clerk');
   await withApp('keyboard', async (app) => {
@@ -338,6 +392,15 @@ test('supervisor: report, audit verification, daily close', async () => {
       if (issuedCount > 0) assert.match(await app.text('chart-kind'), /住民票|juminhyo|\d/);
     });
     await app.shot('report');
+    if (overrideCount > 0) {
+      await app.step('the override is on the report', async () => {
+        const text = await app.until('the override reason in report-overrides', async () => {
+          const shown = await app.el('report-overrides').getText().catch(() => '');
+          return /申出者本人/.test(shown) ? shown : false;
+        });
+        console.log(`# report-overrides: ${text.replace(/\n/g, ' / ')}`);
+      });
+    }
     // The exports are saved by the shell (the web view cannot download); the PDF is
     // the rendering core's report, read back with poppler.
     for (const [button, extension] of [['export-csv', 'csv'], ['export-pdf', 'pdf']]) {

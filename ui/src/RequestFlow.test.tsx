@@ -230,6 +230,28 @@ describe('request flow', () => {
     expect((screen.getByTestId('issue-button') as HTMLButtonElement).disabled).toBe(false);
   });
 
+  it('offers the options of the server matrix for each kind', async () => {
+    await start();
+    await applicantAndSearch();
+    // 印鑑: 旧氏 (which the app once hid); 附票: no 本籍 (which the rules refuse).
+    fireEvent.change(screen.getByTestId('cert-kind'), { target: { value: 'inkan' } });
+    expect(screen.getByTestId('opt-show_former_surname')).toBeDefined();
+    expect(screen.queryByTestId('opt-show_honseki')).toBeNull();
+    fireEvent.change(screen.getByTestId('cert-kind'), { target: { value: 'fuhyo' } });
+    expect(screen.queryByTestId('opt-show_honseki')).toBeNull();
+    expect(screen.getByTestId('opt-omit_seal')).toBeDefined();
+    fireEvent.change(screen.getByTestId('cert-kind'), { target: { value: 'kisai_jiko' } });
+    expect(screen.getByTestId('opt-show_my_number')).toBeDefined();
+  });
+
+  it('follows the matrix the server answers, not a table of its own', async () => {
+    await start({ 'GET /counter/v1/options': [200, { kinds: { juminhyo: ['show_honseki'] } }] });
+    await applicantAndSearch();
+    expect(screen.getByTestId('opt-show_honseki')).toBeDefined();
+    expect(screen.queryByTestId('opt-show_relationship')).toBeNull();
+    expect(screen.queryByTestId('opt-household')).toBeNull();
+  });
+
   it('names to the clerk the person a support measure protects', async () => {
     const detail = 'support measure on a person shown on the certificate 保護 花子 (00000000108) since 2026-01-10';
     await start({

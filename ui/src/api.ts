@@ -165,6 +165,8 @@ export interface DayReport {
   readonly overrides?: readonly ReportRow[];
   readonly kiosk_failures?: readonly ReportRow[];
   readonly kiosk_without_outcome?: readonly ReportRow[];
+  readonly kiosk_errors?: readonly ReportRow[];
+  readonly render_alerts?: readonly ReportRow[];
   readonly access_anomalies?: {
     readonly late_night?: readonly ReportRow[];
     readonly many_lookups?: readonly ReportRow[];
@@ -318,6 +320,8 @@ export function createApi(onSessionGone: (failure: ApiFailure) => void = () => u
       if (query.birth_date) params.set('birth_date', query.birth_date);
       return call<{ residents: ResidentHit[] }>('GET', `/counter/v1/residents?${params.toString()}`);
     },
+    /** GET /options: the option matrix, option names per certificate kind. */
+    optionMatrix: () => call<{ kinds: Record<string, readonly string[]> }>('GET', '/counter/v1/options'),
     preview: (request: CounterRequest) => call<Issued>('POST', '/counter/v1/previews', request),
     issue: (request: CounterRequest) => call<Issued>('POST', '/counter/v1/issuances', request),
     voidIssuance: (issuanceId: string, reason: string) =>

@@ -30,6 +30,26 @@ export type Routes = Record<string, Route | Route[]>;
 
 export const error = (code: string, message = 'メッセージ') => ({ error: { code, message } });
 
+/**
+ * GET /counter/v1/options as the server answers it: the counter column of the domain's
+ * option matrix, in its order. A Rust test (crates/kofu-server/tests/server/options.rs)
+ * fails when this differs from the matrix, so the UI's tests run against the real one.
+ */
+export const OPTION_MATRIX: Readonly<Record<string, readonly string[]>> = {
+  juminhyo: ['household', 'show_relationship', 'show_honseki', 'show_my_number', 'show_former_surname', 'show_resident_code', 'omit_seal'],
+  kisai_jiko: ['household', 'show_relationship', 'show_my_number', 'show_former_surname', 'omit_seal'],
+  inkan: ['show_former_surname', 'omit_seal'],
+  koseki_zenbu: ['omit_seal'],
+  koseki_kojin: ['omit_seal'],
+  fuhyo: ['omit_seal'],
+  shotoku_kazei: ['tax_year', 'omit_seal'],
+};
+
+/** Routes every mocked back end answers unless a test says otherwise. */
+const DEFAULT_ROUTES: Routes = {
+  'GET /counter/v1/options': [200, { kinds: OPTION_MATRIX }],
+};
+
 /** Mocks the shell: answers the IPC commands and records every call. */
 export function mockBackend(routes: Routes, options: { info?: Partial<AppInfo>; totp?: string; print?: (args: Record<string, unknown>) => unknown; save?: (args: Record<string, unknown>) => unknown } = {}): Call[] {
   const calls: Call[] = [];
@@ -52,7 +72,7 @@ export function mockBackend(routes: Routes, options: { info?: Partial<AppInfo>; 
       case 'counter_call': {
         const path = String(args.path);
         const key = `${String(args.method)} ${path.split('?')[0] ?? ''}`;
-        let route = routes[key];
+        let route = routes[key] ?? DEFAULT_ROUTES[key];
         if (Array.isArray(route) && typeof route[0] !== 'number') {
           const list = queues.get(key) ?? [...(route as Route[])];
           queues.set(key, list);

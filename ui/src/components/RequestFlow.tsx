@@ -28,7 +28,8 @@ import {
   EMPTY_APPLICANT,
   FLAG_OPTIONS,
   isRefusal,
-  KIND_OPTIONS,
+  matrixFrom,
+  type OptionMatrix,
   mayShowMyNumber,
   newItem,
   NON_PHOTO_IDS,
@@ -95,6 +96,22 @@ export function RequestFlow({ info, api, staff, onSessionChange, onHandOver }: R
   const [prints, setPrints] = useState<Readonly<Record<string, PrintState>>>({});
   const [handOverTo, setHandOverTo] = useState<string | null>(null);
   const [originalStaff] = useState(staff.login);
+  // The option matrix, fetched once the first certificate is chosen: the form offers
+  // what the server's rules accept, nothing more and nothing less.
+  const [matrix, setMatrix] = useState<OptionMatrix | null>(null);
+  const [matrixError, setMatrixError] = useState<string | null>(null);
+  useEffect(() => {
+    if (step !== 'certificate' || matrix !== null) return;
+    let live = true;
+    void api.optionMatrix().then((outcome) => {
+      if (!live) return;
+      if (outcome.ok) setMatrix(matrixFrom(outcome.body.kinds));
+      else setMatrixError(errorText(t, outcome.code, outcome.message));
+    });
+    return () => {
+      live = false;
+    };
+  }, [api, step, matrix, t]);
 
   const reset = () => {
     setStep('find');
@@ -141,7 +158,7 @@ export function RequestFlow({ info, api, staff, onSessionChange, onHandOver }: R
     for (const item of only ?? items) {
       const previous = next[item.key];
       if (previous?.kind === 'issued' || previous?.kind === 'refused') continue;
-      const outcome = await issueOne(api, item, applicant, info, payment);
+      const outcome = await issueOne(api, item, applicant, info, payment, matrix);
       next[item.key] = outcome;
       if (outcome.kind === 'issued') fresh.push(item);
       setOutcomes({ ...next });
@@ -154,7 +171,7 @@ export function RequestFlow({ info, api, staff, onSessionChange, onHandOver }: R
     // A new idempotency key: the overriding request differs from the refused one.
     const renewed: CertItem = { ...item, requestId: crypto.randomUUID(), overrideReason: reason };
     setItems((list) => list.map((it) => (it.key === item.key ? renewed : it)));
-    const outcome = await issueOne(api, renewed, applicant, info, payment);
+    const outcome = await issueOne(api, renewed, applicant, info, payment, matrix);
     const recorded: ItemOutcome = outcome.kind === 'issued' ? { ...outcome, overridden: true } : outcome;
     const next = { ...outcomes, [item.key]: recorded };
     setOutcomes(next);
@@ -187,8 +204,12 @@ export function RequestFlow({ info, api, staff, onSessionChange, onHandOver }: R
           onBack={items.length > 0 ? () => setStep('certificate') : undefined}
         />
       ) : null}
-      {step === 'certificate' ? (
+      {step === 'certificate' && matrix === null ? (
+        matrixError !== null ? <Alert testId="options-error">{matrixError}</Alert> : <p role="status">{t('preview.loading')}</p>
+      ) : null}
+      {step === 'certificate' && matrix !== null ? (
         <CertificateStep
+          matrix={matrix}
           info={info}
           api={api}
           staff={staff}
@@ -246,8 +267,11 @@ async function issueOne(
   applicant: ApplicantForm,
   info: AppInfo,
   payment: Payment,
+  matrix: OptionMatrix | null,
 ): Promise<ItemOutcome> {
-  const outcome = await api.issue(requestOf(item, applicant, info, payment));
+  // Issuing is offered only once the matrix is known (the certificate step needs it).
+  if (matrix === null) return { kind: 'error', code: 'not_ready', message: '' };
+  const outcome = await api.issue(requestOf(item, applicant, info, payment, matrix));
   if (outcome.ok) return { kind: 'issued', issued: outcome.body, overridden: item.overrideReason !== undefined };
   if (isRefusal(outcome.status, outcome.code)) return { kind: 'refused', code: outcome.code, message: outcome.message, detail: outcome.detail };
   return { kind: 'error', code: outcome.code, message: outcome.message };
@@ -493,6 +517,7 @@ interface CertificateStepProps {
   readonly api: CounterApi;
   readonly staff: Staff;
   readonly applicant: ApplicantForm;
+  readonly matrix: OptionMatrix;
   readonly items: readonly CertItem[];
   readonly selected: string | null;
   readonly payment: Payment;
@@ -532,7 +557,7 @@ function CertificateStep(props: CertificateStepProps) {
   const showPreview = async (target: CertItem | undefined = item): Promise<PreviewState> => {
     if (!target) return { kind: 'none' };
     setPreview({ kind: 'busy' });
-    const { request_id: _ignored, ...request } = requestOf(target, applicant, info, payment);
+    const { request_id: _ignored, ...request } = requestOf(target, applicant, info, payment, props.matrix);
     void _ignored;
     const outcome = await api.preview(request);
     const next: PreviewState = outcome.ok
@@ -571,7 +596,7 @@ function CertificateStep(props: CertificateStepProps) {
   });
 
   if (!item) return null;
-  const allowed = KIND_OPTIONS[item.kind];
+  const allowed = props.matrix[item.kind];
   const change = (patch: Partial<CertItem>) => {
     setPreview({ kind: 'none' });
     props.onChange({ ...item, ...patch });

@@ -1,9 +1,16 @@
 // The supervisor's report as CSV: one section per part of the report.
 import type { DayReport, ReportRow } from '../api';
 
-/** Quotes a CSV field when it needs it. */
+/**
+ * Quotes a CSV field when it needs it. A text that a spreadsheet would read as a
+ * formula (starting with `=`, `+`, `-`, `@`, a tab or a carriage return: an override
+ * reason typed by staff, a name from the registry) is prefixed with `'`, so that
+ * opening the export never runs it. Numbers are written as they are.
+ */
 export function csvField(value: unknown): string {
-  const text = value === null || value === undefined ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value);
+  if (typeof value === 'number') return String(value);
+  const raw = value === null || value === undefined ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value);
+  const text = /^[=+\-@\t\r]/.test(raw) ? `'${raw}` : raw;
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
@@ -37,6 +44,8 @@ export function reportCsv(report: DayReport): string {
     ...rowSection('overrides', report.overrides),
     ...rowSection('kiosk_failures', report.kiosk_failures),
     ...rowSection('kiosk_without_outcome', report.kiosk_without_outcome),
+    ...rowSection('kiosk_errors', report.kiosk_errors),
+    ...rowSection('render_alerts', report.render_alerts),
     ...rowSection('late_night', anomalies.late_night),
     ...rowSection('many_lookups', anomalies.many_lookups),
     ...rowSection('lookups_without_issuance', anomalies.lookups_without_issuance),

@@ -1,6 +1,6 @@
 // The counter request as the clerk fills it in, and how it becomes the API's
 // CounterRequest (pure, so it is tested without a screen).
-import type { Applicant, ApplicantType, CertKind, CertOptions, CounterRequest, Payment, ResidentHit } from '../api';
+import { type Applicant, type ApplicantType, CERT_KINDS, type CertKind, type CertOptions, type CounterRequest, type Payment, type ResidentHit } from '../api';
 import { type MessageKey, translate } from '../i18n';
 
 /** Photo identity documents (one suffices). */
@@ -96,25 +96,25 @@ export interface KindOptions {
   readonly flags: readonly FlagOption[];
 }
 
-// The counter column of the domain's option matrix (`CertificateKind::accepted_options`,
-// served at GET /counter/v1/options); a Rust test fails when this table differs from it.
-export const KIND_OPTIONS: Readonly<Record<CertKind, KindOptions>> = {
-  juminhyo: {
-    household: true,
-    taxYear: false,
-    flags: ['show_relationship', 'show_honseki', 'show_my_number', 'show_former_surname', 'show_resident_code', 'omit_seal'],
-  },
-  kisai_jiko: {
-    household: true,
-    taxYear: false,
-    flags: ['show_relationship', 'show_my_number', 'show_former_surname', 'omit_seal'],
-  },
-  inkan: { household: false, taxYear: false, flags: ['show_former_surname', 'omit_seal'] },
-  koseki_zenbu: { household: false, taxYear: false, flags: ['omit_seal'] },
-  koseki_kojin: { household: false, taxYear: false, flags: ['omit_seal'] },
-  fuhyo: { household: false, taxYear: false, flags: ['omit_seal'] },
-  shotoku_kazei: { household: false, taxYear: true, flags: ['omit_seal'] },
-};
+/** The counter column of the domain's option matrix: the options each kind takes. */
+export type OptionMatrix = Readonly<Record<CertKind, KindOptions>>;
+
+/**
+ * The matrix from its wire form (GET /counter/v1/options: option names per kind).
+ * A kind the server does not list takes no option; an option the form does not know
+ * is left out (it cannot be offered).
+ */
+export function matrixFrom(kinds: Readonly<Record<string, readonly string[]>>): OptionMatrix {
+  const of = (kind: CertKind): KindOptions => {
+    const names = kinds[kind] ?? [];
+    return {
+      household: names.includes('household'),
+      taxYear: names.includes('tax_year'),
+      flags: FLAG_OPTIONS.filter((flag) => names.includes(flag)),
+    };
+  };
+  return Object.fromEntries(CERT_KINDS.map((kind) => [kind, of(kind)])) as OptionMatrix;
+}
 
 /** A 個人番号 may be shown only to the person or a household member (DOMAIN.md §2). */
 export function mayShowMyNumber(type: ApplicantType): boolean {
@@ -148,8 +148,7 @@ export function newItem(resident: ResidentHit, today: string, newId: () => strin
 }
 
 /** The options the kind takes, out of those set (others are not sent). */
-export function optionsFor(kind: CertKind, options: CertOptions, applicant: ApplicantType): CertOptions {
-  const allowed = KIND_OPTIONS[kind];
+export function optionsFor(allowed: KindOptions, options: CertOptions, applicant: ApplicantType): CertOptions {
   const result: CertOptions = {};
   if (allowed.household) result.household = options.household ?? 'self';
   if (allowed.taxYear && options.tax_year !== undefined) result.tax_year = options.tax_year;
@@ -166,6 +165,7 @@ export function requestOf(
   applicant: ApplicantForm,
   terminal: { readonly terminal: string; readonly printer: string },
   payment: Payment,
+  matrix: OptionMatrix,
   overrideReason?: string,
 ): CounterRequest {
   const request: CounterRequest = {
@@ -174,7 +174,7 @@ export function requestOf(
     identity: identityOf(applicant),
     certificate: item.kind,
     subject: { resident_id: item.resident.resident_id },
-    options: optionsFor(item.kind, item.options, applicant.type),
+    options: optionsFor(matrix[item.kind], item.options, applicant.type),
     copies: item.copies,
     terminal: terminal.terminal,
     printer: terminal.printer,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { reportCsv } from './csv';
+import { csvField, reportCsv } from './csv';
 import { screensFor, shortcutOf } from './roles';
 
 describe('role-based navigation', () => {
@@ -41,5 +41,18 @@ describe('report CSV', () => {
       'denied,staff,action',
       'denied,a,"void ""x"""',
     ]);
+  });
+
+  it.each([
+    ['=HYPERLINK("http://x")', `"'=HYPERLINK(""http://x"")"`],
+    ['+1+1', "'+1+1"],
+    ['-2', "'-2"],
+    ['@SUM(A1)', "'@SUM(A1)"],
+    ['\tcmd', "'\tcmd"],
+    ['見本 太郎', '見本 太郎'],
+    [-3, '-3'],
+    [42, '42'],
+  ])('neutralises a formula: %j → %s', (value, expected) => {
+    expect(csvField(value)).toBe(expected);
   });
 });
