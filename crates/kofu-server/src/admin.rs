@@ -2,7 +2,6 @@
 //! settings (fees, kiosk hours, certifier and deputies, official seal) and the counter
 //! terminals with their printers. Handlers parse, call one use case, answer.
 
-use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path, State};
@@ -15,23 +14,32 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 use crate::api::{ApiError, bytes, parse_body};
-use crate::counter::session;
+use crate::door::{Caller, CounterRoute, Door};
+use axum::http::Method;
+use kofu_app::staff::Action;
 
 /// The largest setting change: a seal PNG of a few hundred KB, base64.
 pub const MAX_SETTING_BODY: usize = 1 << 20;
 
-/// The administration routes, merged into the counter router.
-pub(crate) fn routes() -> Router<Office> {
-    Router::new()
-        .route("/counter/v1/admin/settings", get(settings))
-        .route(
+/// The administration routes, rows of the counter's route table.
+pub(crate) fn routes() -> Vec<CounterRoute> {
+    vec![
+        CounterRoute::new(
+            Method::GET,
+            "/counter/v1/admin/settings",
+            Door::Role(Action::ManageSettings),
+            get(settings),
+        ),
+        CounterRoute::new(
+            Method::POST,
             "/counter/v1/admin/settings/{setting}",
+            Door::Role(Action::ManageSettings),
             post(change).layer(DefaultBodyLimit::max(MAX_SETTING_BODY)),
-        )
+        ),
+    ]
 }
 
-async fn settings(State(office): State<Office>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let s = session(&office, &headers).await?;
+async fn settings(State(office): State<Office>, Caller(s): Caller) -> Result<Response, ApiError> {
     let settings = office.settings(&s, OffsetDateTime::now_utc()).await?;
     Ok(axum::Json(settings).into_response())
 }
@@ -46,11 +54,11 @@ struct ChangeBody {
 
 async fn change(
     State(office): State<Office>,
+    Caller(s): Caller,
     Path(setting): Path<String>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let s = session(&office, &headers).await?;
     let body = bytes(body)?;
     let b: ChangeBody = parse_body(&headers, &body)?;
     let change = SettingChange {

@@ -26,31 +26,114 @@ use serde_json::json;
 use time::OffsetDateTime;
 
 use crate::api::{ApiError, MAX_BODY, bytes, method_not_allowed, not_found, parse_body};
+use crate::door::{Caller, CounterRoute, Door};
+use axum::http::Method;
+use kofu_app::staff::Action;
 
-/// The counter router over an office.
-pub fn router(office: Office) -> Router {
-    Router::new()
-        .route("/counter/v1/login", post(login))
-        .route("/counter/v1/logout", post(logout))
-        .route("/counter/v1/session", get(session_info))
-        .route("/counter/v1/residents", get(residents))
-        .route("/counter/v1/options", get(option_matrix))
-        .route("/counter/v1/issuances", post(issuance))
-        .route("/counter/v1/previews", post(preview))
-        .route("/counter/v1/issuances/{id}/voids", post(void))
-        .route("/counter/v1/days/{day}", get(day_totals))
-        .route("/counter/v1/days/{day}/close", post(close_day))
-        .route("/counter/v1/reports/{day}", get(report))
-        .route("/counter/v1/reports/{day}/pdf", get(report_pdf))
-        .route("/counter/v1/audit", get(audit_verify))
-        .route("/counter/v1/staff", get(staff_list).post(staff_add))
-        .route("/counter/v1/staff/{login}/unlock", post(staff_unlock))
-        .route(
+/// Every counter route with its door: the one table the router is built from (see
+/// [`crate::door`]).
+pub fn route_table() -> Vec<CounterRoute> {
+    use Action as A;
+    use Door as D;
+    use Method as M;
+    let mut routes = vec![
+        CounterRoute::new(M::POST, "/counter/v1/login", D::Open, post(login)),
+        // Logout reads its own token: an expired session still ends cleanly.
+        CounterRoute::new(M::POST, "/counter/v1/logout", D::Open, post(logout)),
+        CounterRoute::new(M::GET, "/counter/v1/session", D::Staff, get(session_info)),
+        CounterRoute::new(M::GET, "/counter/v1/options", D::Staff, get(option_matrix)),
+        CounterRoute::new(
+            M::GET,
+            "/counter/v1/residents",
+            D::Role(A::SearchResidents),
+            get(residents),
+        ),
+        CounterRoute::new(
+            M::POST,
+            "/counter/v1/issuances",
+            D::Role(A::IssueCertificate),
+            post(issuance),
+        ),
+        CounterRoute::new(
+            M::POST,
+            "/counter/v1/previews",
+            D::Role(A::PreviewCertificate),
+            post(preview),
+        ),
+        CounterRoute::new(
+            M::POST,
+            "/counter/v1/issuances/{id}/voids",
+            D::Role(A::VoidIssuance),
+            post(void),
+        ),
+        CounterRoute::new(
+            M::GET,
+            "/counter/v1/days/{day}",
+            D::Role(A::CountCash),
+            get(day_totals),
+        ),
+        CounterRoute::new(
+            M::POST,
+            "/counter/v1/days/{day}/close",
+            D::Role(A::SignOffDay),
+            post(close_day),
+        ),
+        CounterRoute::new(
+            M::GET,
+            "/counter/v1/reports/{day}",
+            D::Role(A::ViewReport),
+            get(report),
+        ),
+        CounterRoute::new(
+            M::GET,
+            "/counter/v1/reports/{day}/pdf",
+            D::Role(A::ViewReport),
+            get(report_pdf),
+        ),
+        CounterRoute::new(
+            M::GET,
+            "/counter/v1/audit",
+            D::Role(A::VerifyAudit),
+            get(audit_verify),
+        ),
+        CounterRoute::new(
+            M::GET,
+            "/counter/v1/staff",
+            D::Role(A::ManageStaff),
+            get(staff_list),
+        ),
+        CounterRoute::new(
+            M::POST,
+            "/counter/v1/staff",
+            D::Role(A::ManageStaff),
+            post(staff_add),
+        ),
+        CounterRoute::new(
+            M::POST,
+            "/counter/v1/staff/{login}/unlock",
+            D::Role(A::ManageStaff),
+            post(staff_unlock),
+        ),
+        CounterRoute::new(
+            M::POST,
             "/counter/v1/staff/{login}/deactivate",
+            D::Role(A::ManageStaff),
             post(staff_deactivate),
-        )
-        .merge(crate::offline::routes())
-        .merge(crate::admin::routes())
+        ),
+    ];
+    routes.extend(crate::offline::routes());
+    routes.extend(crate::admin::routes());
+    routes
+}
+
+/// The counter router over an office: every row of [`route_table`] behind its door.
+pub fn router(office: Office) -> Router {
+    let mut router = Router::new();
+    for route in route_table() {
+        let (path, handler) = route.guarded(&office);
+        router = router.route(path, handler);
+    }
+    router
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))
@@ -118,20 +201,12 @@ async fn logout(State(office): State<Office>, headers: HeaderMap) -> Result<Resp
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-async fn session_info(
-    State(office): State<Office>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let s = session(&office, &headers).await?;
+async fn session_info(Caller(s): Caller) -> Result<Response, ApiError> {
     Ok(axum::Json(json!({"staff": {"login": s.login, "role": s.role}})).into_response())
 }
 
 /// The option matrix: which options each kind accepts at the counter.
-async fn option_matrix(
-    State(office): State<Office>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    session(&office, &headers).await?;
+async fn option_matrix() -> Result<Response, ApiError> {
     let kinds: serde_json::Map<String, serde_json::Value> =
         kofu_app::counter::counter_option_matrix()
             .into_iter()
@@ -142,10 +217,9 @@ async fn option_matrix(
 
 async fn residents(
     State(office): State<Office>,
-    headers: HeaderMap,
+    Caller(s): Caller,
     uri: Uri,
 ) -> Result<Response, ApiError> {
-    let s = session(&office, &headers).await?;
     let mut q = ResidentSearch::default();
     for (key, value) in query_pairs(uri.query().unwrap_or_default())? {
         match key.as_str() {
@@ -347,10 +421,10 @@ fn issued_json(i: CounterIssued) -> Response {
 
 async fn issuance(
     State(office): State<Office>,
+    Caller(s): Caller,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let s = session(&office, &headers).await?;
     let body = bytes(body)?;
     let req = counter_request(parse_body(&headers, &body)?)?;
     let issued = office
@@ -362,10 +436,10 @@ async fn issuance(
 
 async fn preview(
     State(office): State<Office>,
+    Caller(s): Caller,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let s = session(&office, &headers).await?;
     let body = bytes(body)?;
     let req = counter_request(parse_body(&headers, &body)?)?;
     let shown = office
@@ -384,11 +458,11 @@ struct ReasonBody {
 
 async fn void(
     State(office): State<Office>,
+    Caller(s): Caller,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let s = session(&office, &headers).await?;
     let body = bytes(body)?;
     let b: ReasonBody = parse_body(&headers, &body)?;
     office
@@ -404,10 +478,9 @@ fn day(s: &str) -> Result<kofu_domain::Date, ApiError> {
 
 async fn day_totals(
     State(office): State<Office>,
+    Caller(s): Caller,
     Path(d): Path<String>,
-    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let s = session(&office, &headers).await?;
     let totals = office
         .day_totals(&s, day(&d)?, OffsetDateTime::now_utc())
         .await?;
@@ -422,11 +495,11 @@ struct CloseBody {
 
 async fn close_day(
     State(office): State<Office>,
+    Caller(s): Caller,
     Path(d): Path<String>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let s = session(&office, &headers).await?;
     let body = bytes(body)?;
     let b: CloseBody = parse_body(&headers, &body)?;
     let closed = office
@@ -437,10 +510,9 @@ async fn close_day(
 
 async fn report(
     State(office): State<Office>,
+    Caller(s): Caller,
     Path(d): Path<String>,
-    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let s = session(&office, &headers).await?;
     let r = office
         .day_report(&s, day(&d)?, OffsetDateTime::now_utc())
         .await?;
@@ -451,11 +523,10 @@ async fn report(
 /// in base64, as the certificate endpoints do (the desktop shell's IPC carries JSON).
 async fn report_pdf(
     State(office): State<Office>,
+    Caller(s): Caller,
     Path(d): Path<String>,
-    headers: HeaderMap,
     uri: Uri,
 ) -> Result<Response, ApiError> {
-    let s = session(&office, &headers).await?;
     let mut lang = Language::Ja;
     for (key, value) in query_pairs(uri.query().unwrap_or_default())? {
         match key.as_str() {
@@ -476,18 +547,13 @@ async fn report_pdf(
 
 async fn audit_verify(
     State(office): State<Office>,
-    headers: HeaderMap,
+    Caller(s): Caller,
 ) -> Result<Response, ApiError> {
-    let s = session(&office, &headers).await?;
     let verdict = office.verify_audit(&s, OffsetDateTime::now_utc()).await?;
     Ok(axum::Json(json!(verdict)).into_response())
 }
 
-async fn staff_list(
-    State(office): State<Office>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let s = session(&office, &headers).await?;
+async fn staff_list(State(office): State<Office>, Caller(s): Caller) -> Result<Response, ApiError> {
     let staff = office.staff_list(&s, OffsetDateTime::now_utc()).await?;
     Ok(axum::Json(json!({"staff": staff})).into_response())
 }
@@ -502,10 +568,10 @@ struct StaffBody {
 
 async fn staff_add(
     State(office): State<Office>,
+    Caller(s): Caller,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let s = session(&office, &headers).await?;
     let body = bytes(body)?;
     let b: StaffBody = parse_body(&headers, &body)?;
     let new = kofu_app::staff::NewStaff {
@@ -523,10 +589,9 @@ async fn staff_add(
 
 async fn staff_unlock(
     State(office): State<Office>,
+    Caller(s): Caller,
     Path(login): Path<String>,
-    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let s = session(&office, &headers).await?;
     office
         .unlock_staff(&s, &login, OffsetDateTime::now_utc())
         .await?;
@@ -535,11 +600,11 @@ async fn staff_unlock(
 
 async fn staff_deactivate(
     State(office): State<Office>,
+    Caller(s): Caller,
     Path(login): Path<String>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let s = session(&office, &headers).await?;
     let body = bytes(body)?;
     let b: ReasonBody = parse_body(&headers, &body)?;
     office

@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod api;
 pub mod counter;
+pub mod door;
 pub mod lgwan;
 pub mod offline;
 pub mod serve;

@@ -3,7 +3,6 @@
 //! login and reserved numbers), the upload of a terminal's chain, and the
 //! supervisor's review of offline work. Handlers parse, call one use case, answer.
 
-use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path, State};
@@ -16,23 +15,43 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 use crate::api::{ApiError, bytes, parse_body};
-use crate::counter::{query_pairs, session};
+use crate::counter::query_pairs;
+use crate::door::{Caller, CounterRoute, Door};
+use axum::http::Method;
+use kofu_app::staff::Action;
 
 /// The largest upload: a batch of 2,000 entries with their rows is a few MB.
 pub const MAX_SYNC_BODY: usize = 32 << 20;
 
-/// The offline routes, merged into the counter router.
-pub(crate) fn routes() -> Router<Office> {
-    Router::new()
-        .route("/counter/v1/health", get(health))
-        .route("/counter/v1/offline/replica", get(replica))
-        .route("/counter/v1/offline/kit", post(kit))
-        .route(
+/// The offline routes, rows of the counter's route table.
+pub(crate) fn routes() -> Vec<CounterRoute> {
+    use Door as D;
+    use Method as M;
+    let offline = D::Role(Action::WorkOffline);
+    let review_offline = D::Role(Action::ReviewOffline);
+    vec![
+        CounterRoute::new(M::GET, "/counter/v1/health", D::Open, get(health)),
+        CounterRoute::new(M::GET, "/counter/v1/offline/replica", offline, get(replica)),
+        CounterRoute::new(M::POST, "/counter/v1/offline/kit", offline, post(kit)),
+        CounterRoute::new(
+            M::POST,
             "/counter/v1/offline/sync",
+            offline,
             post(sync).layer(DefaultBodyLimit::max(MAX_SYNC_BODY)),
-        )
-        .route("/counter/v1/offline/review", get(review))
-        .route("/counter/v1/offline/flags/{id}/resolution", post(resolve))
+        ),
+        CounterRoute::new(
+            M::GET,
+            "/counter/v1/offline/review",
+            review_offline,
+            get(review),
+        ),
+        CounterRoute::new(
+            M::POST,
+            "/counter/v1/offline/flags/{id}/resolution",
+            review_offline,
+            post(resolve),
+        ),
+    ]
 }
 
 /// Answers as soon as the service runs: what a terminal probes every few seconds.
@@ -42,10 +61,9 @@ async fn health() -> StatusCode {
 
 async fn replica(
     State(office): State<Office>,
-    headers: HeaderMap,
+    Caller(s): Caller,
     uri: Uri,
 ) -> Result<Response, ApiError> {
-    let s = session(&office, &headers).await?;
     let (mut after, mut loads, mut limit) = (None, None, 5_000usize);
     let integer = |field: &'static str, value: &str| {
         value
@@ -75,10 +93,10 @@ struct KitBody {
 
 async fn kit(
     State(office): State<Office>,
+    Caller(s): Caller,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let s = session(&office, &headers).await?;
     let body = bytes(body)?;
     let b: KitBody = parse_body(&headers, &body)?;
     let kit = office
@@ -89,10 +107,10 @@ async fn kit(
 
 async fn sync(
     State(office): State<Office>,
+    Caller(s): Caller,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let s = session(&office, &headers).await?;
     let body = bytes(body)?;
     let batch: SyncBatch = parse_body(&headers, &body)?;
     let receipt = office
@@ -101,8 +119,7 @@ async fn sync(
     Ok(axum::Json(receipt).into_response())
 }
 
-async fn review(State(office): State<Office>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let s = session(&office, &headers).await?;
+async fn review(State(office): State<Office>, Caller(s): Caller) -> Result<Response, ApiError> {
     let review = office.offline_review(&s, OffsetDateTime::now_utc()).await?;
     Ok(axum::Json(review).into_response())
 }
@@ -117,11 +134,11 @@ struct ResolutionBody {
 
 async fn resolve(
     State(office): State<Office>,
+    Caller(s): Caller,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let s = session(&office, &headers).await?;
     let body = bytes(body)?;
     let b: ResolutionBody = parse_body(&headers, &body)?;
     office

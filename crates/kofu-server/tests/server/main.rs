@@ -306,6 +306,7 @@ on_both_backends!(
     counter_admin_changes_settings_and_issuance_follows,
     every_accepted_option_is_printed_and_every_other_refused,
     counter_render_failures_are_named_to_the_clerk_and_reviewed,
+    every_counter_route_checks_its_door_before_its_body,
 );
 
 /// Declares each test once per backend, over the feed `protected-town.jsonl`.
@@ -1286,6 +1287,145 @@ async fn counter_login_input_is_bounded_before_anything_is_written(db: Db) {
         );
     }
     assert_eq!(db.count("audit_log").await, entries, "nothing audited");
+}
+
+/// Who may use each counter route, written out here independently of the server: the
+/// matrix the route table must match. A route added to the server without a row here
+/// fails the test, and so does a row whose door differs.
+fn expected_doors() -> Vec<(&'static str, &'static str, kofu_server::door::Door)> {
+    use kofu_app::staff::Action as A;
+    use kofu_server::door::Door::{Open, Role, Staff};
+    vec![
+        ("POST", "/counter/v1/login", Open),
+        ("POST", "/counter/v1/logout", Open),
+        ("GET", "/counter/v1/health", Open),
+        ("GET", "/counter/v1/session", Staff),
+        ("GET", "/counter/v1/options", Staff),
+        ("GET", "/counter/v1/residents", Role(A::SearchResidents)),
+        ("POST", "/counter/v1/issuances", Role(A::IssueCertificate)),
+        ("POST", "/counter/v1/previews", Role(A::PreviewCertificate)),
+        (
+            "POST",
+            "/counter/v1/issuances/{id}/voids",
+            Role(A::VoidIssuance),
+        ),
+        ("GET", "/counter/v1/days/{day}", Role(A::CountCash)),
+        ("POST", "/counter/v1/days/{day}/close", Role(A::SignOffDay)),
+        ("GET", "/counter/v1/reports/{day}", Role(A::ViewReport)),
+        ("GET", "/counter/v1/reports/{day}/pdf", Role(A::ViewReport)),
+        ("GET", "/counter/v1/audit", Role(A::VerifyAudit)),
+        ("GET", "/counter/v1/staff", Role(A::ManageStaff)),
+        ("POST", "/counter/v1/staff", Role(A::ManageStaff)),
+        (
+            "POST",
+            "/counter/v1/staff/{login}/unlock",
+            Role(A::ManageStaff),
+        ),
+        (
+            "POST",
+            "/counter/v1/staff/{login}/deactivate",
+            Role(A::ManageStaff),
+        ),
+        ("GET", "/counter/v1/offline/replica", Role(A::WorkOffline)),
+        ("POST", "/counter/v1/offline/kit", Role(A::WorkOffline)),
+        ("POST", "/counter/v1/offline/sync", Role(A::WorkOffline)),
+        ("GET", "/counter/v1/offline/review", Role(A::ReviewOffline)),
+        (
+            "POST",
+            "/counter/v1/offline/flags/{id}/resolution",
+            Role(A::ReviewOffline),
+        ),
+        ("GET", "/counter/v1/admin/settings", Role(A::ManageSettings)),
+        (
+            "POST",
+            "/counter/v1/admin/settings/{setting}",
+            Role(A::ManageSettings),
+        ),
+    ]
+}
+
+/// The counter's route table, walked row by row with no token and with every role:
+/// no token is 401 and a role without the route's right is 403 (audited), both before
+/// the body (here one that no route accepts) is read or parsed; a role with the right
+/// gets past the door. Every row must match [`expected_doors`].
+async fn every_counter_route_checks_its_door_before_its_body(db: Db) {
+    use kofu_app::staff::{Role, allowed};
+    use kofu_server::door::Door;
+    let table: Vec<(String, &'static str, Door)> = kofu_server::counter::route_table()
+        .into_iter()
+        .map(|r| (r.method.as_str().to_owned(), r.path, r.door))
+        .collect();
+    let mut got: Vec<(&str, &str, Door)> =
+        table.iter().map(|(m, p, d)| (m.as_str(), *p, *d)).collect();
+    let mut expected = expected_doors();
+    let key = |r: &(&str, &str, Door)| (r.1.to_owned(), r.0.to_owned());
+    got.sort_by_key(key);
+    expected.sort_by_key(key);
+    assert_eq!(
+        got, expected,
+        "the route table and the expected doors differ"
+    );
+
+    let c = Counter::new(&db).await;
+    let mut tokens = Vec::new();
+    for role in Role::ALL {
+        let who = enrol(
+            &db,
+            &format!("door-{}", role.code().replace('_', "-")),
+            role,
+        )
+        .await;
+        tokens.push((role, logged_in(&c, &who).await));
+    }
+    let bad_body = json!({"no_route_takes_this_field": true});
+    let mut failures = Vec::new();
+    for (method, route_path, door) in expected_doors() {
+        if door == Door::Open {
+            continue;
+        }
+        let path = route_path
+            .replace("{id}", "00000000-0000-4000-8000-000000000000")
+            .replace("{day}", "2026-05-07")
+            .replace("{login}", "nobody")
+            .replace("{setting}", "fees");
+        let body = (method == "POST").then_some(&bad_body);
+        let row = format!("{method} {route_path}");
+        let (status, answer) = c.call(method, &path, None, body).await;
+        if status != StatusCode::UNAUTHORIZED {
+            failures.push(format!("{row}, no token: {status} {answer}"));
+        }
+        for (role, token) in &tokens {
+            let (status, answer) = c.call(method, &path, Some(token), body).await;
+            let may = match door {
+                Door::Role(action) => allowed(*role, action),
+                _ => true,
+            };
+            let ok = if may {
+                status != StatusCode::UNAUTHORIZED && status != StatusCode::FORBIDDEN
+            } else {
+                status == StatusCode::FORBIDDEN && answer["error"]["code"] == "forbidden"
+            };
+            if !ok {
+                failures.push(format!("{row}, {}: {status} {answer}", role.code()));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} door(s) wrong:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    // The largest body a route takes (the 32 MiB upload), and more, from nobody: the
+    // door answers 401 without reading it (a read would have answered 413).
+    let huge = Request::builder()
+        .method("POST")
+        .uri("/counter/v1/offline/sync")
+        .header("content-type", "application/json")
+        .body(Body::from(vec![b' '; 40 << 20]))
+        .unwrap();
+    let resp = c.router.clone().oneshot(huge).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
 }
 
 /// A character no font has (a 外字 not yet registered) stops a counter request with
