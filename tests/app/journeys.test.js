@@ -238,7 +238,7 @@ test('clerk: a flagged resident is refused with a reason', async () => {
   });
 });
 
-test('support officer: a stop on a protected person, named to the clerk, overridden with a reason', async () => {
+test('support officer: a stop on a protected household member, named to the clerk, overridden with a reason', async () => {
   const clerk = await account('clerk');
   const officer = await account('support_officer');
   await withApp('override', async (app) => {
@@ -248,10 +248,11 @@ test('support officer: a stop on a protected person, named to the clerk, overrid
       if ((await nav.isExisting()) && (await nav.isDisplayed())) await nav.click();
       await applicantInPerson(app);
     });
-    // The demo town (seed 1) has residents under a support measure, and households
-    // with one: either stops a 住民票.
-    const resident = await app.step('search: a resident flagged 支援措置', () =>
-      findResident(app, (row) => /支援措置/.test(row.flags), 'with 支援措置'),
+    // The demo town (2000 residents, seed 1) puts 久保 望 under a support measure;
+    // her husband 久保 実 (17794427860), head of their household, is not protected
+    // himself, but his 住民票 would print her address.
+    const resident = await app.step('search: 久保 実, whose wife is protected', () =>
+      findResident(app, (row) => row.id === '17794427860' && /支援措置/.test(row.flags), 'the husband of a protected wife', ['久保']),
     );
     console.log(`# resident ${resident.id}: ${rowName(resident)}, flags ${resident.flags}`);
     await app.step('choose the resident and 住民票', async () => {
@@ -264,7 +265,9 @@ test('support officer: a stop on a protected person, named to the clerk, overrid
       return app.until('refusal-detail text', async () => (await app.el('refusal-detail').getText().catch(() => '')).trim());
     });
     console.log(`# refusal detail: ${detail}`);
-    assert.match(detail, /support measure on .+\(\d{11}\)/, `the clerk is not told who is protected: ${detail}`);
+    assert.match(detail, /同一世帯員 久保 望（17794428158）/, `the clerk is not told who is protected: ${detail}`);
+    // The stop and the officer's form, in view for the screenshot.
+    await app.el('refusal').scrollIntoView({ block: 'center' });
     await app.shot('override-stop');
     await app.step('the support officer authorises it with a reason', async () => {
       await app.type('override-reason', '申出者本人が来庁し本人確認のうえ交付');

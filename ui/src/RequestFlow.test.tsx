@@ -262,6 +262,17 @@ describe('request flow', () => {
     expect((await screen.findByTestId('refusal-detail')).textContent).toBe(` （該当：${detail}）`);
   });
 
+  it('names the protected person in the clerk language when the server says who', async () => {
+    const person = { resident_id: '00000000108', name: '保護 花子', relation: 'household_member' };
+    await start(
+      { 'POST /counter/v1/previews': [403, { error: { code: 'support_measure', message: '支援措置', detail: 'support measure on …', person } }] },
+      'en',
+    );
+    await applicantAndSearch();
+    fireEvent.click(screen.getByTestId('preview-button'));
+    expect((await screen.findByTestId('refusal-detail')).textContent).toBe(' (concerns a household member 保護 花子 (00000000108))');
+  });
+
   it('lets the support officer override a support-measure stop found on issuing', async () => {
     const calls = await start({
       'POST /counter/v1/issuances': (body) =>

@@ -233,22 +233,42 @@ export type ApiOutcome<T> =
       readonly message: string;
       /** For staff: what exactly matched a refusal (e.g. who a support measure protects). */
       readonly detail?: string;
+      /** For staff: the person a support measure or suppression protects. */
+      readonly person?: RefusedPerson;
     };
+
+/** The person a counter refusal concerns (`error.person`). */
+export interface RefusedPerson {
+  readonly resident_id: string;
+  readonly name: string;
+  readonly relation: 'subject' | 'household_member' | 'shown';
+}
 
 /** A failed {@link ApiOutcome}. */
 export type ApiFailure = Extract<ApiOutcome<unknown>, { ok: false }>;
+
+function isRefusedPerson(value: unknown): value is RefusedPerson {
+  if (typeof value !== 'object' || value === null) return false;
+  const { resident_id, name, relation } = value as Record<string, unknown>;
+  return typeof resident_id === 'string' && typeof name === 'string' && (relation === 'subject' || relation === 'household_member' || relation === 'shown');
+}
 
 /** Reads `{"error": {code, message}}`; anything else becomes `http_<status>`. */
 export function failureOf(status: number, body: unknown): ApiFailure {
   if (typeof body === 'object' && body !== null) {
     const error = (body as Record<string, unknown>).error;
     if (typeof error === 'object' && error !== null) {
-      const { code, message, detail } = error as Record<string, unknown>;
+      const { code, message, detail, person } = error as Record<string, unknown>;
       if (typeof code === 'string') {
-        const text = typeof message === 'string' ? message : '';
-        return typeof detail === 'string'
-          ? { ok: false, status, code, message: text, detail }
-          : { ok: false, status, code, message: text };
+        const failure: { ok: false; status: number; code: string; message: string; detail?: string; person?: RefusedPerson } = {
+          ok: false,
+          status,
+          code,
+          message: typeof message === 'string' ? message : '',
+        };
+        if (typeof detail === 'string') failure.detail = detail;
+        if (isRefusedPerson(person)) failure.person = person;
+        return failure;
       }
     }
   }

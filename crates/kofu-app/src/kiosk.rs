@@ -262,6 +262,7 @@ fn judged_at(
                 rfc3339(now),
                 max.as_secs()
             ),
+            person: None,
         });
     }
     Ok(requested_at.max(now))

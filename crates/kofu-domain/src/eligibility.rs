@@ -195,6 +195,32 @@ pub struct Refusal {
     pub reason: RefusalReason,
     /// What exactly matched, for staff and the audit trail.
     pub detail: String,
+    /// The person a support measure or suppression protects, for the clerk to be told
+    /// in their own language (never shown on a kiosk).
+    pub person: Option<RefusedPerson>,
+}
+
+/// Whom a refusal concerns, as the clerk is told.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefusedPerson {
+    /// Resident ID.
+    pub resident_id: String,
+    /// 氏名 as registered (empty if the record was not loaded).
+    pub name: String,
+    /// How the person relates to the certificate.
+    pub relation: PersonRelation,
+}
+
+/// How a refused person relates to the certificate asked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PersonRelation {
+    /// The subject.
+    Subject,
+    /// Someone who shares the subject's address (the household).
+    HouseholdMember,
+    /// Someone else the certificate shows (a 戸籍 member, a listed household member).
+    Shown,
 }
 
 /// Something a clerk must read before issuing at the counter.
@@ -232,6 +258,7 @@ fn refuse(reason: RefusalReason, detail: impl Into<String>) -> Decision {
     Decision::Refused(Refusal {
         reason,
         detail: detail.into(),
+        person: None,
     })
 }
 
@@ -374,24 +401,29 @@ pub fn decide(request: &EligibilityRequest, data: &SubjectData<'_>) -> Decision 
     // protect the subject, everyone who shares the subject's address (the household)
     // and everyone else the certificate shows.
     let subject_id = resident.map(|r| r.resident_id.as_str());
-    let protected_role = |id: &str| -> Option<(&'static str, Option<&Resident>)> {
+    let protected_role = |id: &str| -> Option<(PersonRelation, Option<&Resident>)> {
         if Some(id) == subject_id {
-            return Some(("the subject", resident));
+            return Some((PersonRelation::Subject, resident));
         }
         if let Some(m) = data.others_shown.iter().find(|m| m.resident_id == id) {
-            return Some(("a person shown on the certificate", Some(m)));
+            return Some((PersonRelation::Shown, Some(m)));
         }
         data.household
             .iter()
             .find(|m| m.resident_id == id)
-            .map(|m| ("a household member", Some(m)))
+            .map(|m| (PersonRelation::HouseholdMember, Some(m)))
     };
-    if let Some((m, (whom, person))) = data
+    if let Some((m, (relation, person))) = data
         .support_measures
         .iter()
         .filter(|m| m.from <= today)
         .find_map(|m| protected_role(&m.resident_id).map(|role| (m, role)))
     {
+        let whom = match relation {
+            PersonRelation::Subject => "the subject",
+            PersonRelation::HouseholdMember => "a household member",
+            PersonRelation::Shown => "a person shown on the certificate",
+        };
         let mut detail = format!(
             "support measure on {whom} {} since {}",
             named(person, &m.resident_id),
@@ -402,7 +434,11 @@ pub fn decide(request: &EligibilityRequest, data: &SubjectData<'_>) -> Decision 
                 " (planned end {to} passed; still in force until lifted)"
             ));
         }
-        return refuse(RefusalReason::SupportMeasure, detail);
+        return Decision::Refused(Refusal {
+            reason: RefusalReason::SupportMeasure,
+            detail,
+            person: Some(refused_person(person, &m.resident_id, relation)),
+        });
     }
 
     // A suppression stops a certificate about a person it covers: the subject or
@@ -448,7 +484,15 @@ pub fn decide(request: &EligibilityRequest, data: &SubjectData<'_>) -> Decision 
                 .unwrap_or_default()
         );
         if kiosk || s.level == SuppressionLevel::Error {
-            return refuse(RefusalReason::Suppressed, detail);
+            let relation = match person {
+                Some(p) if Some(p.resident_id.as_str()) != subject_id => PersonRelation::Shown,
+                _ => PersonRelation::Subject,
+            };
+            return Decision::Refused(Refusal {
+                reason: RefusalReason::Suppressed,
+                detail,
+                person: person.map(|p| refused_person(Some(p), &p.resident_id, relation)),
+            });
         }
         warnings.push(Warning {
             code: "suppression_warning",
@@ -493,6 +537,14 @@ pub fn decide(request: &EligibilityRequest, data: &SubjectData<'_>) -> Decision 
     }
 
     Decision::Issuable { warnings }
+}
+
+fn refused_person(person: Option<&Resident>, id: &str, relation: PersonRelation) -> RefusedPerson {
+    RefusedPerson {
+        resident_id: id.to_owned(),
+        name: person.map(Resident::full_name).unwrap_or_default(),
+        relation,
+    }
 }
 
 /// A person as staff read them in a refusal: name and resident ID.

@@ -25,7 +25,9 @@ pub use certificate::{
     Applicant, CertificateKind, CertificateOption, CertificateOptions, Channel, HouseholdSelection,
 };
 pub use date::{Date, TimeOfDay};
-pub use eligibility::{Decision, EligibilityRequest, RefusalReason, SubjectData, decide};
+pub use eligibility::{
+    Decision, EligibilityRequest, PersonRelation, RefusalReason, RefusedPerson, SubjectData, decide,
+};
 pub use fee::{Fee, compute_fee};
 pub use issue_number::{IssueNumber, IssuePoint};
 pub use koseki::{Fuhyo, FuhyoEntry, Koseki, KosekiEvent, KosekiMember};

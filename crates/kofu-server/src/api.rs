@@ -19,9 +19,18 @@ pub struct ApiError {
     status: StatusCode,
     code: &'static str,
     message: String,
-    /// What exactly matched, for staff only (a counter refusal names the person a
-    /// support measure protects); never set on an LGWAN answer.
+    /// What staff alone are told (never set on an LGWAN answer); boxed, since most
+    /// errors carry none.
+    for_staff: Option<Box<StaffDetail>>,
+}
+
+/// What a counter refusal tells staff beyond its code and message.
+#[derive(Debug)]
+struct StaffDetail {
+    /// What exactly matched (who a support measure protects, which field overflowed).
     detail: Option<String>,
+    /// The person a refusal concerns, for the clerk's screen.
+    person: Option<kofu_domain::RefusedPerson>,
 }
 
 impl ApiError {
@@ -30,27 +39,27 @@ impl ApiError {
             status,
             code,
             message: message.into(),
-            detail: None,
+            for_staff: None,
         }
     }
 
     /// A use case's error as staff at the counter read it: a refusal carries its
     /// detail (who is protected, which suppression), which a kiosk never sees.
     pub(crate) fn for_staff(e: AppError) -> Self {
-        let detail = match &e {
-            AppError::Refused(r) => Some(r.detail.clone()),
-            AppError::Render(r) => Some(r.to_string()),
-            _ => None,
+        let (detail, person) = match &e {
+            AppError::Refused(r) => (Some(r.detail.clone()), r.person.clone()),
+            AppError::Render(r) => (Some(r.to_string()), None),
+            _ => (None, None),
         };
         ApiError {
-            detail,
+            for_staff: Some(Box::new(StaffDetail { detail, person })),
             ..ApiError::from(e)
         }
     }
 
     /// The staff-only detail, if any.
     pub fn detail(&self) -> Option<&str> {
-        self.detail.as_deref()
+        self.for_staff.as_ref().and_then(|s| s.detail.as_deref())
     }
 
     /// The HTTP status of the answer.
@@ -79,12 +88,16 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = match self.detail {
-            Some(detail) => {
-                json!({"error": {"code": self.code, "message": self.message, "detail": detail}})
+        let mut error = json!({"code": self.code, "message": self.message});
+        if let Some(staff) = self.for_staff {
+            if let Some(detail) = staff.detail {
+                error["detail"] = json!(detail);
             }
-            None => json!({"error": {"code": self.code, "message": self.message}}),
-        };
+            if let Some(person) = staff.person {
+                error["person"] = json!(person);
+            }
+        }
+        let body = json!({ "error": error });
         (self.status, axum::Json(body)).into_response()
     }
 }

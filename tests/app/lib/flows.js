@@ -77,12 +77,12 @@ export async function findRowsForKeyboard(app) {
 export const isFlagged = (row) => FLAG_WORDS.test(row.flags);
 
 /**
- * Searches the demo town's surnames one after another until a hit satisfies
- * `wanted`; answers that row (not yet chosen). Fails naming what was tried.
+ * Searches the demo town's surnames (or `surnames`) one after another until a hit
+ * satisfies `wanted`; answers that row (not yet chosen). Fails naming what was tried.
  */
-export async function findResident(app, wanted, what) {
+export async function findResident(app, wanted, what, surnames = SURNAMES) {
   const tried = [];
-  for (const surname of SURNAMES) {
+  for (const surname of surnames) {
     await app.type('search-name', surname);
     await app.click('search-submit');
     let rows = [];

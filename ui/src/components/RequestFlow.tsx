@@ -10,6 +10,7 @@ import {
   type Issued,
   type IssuedDocument,
   type Payment,
+  type RefusedPerson,
   type ResidentFlags,
   type ResidentHit,
   type Staff,
@@ -47,7 +48,13 @@ type Step = 'find' | 'certificate' | 'done';
 /** What issuing one item came to. */
 type ItemOutcome =
   | { readonly kind: 'issued'; readonly issued: Issued; readonly overridden: boolean }
-  | { readonly kind: 'refused'; readonly code: string; readonly message: string; readonly detail?: string }
+  | {
+      readonly kind: 'refused';
+      readonly code: string;
+      readonly message: string;
+      readonly detail?: string | undefined;
+      readonly person?: RefusedPerson | undefined;
+    }
   | { readonly kind: 'error'; readonly code: string; readonly message: string };
 
 type PrintState =
@@ -273,15 +280,25 @@ async function issueOne(
   if (matrix === null) return { kind: 'error', code: 'not_ready', message: '' };
   const outcome = await api.issue(requestOf(item, applicant, info, payment, matrix));
   if (outcome.ok) return { kind: 'issued', issued: outcome.body, overridden: item.overrideReason !== undefined };
-  if (isRefusal(outcome.status, outcome.code)) return { kind: 'refused', code: outcome.code, message: outcome.message, detail: outcome.detail };
+  if (isRefusal(outcome.status, outcome.code)) {
+    return { kind: 'refused', code: outcome.code, message: outcome.message, detail: outcome.detail, person: outcome.person };
+  }
   return { kind: 'error', code: outcome.code, message: outcome.message };
 }
 
 // ---------------------------------------------------------------------------------------
 
 /** What exactly stopped a request (who a support measure protects), for the clerk. */
-function RefusalDetail({ detail }: { readonly detail?: string | undefined }) {
+function RefusalDetail({ detail, person }: { readonly detail?: string | undefined; readonly person?: RefusedPerson | undefined }) {
   const { t } = useI18n();
+  if (person) {
+    return (
+      <span className="refusal__detail" data-testid="refusal-detail">
+        {' '}
+        {t('refusal.person', { relation: t(`refusal.relation.${person.relation}`), name: person.name, id: person.resident_id })}
+      </span>
+    );
+  }
   if (!detail) return null;
   return (
     <span className="refusal__detail" data-testid="refusal-detail">
@@ -537,7 +554,13 @@ type PreviewState =
   | { readonly kind: 'none' }
   | { readonly kind: 'busy' }
   | { readonly kind: 'shown'; readonly issued: Issued }
-  | { readonly kind: 'refused' | 'error'; readonly code: string; readonly message: string; readonly detail?: string };
+  | {
+      readonly kind: 'refused' | 'error';
+      readonly code: string;
+      readonly message: string;
+      readonly detail?: string | undefined;
+      readonly person?: RefusedPerson | undefined;
+    };
 
 /** Step 2: the certificates, their options and copies, a preview, and how the fee is paid. */
 function CertificateStep(props: CertificateStepProps) {
@@ -567,6 +590,7 @@ function CertificateStep(props: CertificateStepProps) {
           code: outcome.code,
           message: outcome.message,
           detail: outcome.detail,
+          person: outcome.person,
         };
     setPreview(next);
     return next;
@@ -729,7 +753,7 @@ function CertificateStep(props: CertificateStepProps) {
         <>
           <Alert testId="refusal">
             <strong>{t('refusal.title')}</strong> {refusalText(t, preview.code, preview.message)}
-            <RefusalDetail detail={preview.detail} />
+            <RefusalDetail detail={preview.detail} person={preview.person} />
           </Alert>
           {preview.code === 'support_measure' ? (
             <Override
@@ -890,7 +914,7 @@ function DoneStep(props: DoneStepProps) {
               <>
                 <Alert testId="refusal">
                   <strong>{t('refusal.title')}</strong> {refusalText(t, outcome.code, outcome.message)}
-                  <RefusalDetail detail={outcome.detail} />
+                  <RefusalDetail detail={outcome.detail} person={outcome.person} />
                 </Alert>
                 {outcome.code === 'support_measure' ? (
                   <Override

@@ -354,6 +354,11 @@ pub(super) async fn kiosk_refuses_a_protected_member_of_the_koseki(db: Db) {
         detail.contains("保護 花子") && detail.contains(WIFE),
         "the clerk is told who is protected: {err}"
     );
+    assert_eq!(
+        err["error"]["person"],
+        json!({"resident_id": WIFE, "name": "保護 花子", "relation": "shown"}),
+        "{err}"
+    );
     // The same stop on a preview: nothing of hers is shown before an override.
     let (status, err) = c
         .call(
