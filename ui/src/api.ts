@@ -167,6 +167,7 @@ export interface DayReport {
   readonly kiosk_without_outcome?: readonly ReportRow[];
   readonly kiosk_errors?: readonly ReportRow[];
   readonly render_alerts?: readonly ReportRow[];
+  readonly replica_downloads?: readonly ReportRow[];
   readonly access_anomalies?: {
     readonly late_night?: readonly ReportRow[];
     readonly many_lookups?: readonly ReportRow[];

@@ -383,6 +383,15 @@ impl Office {
         }
         printable("terminal", &r.terminal)?;
         printable("printer", &r.printer)?;
+        if self.settings.offline.is_some() && r.options.show_my_number {
+            // The replica holds no 個人番号 (see `offline::without_my_number`): asked
+            // for offline, it is refused rather than silently left off.
+            return Err(AppError::BadRequest {
+                field: "options.show_my_number",
+                reason: "個人番号 is not printed offline (the terminal's replica does not hold it)"
+                    .into(),
+            });
+        }
         self.check_terminal(&r.terminal, &r.printer).await?;
         let override_reason = r.override_reason.as_deref().map(str::trim);
         if let Some(reason) = override_reason {
@@ -1182,6 +1191,9 @@ pub struct DayReport {
     /// Counter requests that could not be rendered (a 外字, an overflow): who, for
     /// whom, the code and the field and character named.
     pub render_alerts: Vec<serde_json::Value>,
+    /// Registry replicas sent to terminals: who, whether a whole snapshot, how many
+    /// records, when.
+    pub replica_downloads: Vec<serde_json::Value>,
     /// Staff access a supervisor should look at.
     pub access_anomalies: AccessAnomalies,
 }
@@ -1373,6 +1385,13 @@ impl Office {
                 } else {
                     r.render_alerts.push(row);
                 }
+            }
+            if a.action == "offline.replica" {
+                let detail: serde_json::Value = serde_json::from_str(&a.detail).unwrap_or_default();
+                r.replica_downloads.push(serde_json::json!({
+                    "staff": a.actor, "snapshot": detail["snapshot"],
+                    "records": detail["records"], "at": a.at,
+                }));
             }
             if a.action == "counter.issue_override" {
                 let detail: serde_json::Value = serde_json::from_str(&a.detail).unwrap_or_default();

@@ -130,6 +130,30 @@ pub struct ReplicaFeed {
     pub settings: Vec<kofu_store::settings::SettingRow>,
 }
 
+/// A replica line without the resident's 個人番号: offline issuance never prints one,
+/// so a terminal's replica never holds one (a lost or stolen terminal leaks none).
+/// Lines of other records, and residents without one, pass unchanged.
+fn without_my_number(line: &str) -> String {
+    if !line.contains("\"my_number\"") {
+        return line.to_owned();
+    }
+    let strip = |record: &mut serde_json::Value| {
+        if record.get("type").and_then(serde_json::Value::as_str) == Some("resident")
+            && let Some(fields) = record.as_object_mut()
+        {
+            fields.remove("my_number");
+        }
+    };
+    let Ok(mut value) = serde_json::from_str::<serde_json::Value>(line) else {
+        return line.to_owned();
+    };
+    strip(&mut value);
+    if let Some(record) = value.get_mut("record") {
+        strip(record);
+    }
+    value.to_string()
+}
+
 /// One ledger row of an upload.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UploadedRow {
@@ -228,15 +252,20 @@ impl Office {
         };
         if !can_catch_up {
             let snapshot = self.store.snapshot().await?;
-            return Ok(ReplicaFeed {
+            let feed = ReplicaFeed {
                 last_seq: snapshot.last_seq,
                 last_at: snapshot.last_at.map(rfc3339),
                 snapshot: true,
-                lines: snapshot.lines,
+                lines: snapshot
+                    .lines
+                    .iter()
+                    .map(|l| without_my_number(l))
+                    .collect(),
                 more: false,
                 loads: generation,
                 settings: self.store.current_settings().await?,
-            });
+            };
+            return self.replica_sent(session, feed, now).await;
         }
         let limit = limit.clamp(1, 10_000);
         let changes = self
@@ -245,15 +274,41 @@ impl Office {
             .await?;
         let more = changes.len() > limit;
         let lines: Vec<_> = changes.into_iter().take(limit).collect();
-        Ok(ReplicaFeed {
+        let feed = ReplicaFeed {
             last_seq: lines.last().map(|c| c.seq).or(after),
             last_at: lines.last().map(|c| c.at.clone()),
             snapshot: false,
-            lines: lines.into_iter().map(|c| c.line).collect(),
+            lines: lines.iter().map(|c| without_my_number(&c.line)).collect(),
             more,
             loads: generation,
             settings: self.store.current_settings().await?,
-        })
+        };
+        self.replica_sent(session, feed, now).await
+    }
+
+    /// Records a replica download as an audited access (who, how many records, from
+    /// which position), which the supervisor's review lists, and hands the feed on.
+    async fn replica_sent(
+        &self,
+        session: &StaffSession,
+        feed: ReplicaFeed,
+        now: OffsetDateTime,
+    ) -> Result<ReplicaFeed, AppError> {
+        self.store
+            .record_audit(AuditEntry {
+                at: rfc3339(now),
+                actor: session.login.clone(),
+                action: "offline.replica".into(),
+                target: String::new(),
+                detail: serde_json::json!({
+                    "snapshot": feed.snapshot,
+                    "records": feed.lines.len(),
+                    "last_seq": feed.last_seq,
+                })
+                .to_string(),
+            })
+            .await?;
+        Ok(feed)
     }
 
     /// The offline kit of the session's own account for `terminal`; with a fresh

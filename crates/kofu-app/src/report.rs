@@ -192,6 +192,10 @@ pub(crate) fn report_document(
         ),
         (t("report.kiosk_errors"), count(r.kiosk_errors.len())),
         (t("report.render_alerts"), count(r.render_alerts.len())),
+        (
+            t("report.replica_downloads"),
+            count(r.replica_downloads.len()),
+        ),
     ];
     let kinds: Vec<&str> = CertificateKind::ALL.iter().map(|k| k.code()).collect();
     let hours: Vec<String> = (0..24).map(|h| format!("{h:02}")).collect();
@@ -233,6 +237,7 @@ pub(crate) fn report_document(
         ),
         rows_table(lang, t("report.kiosk_errors"), &r.kiosk_errors),
         rows_table(lang, t("report.render_alerts"), &r.render_alerts),
+        rows_table(lang, t("report.replica_downloads"), &r.replica_downloads),
         rows_table(lang, anomaly("report.anomalies.late_night"), &a.late_night),
         rows_table(
             lang,
@@ -334,6 +339,7 @@ mod tests {
         "report.kiosk_without_outcome",
         "report.kiosk_errors",
         "report.render_alerts",
+        "report.replica_downloads",
         "report.anomalies",
         "report.anomalies.late_night",
         "report.anomalies.many_lookups",

@@ -159,6 +159,7 @@ export function Report({ info, api, staff }: { readonly info: AppInfo; readonly 
             <RowsTable caption={t('report.kiosk_errors')} empty={t('report.empty')} rows={report.kiosk_errors ?? []} />
           </div>
           <RowsTable testId="report-render-alerts" caption={t('report.render_alerts')} empty={t('report.empty')} rows={report.render_alerts ?? []} />
+          <RowsTable testId="report-replica-downloads" caption={t('report.replica_downloads')} empty={t('report.empty')} rows={report.replica_downloads ?? []} />
           <section data-testid="report-anomalies">
             <h3>{t('report.anomalies')}</h3>
             <RowsTable caption={t('report.anomalies.late_night')} empty={t('report.empty')} rows={anomalies.late_night ?? []} />

@@ -3212,6 +3212,16 @@ async fn offline_terminal(
             .any(|l| l.starts_with(r#"{"type":"card""#)),
         "cards serve only kiosks: a counter replica holds none"
     );
+    assert!(
+        feed.lines
+            .iter()
+            .any(|l| l.contains(r#""type":"resident""#)),
+        "the replica holds the residents"
+    );
+    assert!(
+        !feed.lines.iter().any(|l| l.contains("my_number")),
+        "no 個人番号 leaves the server in a replica"
+    );
     kofu_app::offline::apply_replica_feed(&store, &feed, now)
         .await
         .unwrap();
@@ -3292,6 +3302,46 @@ async fn offline_terminal_issues_and_its_upload_lands_exactly_once(db: Db) {
     let (status, body) = t.router.login(&clerk, PASSWORD, 1).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let local = body["token"].as_str().unwrap().to_owned();
+    // The replica holds no 個人番号: asked for offline, it is refused by name.
+    let mut with_number = counter_issue_body("00000000019", json!({"type": "person"}), 1);
+    with_number["options"] = json!({"show_my_number": true});
+    let (status, err) = t
+        .router
+        .call(
+            "POST",
+            "/counter/v1/issuances",
+            Some(&local),
+            Some(&with_number),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{err}");
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("options.show_my_number"),
+        "{err}"
+    );
+    // The download was an audited access, with what it sent.
+    let sent = audited(&db, "offline.replica").await;
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0].0, "offline1");
+    assert!(sent[0].2["records"].as_u64().unwrap() > 10, "{sent:?}");
+    let boss_token = logged_in(&c, &boss).await;
+    let today = time::OffsetDateTime::now_utc()
+        .to_offset(kofu_domain::date::JST)
+        .date();
+    let (_, report) = c
+        .call(
+            "GET",
+            &format!("/counter/v1/reports/{today}"),
+            Some(&boss_token),
+            None,
+        )
+        .await;
+    let downloads = report["replica_downloads"].as_array().unwrap();
+    assert_eq!(downloads.len(), 1, "{report}");
+    assert_eq!(downloads[0]["staff"], "offline1");
     let mut numbers = Vec::new();
     for (i, resident) in ["00000000019", "00000000043", "00000000019"]
         .iter()
@@ -3365,8 +3415,8 @@ async fn offline_terminal_issues_and_its_upload_lands_exactly_once(db: Db) {
         before
     );
 
-    // The supervisor signs the day off while the terminal's work is still out.
-    let boss_token = logged_in(&c, &boss).await;
+    // The supervisor (logged in above) signs the day off while the terminal's work is
+    // still out.
     let today = kofu_domain::date::local_date_time(time::OffsetDateTime::now_utc())
         .0
         .to_string();
