@@ -70,7 +70,16 @@ describe('App: login', () => {
     render(<App initialLocale="en" />);
     await logIn();
     expect((await screen.findByTestId('login-error')).textContent).toBe(
-      'This account is locked after repeated failed logins. Ask an administrator to unlock it.',
+      'This account is locked after repeated failed logins. Try again in 30 minutes, or ask an administrator to unlock it.',
+    );
+  });
+
+  it('says when a terminal must wait after many failed logins', async () => {
+    mockBackend({ 'POST /counter/v1/login': [429, error('too_many_attempts')] });
+    render(<App initialLocale="ja" />);
+    await logIn();
+    expect((await screen.findByTestId('login-error')).textContent).toBe(
+      'この端末からのログインの失敗が続いています。しばらく待ってからもう一度お試しください。',
     );
   });
 

@@ -55,6 +55,9 @@ pub enum AppError {
     /// Too many consecutive failed logins: the account is locked until unlocked.
     #[error("the account is locked after repeated failed logins")]
     AccountLocked,
+    /// Too many failed logins from this source in a row: wait this many seconds.
+    #[error("too many failed logins from this address; try again in {0} s")]
+    TooManyAttempts(u64),
     /// The account is deactivated.
     #[error("the account is deactivated")]
     AccountDisabled,
@@ -131,6 +134,7 @@ impl AppError {
             AppError::UnknownIssuance => "unknown_issuance",
             AppError::InvalidCredentials => "invalid_credentials",
             AppError::AccountLocked => "account_locked",
+            AppError::TooManyAttempts(_) => "too_many_attempts",
             AppError::AccountDisabled => "account_disabled",
             AppError::UnknownStaff(_) => "unknown_staff",
             AppError::Unauthenticated => "unauthenticated",

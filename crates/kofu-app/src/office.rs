@@ -63,6 +63,8 @@ pub struct Office {
     pub settings: OfficeSettings,
     /// The installation's secret (kiosk member tokens).
     pub(crate) secret: String,
+    /// Failed logins per source, shared by the office's clones.
+    pub(crate) login_throttle: Arc<crate::staff::LoginThrottle>,
 }
 
 impl Office {
@@ -112,6 +114,7 @@ impl Office {
             fonts,
             settings,
             secret,
+            login_throttle: Arc::default(),
         })
     }
 }

@@ -1010,6 +1010,7 @@ pub async fn install_kit(
             failed_attempts: 0,
             active: true,
             created_at: rfc3339(now),
+            last_failed_unix: 0,
         })
         .await?;
     if let Some(range) = kit.range {

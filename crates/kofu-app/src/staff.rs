@@ -18,6 +18,65 @@ use crate::{AppError, Office};
 
 /// Consecutive failed logins after which an account is locked.
 pub const MAX_FAILED_ATTEMPTS: i64 = 5;
+/// Failed logins from one source that are never slowed down.
+pub const FREE_FAILURES_PER_SOURCE: u32 = 10;
+/// The longest wait a source is asked for between attempts.
+pub const MAX_SOURCE_WAIT_SECS: i64 = 300;
+
+/// Failed logins counted per source (the caller's address), in memory: past
+/// [`FREE_FAILURES_PER_SOURCE`] in a row, each further attempt must wait twice as long
+/// as the one before (2 s, 4 s, 8 s … up to [`MAX_SOURCE_WAIT_SECS`]) after the last
+/// failure, so that guessing across many accounts, each short of its lockout, is
+/// slowed down. A success from the source forgets it. Kept per process: several
+/// servers each slow a source down on their own.
+#[derive(Debug, Default)]
+pub struct LoginThrottle {
+    /// Source → (consecutive failures, last failure in Unix seconds).
+    failures: std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, (u32, i64)>>,
+}
+
+/// Sources remembered at most; past it, those quiet longest are forgotten first.
+const THROTTLE_SOURCES: usize = 10_000;
+
+impl LoginThrottle {
+    /// Seconds `source` must still wait at `now`, if any.
+    fn wait(&self, source: std::net::IpAddr, now: i64) -> Option<u64> {
+        let map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        let (count, last) = *map.get(&source)?;
+        let over = count
+            .checked_sub(FREE_FAILURES_PER_SOURCE)
+            .filter(|o| *o > 0)?;
+        let wait = 1i64
+            .checked_shl(over)
+            .unwrap_or(i64::MAX)
+            .min(MAX_SOURCE_WAIT_SECS);
+        let left = last.saturating_add(wait).saturating_sub(now);
+        u64::try_from(left).ok().filter(|s| *s > 0)
+    }
+
+    fn failed(&self, source: std::net::IpAddr, now: i64) {
+        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= THROTTLE_SOURCES && !map.contains_key(&source) {
+            let cutoff = now - MAX_SOURCE_WAIT_SECS;
+            map.retain(|_, (_, last)| *last > cutoff);
+        }
+        let entry = map.entry(source).or_insert((0, now));
+        entry.0 = entry.0.saturating_add(1);
+        entry.1 = now;
+    }
+
+    fn succeeded(&self, source: std::net::IpAddr) {
+        self.failures
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&source);
+    }
+}
+
+/// How long a lockout lasts after the last failed attempt, unless an administrator
+/// unlocks it sooner: long enough to stop guessing, short enough that nobody can lock
+/// every administrator out for good.
+pub const LOCKOUT_SECS: i64 = 30 * 60;
 /// The least number of characters in a password.
 pub const MIN_PASSWORD_CHARS: usize = 12;
 /// The longest password a login attempt may carry (Argon2 hashes whatever it is given).
@@ -453,6 +512,7 @@ pub async fn add_staff(
         failed_attempts: 0,
         active: true,
         created_at: rfc3339(now),
+        last_failed_unix: 0,
     };
     match tx.insert_staff(&row).await {
         Err(e) if e.is_unique_violation() => {
@@ -509,7 +569,7 @@ impl Office {
             .await?
             .into_iter()
             .map(|r| StaffInfo {
-                locked: r.failed_attempts >= MAX_FAILED_ATTEMPTS,
+                locked: locked_at(&r, now.unix_timestamp()),
                 login: r.login,
                 role: r.role,
                 active: r.active,
@@ -544,7 +604,8 @@ impl Office {
             .staff_for_update(login)
             .await?
             .ok_or_else(|| AppError::UnknownStaff(login.to_owned()))?;
-        tx.set_login_state(login, 0, row.last_totp_step).await?;
+        tx.set_login_state(login, 0, row.last_totp_step, row.last_failed_unix)
+            .await?;
         tx.commit(AuditEntry {
             at: rfc3339(now),
             actor: session.login.clone(),
@@ -625,6 +686,42 @@ impl Office {
         creds: &Credentials,
         now: OffsetDateTime,
     ) -> Result<SessionStarted, AppError> {
+        self.login_from(creds, None, now).await
+    }
+
+    /// [`Office::login`] from a known source address: failed attempts from it are
+    /// slowed down (see [`LoginThrottle`]) before they can lock accounts; a source
+    /// asked to wait gets [`AppError::TooManyAttempts`] and nothing is checked or
+    /// recorded.
+    pub async fn login_from(
+        &self,
+        creds: &Credentials,
+        source: Option<std::net::IpAddr>,
+        now: OffsetDateTime,
+    ) -> Result<SessionStarted, AppError> {
+        if let Some(wait) = source.and_then(|s| self.login_throttle.wait(s, now.unix_timestamp())) {
+            return Err(AppError::TooManyAttempts(wait));
+        }
+        let result = self.login_checked(creds, now).await;
+        if let Some(s) = source {
+            match &result {
+                Ok(_) => self.login_throttle.succeeded(s),
+                Err(
+                    AppError::InvalidCredentials
+                    | AppError::AccountLocked
+                    | AppError::AccountDisabled,
+                ) => self.login_throttle.failed(s, now.unix_timestamp()),
+                Err(_) => {}
+            }
+        }
+        result
+    }
+
+    async fn login_checked(
+        &self,
+        creds: &Credentials,
+        now: OffsetDateTime,
+    ) -> Result<SessionStarted, AppError> {
         // Bounded before anything is read, hashed or written: a login no account can
         // have (every login was checked as it was enrolled) is refused as bad input,
         // never audited verbatim, and a huge password costs no Argon2 work.
@@ -687,7 +784,7 @@ impl Office {
             .await?;
             return Err(AppError::InvalidCredentials);
         };
-        match judge(&row, password_ok, totp_step) {
+        match judge(&row, password_ok, totp_step, now.unix_timestamp()) {
             Verdict::Inactive => {
                 tx.commit(audit(
                     "staff.login_refused",
@@ -706,7 +803,8 @@ impl Office {
             }
             Verdict::Accept { step } => {
                 let token = hex(&random_bytes::<32>()?);
-                tx.set_login_state(&row.login, 0, step).await?;
+                tx.set_login_state(&row.login, 0, step, row.last_failed_unix)
+                    .await?;
                 tx.start_session(
                     &sha256_hex(token.as_bytes()),
                     &row.login,
@@ -725,7 +823,7 @@ impl Office {
                 })
             }
             Verdict::Fail { failed, locked } => {
-                tx.set_login_state(&row.login, failed, row.last_totp_step)
+                tx.set_login_state(&row.login, failed, row.last_totp_step, now.unix_timestamp())
                     .await?;
                 tx.commit(audit(
                     "staff.login_failed",
@@ -804,18 +902,31 @@ enum Verdict {
 }
 
 /// Judges a login attempt on the account state read inside the transaction.
-fn judge(row: &StaffRow, password_ok: bool, totp_step: Option<i64>) -> Verdict {
+/// Whether repeated failures lock the account at `now` (Unix seconds): locked from the
+/// fifth consecutive failure until [`LOCKOUT_SECS`] after the last one.
+fn locked_at(row: &StaffRow, now: i64) -> bool {
+    row.failed_attempts >= MAX_FAILED_ATTEMPTS
+        && now.saturating_sub(row.last_failed_unix) < LOCKOUT_SECS
+}
+
+fn judge(row: &StaffRow, password_ok: bool, totp_step: Option<i64>, now: i64) -> Verdict {
     if !row.active {
         return Verdict::Inactive;
     }
-    if row.failed_attempts >= MAX_FAILED_ATTEMPTS {
+    if locked_at(row, now) {
         return Verdict::Locked;
     }
+    // A lockout that has run out starts the count afresh.
+    let earlier_failures = if row.failed_attempts >= MAX_FAILED_ATTEMPTS {
+        0
+    } else {
+        row.failed_attempts
+    };
     // A code is good once: a step at or before the last one accepted is a replay.
     match (password_ok, totp_step.filter(|s| *s > row.last_totp_step)) {
         (true, Some(step)) => Verdict::Accept { step },
         _ => {
-            let failed = row.failed_attempts + 1;
+            let failed = earlier_failures + 1;
             Verdict::Fail {
                 failed,
                 locked: failed >= MAX_FAILED_ATTEMPTS,
@@ -943,14 +1054,67 @@ mod tests {
             failed_attempts,
             active: true,
             created_at: String::new(),
+            last_failed_unix: NOW - 60,
         }
+    }
+
+    /// The instant the unit tests judge at (Unix seconds).
+    const NOW: i64 = 1_800_000_000;
+
+    #[test]
+    fn a_source_is_slowed_down_after_its_free_failures() {
+        let t = LoginThrottle::default();
+        let ip: std::net::IpAddr = [192, 0, 2, 7].into();
+        let other: std::net::IpAddr = [192, 0, 2, 8].into();
+        for _ in 0..FREE_FAILURES_PER_SOURCE {
+            assert_eq!(t.wait(ip, NOW), None);
+            t.failed(ip, NOW);
+        }
+        assert_eq!(t.wait(ip, NOW), None, "ten failures are free");
+        t.failed(ip, NOW);
+        assert_eq!(t.wait(ip, NOW), Some(2), "the 11th asks for 2 s");
+        assert_eq!(t.wait(ip, NOW + 2), None);
+        t.failed(ip, NOW + 2);
+        assert_eq!(t.wait(ip, NOW + 2), Some(4));
+        for _ in 0..20 {
+            t.failed(ip, NOW + 2);
+        }
+        assert_eq!(
+            t.wait(ip, NOW + 2),
+            Some(MAX_SOURCE_WAIT_SECS as u64),
+            "capped"
+        );
+        assert_eq!(t.wait(other, NOW), None, "per source");
+        t.succeeded(ip);
+        assert_eq!(t.wait(ip, NOW + 2), None, "a success forgets the source");
+    }
+
+    #[test]
+    fn a_lockout_ends_by_time() {
+        let mut locked = account(5);
+        // Locked for LOCKOUT_SECS after the last failure …
+        locked.last_failed_unix = NOW - LOCKOUT_SECS + 1;
+        assert_eq!(judge(&locked, true, Some(101), NOW), Verdict::Locked);
+        // … then open again, the count starting afresh.
+        locked.last_failed_unix = NOW - LOCKOUT_SECS;
+        assert_eq!(
+            judge(&locked, true, Some(101), NOW),
+            Verdict::Accept { step: 101 }
+        );
+        assert_eq!(
+            judge(&locked, false, Some(101), NOW),
+            Verdict::Fail {
+                failed: 1,
+                locked: false
+            }
+        );
     }
 
     #[test]
     fn fifth_consecutive_failure_locks_and_a_locked_account_refuses_good_factors() {
         let mut row = account(0);
         for n in 1..=5 {
-            let verdict = judge(&row, false, Some(101));
+            let verdict = judge(&row, false, Some(101), NOW);
             assert_eq!(
                 verdict,
                 Verdict::Fail {
@@ -960,15 +1124,15 @@ mod tests {
             );
             row.failed_attempts = n;
         }
-        assert_eq!(judge(&row, true, Some(101)), Verdict::Locked);
+        assert_eq!(judge(&row, true, Some(101), NOW), Verdict::Locked);
         // Four failures then a success: the account is still open.
         assert_eq!(
-            judge(&account(4), true, Some(101)),
+            judge(&account(4), true, Some(101), NOW),
             Verdict::Accept { step: 101 }
         );
         // A wrong TOTP counts like a wrong password.
         assert_eq!(
-            judge(&account(4), true, None),
+            judge(&account(4), true, None, NOW),
             Verdict::Fail {
                 failed: 5,
                 locked: true
@@ -976,27 +1140,27 @@ mod tests {
         );
         let mut inactive = account(0);
         inactive.active = false;
-        assert_eq!(judge(&inactive, true, Some(101)), Verdict::Inactive);
+        assert_eq!(judge(&inactive, true, Some(101), NOW), Verdict::Inactive);
     }
 
     #[test]
     fn a_totp_code_is_accepted_once() {
         assert_eq!(
-            judge(&account(0), true, Some(100)),
+            judge(&account(0), true, Some(100), NOW),
             Verdict::Fail {
                 failed: 1,
                 locked: false
             }
         );
         assert_eq!(
-            judge(&account(0), true, Some(99)),
+            judge(&account(0), true, Some(99), NOW),
             Verdict::Fail {
                 failed: 1,
                 locked: false
             }
         );
         assert_eq!(
-            judge(&account(0), true, Some(101)),
+            judge(&account(0), true, Some(101), NOW),
             Verdict::Accept { step: 101 }
         );
     }

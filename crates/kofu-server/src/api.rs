@@ -22,6 +22,8 @@ pub struct ApiError {
     /// What staff alone are told (never set on an LGWAN answer); boxed, since most
     /// errors carry none.
     for_staff: Option<Box<StaffDetail>>,
+    /// Seconds to wait before trying again (`Retry-After`), for a 429.
+    retry_after: Option<u64>,
 }
 
 /// What a counter refusal tells staff beyond its code and message.
@@ -40,6 +42,7 @@ impl ApiError {
             code,
             message: message.into(),
             for_staff: None,
+            retry_after: None,
         }
     }
 
@@ -98,6 +101,14 @@ impl IntoResponse for ApiError {
             }
         }
         let body = json!({ "error": error });
+        if let Some(secs) = self.retry_after {
+            return (
+                self.status,
+                [(axum::http::header::RETRY_AFTER, secs.to_string())],
+                axum::Json(body),
+            )
+                .into_response();
+        }
         (self.status, axum::Json(body)).into_response()
     }
 }
@@ -148,8 +159,18 @@ impl From<AppError> for ApiError {
             AppError::AccountLocked => ApiError::new(
                 S::FORBIDDEN,
                 "account_locked",
-                "ログインの失敗が続いたため、アカウントはロックされています。管理者に連絡してください。",
+                "ログインの失敗が続いたため、アカウントはロックされています。30分後にもう一度お試しいただくか、管理者に連絡してください。",
             ),
+            AppError::TooManyAttempts(secs) => ApiError {
+                retry_after: Some(secs),
+                ..ApiError::new(
+                    S::TOO_MANY_REQUESTS,
+                    "too_many_attempts",
+                    format!(
+                        "この端末からのログインの失敗が続いています。{secs} 秒後にもう一度お試しください。"
+                    ),
+                )
+            },
             AppError::AccountDisabled => ApiError::new(
                 S::FORBIDDEN,
                 "account_disabled",

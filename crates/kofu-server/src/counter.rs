@@ -26,7 +26,7 @@ use serde_json::json;
 use time::OffsetDateTime;
 
 use crate::api::{ApiError, MAX_BODY, bytes, method_not_allowed, not_found, parse_body};
-use crate::door::{Caller, CounterRoute, Door};
+use crate::door::{Caller, CounterRoute, Door, Peer};
 use axum::http::Method;
 use kofu_app::staff::Action;
 
@@ -171,18 +171,20 @@ struct LoginBody {
 
 async fn login(
     State(office): State<Office>,
+    Peer(source): Peer,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let body = bytes(body)?;
     let b: LoginBody = parse_body(&headers, &body)?;
     let started = office
-        .login(
+        .login_from(
             &Credentials {
                 login: b.login,
                 password: b.password,
                 totp: b.totp,
             },
+            source,
             OffsetDateTime::now_utc(),
         )
         .await?;

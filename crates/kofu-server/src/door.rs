@@ -109,3 +109,21 @@ impl FromRequestParts<Office> for Caller {
         Ok(Caller(session(office, &parts.headers).await?))
     }
 }
+
+/// The address a request came from, when the server knows it (a TCP peer; not a call
+/// tunnelled in-process by the counter app's shell).
+#[derive(Clone, Copy, Debug)]
+pub struct Peer(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Peer {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Peer(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
+    }
+}

@@ -153,7 +153,8 @@ impl Listener {
             shutdown.await;
             h.graceful_shutdown(Some(std::time::Duration::from_secs(5)));
         });
-        let app = router.into_make_service();
+        // The peer's address reaches the handlers (login attempts are counted per source).
+        let app = router.into_make_service_with_connect_info::<SocketAddr>();
         match self.security {
             Security::InsecureLoopback => {
                 axum_server::from_tcp(self.listener)?

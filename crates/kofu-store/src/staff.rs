@@ -25,6 +25,9 @@ pub struct StaffRow {
     pub last_totp_step: i64,
     /// Consecutive failed logins.
     pub failed_attempts: i64,
+    /// When the last of them happened (Unix seconds; 0: never): a lockout ends a
+    /// while after it.
+    pub last_failed_unix: i64,
     /// Whether the account may log in at all.
     pub active: bool,
     /// When it was created (RFC 3339, UTC).
@@ -56,7 +59,7 @@ pub struct SessionRow {
     pub last_seen_unix: i64,
 }
 
-type StaffTuple = (String, String, String, String, i64, i64, i64, String);
+type StaffTuple = (String, String, String, String, i64, i64, i64, String, i64);
 
 fn staff_row(t: StaffTuple) -> StaffRow {
     StaffRow {
@@ -68,6 +71,7 @@ fn staff_row(t: StaffTuple) -> StaffRow {
         failed_attempts: t.5,
         active: t.6 != 0,
         created_at: t.7,
+        last_failed_unix: t.8,
     }
 }
 
@@ -98,9 +102,9 @@ impl LedgerTx {
     /// account count one after the other.
     pub async fn staff_for_update(&mut self, login: &str) -> Result<Option<StaffRow>, StoreError> {
         const SQLITE: &str = "SELECT login, role, password_hash, totp_secret, last_totp_step, \
-            failed_attempts, active, created_at FROM staff WHERE login = $1";
+            failed_attempts, active, created_at, last_failed_unix FROM staff WHERE login = $1";
         const PG: &str = "SELECT login, role, password_hash, totp_secret, last_totp_step, \
-            failed_attempts, active, created_at FROM staff WHERE login = $1 FOR UPDATE";
+            failed_attempts, active, created_at, last_failed_unix FROM staff WHERE login = $1 FOR UPDATE";
         let row: Option<StaffTuple> = match &mut self.tx {
             crate::ledger::Tx::Sqlite(t) => {
                 sqlx::query_as(SQLITE)
@@ -124,13 +128,15 @@ impl LedgerTx {
         login: &str,
         failed_attempts: i64,
         last_totp_step: i64,
+        last_failed_unix: i64,
     ) -> Result<(), StoreError> {
-        const SQL: &str =
-            "UPDATE staff SET failed_attempts = $1, last_totp_step = $2 WHERE login = $3";
+        const SQL: &str = "UPDATE staff SET failed_attempts = $1, last_totp_step = $2, \
+            last_failed_unix = $3 WHERE login = $4";
         on_tx!(self.tx, conn => {
             sqlx::query(SQL)
                 .bind(failed_attempts)
                 .bind(last_totp_step)
+                .bind(last_failed_unix)
                 .bind(login)
                 .execute(conn)
                 .await?;
@@ -190,7 +196,7 @@ impl Store {
     /// The staff account `login`, if any.
     pub async fn staff(&self, login: &str) -> Result<Option<StaffRow>, StoreError> {
         const SQL: &str = "SELECT login, role, password_hash, totp_secret, last_totp_step, \
-            failed_attempts, active, created_at FROM staff WHERE login = $1";
+            failed_attempts, active, created_at, last_failed_unix FROM staff WHERE login = $1";
         let row: Option<StaffTuple> = on_pool!(self, pool => {
             sqlx::query_as(SQL).bind(login).fetch_optional(pool).await?
         });
@@ -200,7 +206,7 @@ impl Store {
     /// Every staff account, by login.
     pub async fn staff_list(&self) -> Result<Vec<StaffRow>, StoreError> {
         const SQL: &str = "SELECT login, role, password_hash, totp_secret, last_totp_step, \
-            failed_attempts, active, created_at FROM staff ORDER BY login";
+            failed_attempts, active, created_at, last_failed_unix FROM staff ORDER BY login";
         let rows: Vec<StaffTuple> = on_pool!(self, pool => {
             sqlx::query_as(SQL).fetch_all(pool).await?
         });

@@ -307,6 +307,7 @@ on_both_backends!(
     every_accepted_option_is_printed_and_every_other_refused,
     counter_render_failures_are_named_to_the_clerk_and_reviewed,
     every_counter_route_checks_its_door_before_its_body,
+    counter_failed_logins_are_slowed_down_per_source,
 );
 
 /// Declares each test once per backend, over the feed `protected-town.jsonl`.
@@ -1287,6 +1288,61 @@ async fn counter_login_input_is_bounded_before_anything_is_written(db: Db) {
         );
     }
     assert_eq!(db.count("audit_log").await, entries, "nothing audited");
+}
+
+/// Failed logins from one address, spread over accounts so that none locks, are free
+/// ten times; then the address is answered 429 with `Retry-After` and nothing is
+/// checked or audited, while another address is unaffected.
+async fn counter_failed_logins_are_slowed_down_per_source(db: Db) {
+    use axum::extract::ConnectInfo;
+    enrol(&db, "tanaka", kofu_app::staff::Role::Clerk).await;
+    let c = Counter::new(&db).await;
+    let attempt = async |from: [u8; 4], login: &str| {
+        let body = json!({"login": login, "password": "wrong password!!", "totp": "123456"});
+        let mut req = Request::builder()
+            .method("POST")
+            .uri("/counter/v1/login")
+            .header("content-type", "application/json")
+            .body(Body::from(serde_json::to_vec(&body).unwrap()))
+            .unwrap();
+        req.extensions_mut()
+            .insert(ConnectInfo(std::net::SocketAddr::from((from, 40000))));
+        let resp = c.router.clone().oneshot(req).await.unwrap();
+        let retry = resp
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        (resp.status(), retry)
+    };
+    let guesser = [192, 0, 2, 7];
+    for i in 0..10 {
+        // A different (unknown) login each time: no account gets near its lockout.
+        let (status, _) = attempt(guesser, &format!("guess{i}")).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "attempt {i}");
+    }
+    let (status, _) = attempt(guesser, "tanaka").await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "the 11th is still checked"
+    );
+    let entries = db.count("audit_log").await;
+    let (status, retry) = attempt(guesser, "tanaka").await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    let secs: u64 = retry.expect("Retry-After").parse().unwrap();
+    assert!((1..=2).contains(&secs), "Retry-After {secs}");
+    assert_eq!(
+        db.count("audit_log").await,
+        entries,
+        "nothing checked or audited"
+    );
+    let (status, _) = attempt([192, 0, 2, 8], "tanaka").await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "another address is not slowed"
+    );
 }
 
 /// Who may use each counter route, written out here independently of the server: the
