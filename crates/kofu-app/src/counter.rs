@@ -855,6 +855,8 @@ impl Office {
             });
         }
         let mut tx = self.store.begin_ledger().await?;
+        // Two voids at once (two supervisors, two servers): the second sees the first.
+        tx.lock_issuance(issuance_id).await?;
         // The reversal is booked today: a signed-off today takes none.
         refuse_closed_day(&mut tx, local_date_time(now).0).await?;
         let issuance = tx

@@ -888,6 +888,8 @@ impl Office {
     ) -> Result<(), AppError> {
         // An outcome depends on the ledgers alone, not on registry data.
         let mut tx = self.store.begin_audit().await?;
+        // Two notices at once (on two servers): one reads after the other has written.
+        tx.lock_issuance(&notice.issuance_id).await?;
         // The issuance (request, kind, fee) with each of its events (kind, detail), in
         // one statement: a row per event, or one row with no event.
         const ISSUANCE_AND_EVENTS: &str = "SELECT i.request_id, i.kind, i.fee_yen, e.event, \

@@ -730,6 +730,26 @@ impl LedgerTx {
         })
     }
 
+    /// Serialises this transaction with every other one about the same issuance, on
+    /// every server of the database, until it ends: an outcome notice or a void reads
+    /// the issuance's events and then appends, and two at once must not both find it
+    /// untouched (two reversals). PostgreSQL: a transaction-level advisory lock in a
+    /// key space of its own (the two-key form, which never meets the audit chain's
+    /// one-key lock); a row lock would need UPDATE, which the server's role lacks on a
+    /// ledger. SQLite: the write transaction already holds the whole database.
+    pub async fn lock_issuance(&mut self, issuance_id: &str) -> Result<(), StoreError> {
+        /// "kofu" in ASCII: the class of issuance locks.
+        const ISSUANCE_LOCKS: i32 = 0x6b6f_6675;
+        if let Tx::Postgres(tx) = &mut self.tx {
+            sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
+                .bind(ISSUANCE_LOCKS)
+                .bind(issuance_id)
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// [`Store::ledger_query`] inside this transaction: a read that a use case makes
     /// of several ledgers at once (one round trip instead of one per table).
     pub async fn query(

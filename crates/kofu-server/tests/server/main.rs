@@ -308,6 +308,7 @@ on_both_backends!(
     counter_render_failures_are_named_to_the_clerk_and_reviewed,
     every_counter_route_checks_its_door_before_its_body,
     counter_failed_logins_are_slowed_down_per_source,
+    concurrent_duplicates_record_one_reversal,
 );
 
 /// Declares each test once per backend, over the feed `protected-town.jsonl`.
@@ -1288,6 +1289,91 @@ async fn counter_login_input_is_bounded_before_anything_is_written(db: Db) {
         );
     }
     assert_eq!(db.count("audit_log").await, entries, "nothing audited");
+}
+
+/// Two identical outcome notices, or two voids of one issuance, sent at the same
+/// instant to two servers on one database: one reversal each, never two.
+async fn concurrent_duplicates_record_one_reversal(db: Db) {
+    use kofu_app::staff::Role;
+    let count =
+        async |sql: &'static str| match db.store.ledger_query(sql, &[], &[true]).await.unwrap()[0]
+            [0]
+        {
+            kofu_store::Cell::Int(n) => n,
+            _ => -1,
+        };
+    let (a, b) = (Server::new(&db).await, Server::new(&db).await);
+    let rounds = 8;
+    for _ in 0..rounds {
+        let id = new_id();
+        let (status, body) = a
+            .post(
+                "/lgwan/v1/issuances",
+                &issuance(&id, "0A1B2C3D", "juminhyo", json!({}), 1),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let notice = json!({"request_id": id, "issuance_id": body["issuance_id"],
+            "outcome": "paper_jam", "pages_printed": 0, "fee_collected_yen": 0,
+            "reported_at": "2026-05-07T10:16:02+09:00"});
+        let ((s1, _), (s2, _)) = tokio::join!(
+            a.post("/lgwan/v1/outcomes", &notice),
+            b.post("/lgwan/v1/outcomes", &notice)
+        );
+        assert_eq!((s1, s2), (StatusCode::OK, StatusCode::OK));
+    }
+    assert_eq!(
+        count("SELECT COUNT(*) FROM fees WHERE amount_yen < 0").await,
+        rounds,
+        "one reversal per jammed issuance"
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM issuance_events WHERE event = 'outcome'").await,
+        rounds
+    );
+
+    let clerk = enrol(&db, "mori", Role::Clerk).await;
+    let boss = enrol(&db, "boss", Role::Supervisor).await;
+    let (c1, c2) = (Counter::new(&db).await, Counter::new(&db).await);
+    let clerk_token = logged_in(&c1, &clerk).await;
+    let boss_token = logged_in(&c1, &boss).await;
+    for _ in 0..4 {
+        let body = counter_issue_body("00000000019", json!({"type": "person"}), 1);
+        let (status, issued) = c1
+            .call(
+                "POST",
+                "/counter/v1/issuances",
+                Some(&clerk_token),
+                Some(&body),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{issued}");
+        let path = format!(
+            "/counter/v1/issuances/{}/voids",
+            issued["issuance_id"].as_str().unwrap()
+        );
+        let reason = json!({"reason": "誤交付"});
+        let ((s1, _), (s2, _)) = tokio::join!(
+            c1.call("POST", &path, Some(&boss_token), Some(&reason)),
+            c2.call("POST", &path, Some(&boss_token), Some(&reason))
+        );
+        let mut statuses = [s1, s2];
+        statuses.sort();
+        assert_eq!(
+            statuses,
+            [StatusCode::OK, StatusCode::BAD_REQUEST],
+            "one void, one 'already voided'"
+        );
+    }
+    assert_eq!(
+        count("SELECT COUNT(*) FROM issuance_events WHERE event = 'void'").await,
+        4
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM fees WHERE amount_yen < 0").await,
+        rounds + 4,
+        "one reversal per void"
+    );
 }
 
 /// Failed logins from one address, spread over accounts so that none locks, are free
