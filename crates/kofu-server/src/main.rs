@@ -128,6 +128,17 @@ enum AuditCommand {
         /// Database URL (see `import`).
         #[arg(long)]
         database: Option<String>,
+        /// Day-close anchors kept outside the database (`kofu audit anchors`, one JSON
+        /// object per line): each anchored head must still be in the chain.
+        #[arg(long)]
+        anchors: Option<std::path::PathBuf>,
+    },
+    /// Prints the anchor of every day close (the audit chain's head it sealed), one JSON
+    /// object per line, to keep outside the database.
+    Anchors {
+        /// Database URL (see `import`).
+        #[arg(long)]
+        database: Option<String>,
     },
 }
 
@@ -209,11 +220,40 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             role,
             password_stdin,
         }) => staff_add(database, login, &role, password_stdin).await,
-        Command::Audit(AuditCommand::Verify { database }) => {
+        Command::Audit(AuditCommand::Anchors { database }) => {
+            let store = database::open(database).await?;
+            for anchor in store.audit_anchors().await? {
+                println!("{}", serde_json::to_string(&anchor)?);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Audit(AuditCommand::Verify { database, anchors }) => {
+            let anchors = match anchors {
+                Some(path) => Some(read_anchors(&path)?),
+                None => None,
+            };
             let store = database::open(database).await?;
             let verdict = store.verify_audit().await?;
-            println!("{}", serde_json::to_string(&verdict)?);
+            let missing = match &anchors {
+                Some(a) => store.missing_anchors(a).await?,
+                None => Vec::new(),
+            };
+            println!(
+                "{}",
+                serde_json::json!({
+                    "entries": verdict.entries, "rows": verdict.rows, "head": verdict.head,
+                    "problems": verdict.problems, "anchors_checked": anchors.as_ref().map(Vec::len),
+                    "anchors_missing": missing,
+                })
+            );
+            for a in &missing {
+                eprintln!(
+                    "kofu: the chain no longer holds the head anchored at the close of {} ({}): cut short or rewritten since",
+                    a.day, a.audit_head
+                );
+            }
             match verdict.problems.first() {
+                None if !missing.is_empty() => Ok(ExitCode::FAILURE),
                 None => {
                     eprintln!(
                         "kofu: audit chain verifies: {} entries, {} ledger rows",
@@ -288,4 +328,24 @@ async fn import(file: &std::path::Path, database: Option<String>) -> anyhow::Res
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// Reads an anchors file: one JSON object per line, as `kofu audit anchors` prints;
+/// a bad line is named with its number.
+fn read_anchors(path: &std::path::Path) -> anyhow::Result<Vec<kofu_store::AuditAnchor>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| {
+            serde_json::from_str(l).with_context(|| {
+                format!(
+                    "{}:{}: not an anchor {{\"day\", \"audit_head\"}}",
+                    path.display(),
+                    i + 1
+                )
+            })
+        })
+        .collect()
 }

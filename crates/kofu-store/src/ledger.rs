@@ -1007,7 +1007,49 @@ pub struct AuditVerdict {
     pub problems: Vec<AuditProblem>,
 }
 
+/// The audit chain's head as a day close sealed it, kept outside the database (on
+/// paper, in another system) so that a chain cut short or rewritten since can be told.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct AuditAnchor {
+    /// The day closed.
+    pub day: String,
+    /// The hash of the last audit entry the close covered.
+    pub audit_head: String,
+}
+
 impl Store {
+    /// The anchors of every day close, oldest first: what `kofu audit anchors` exports.
+    pub async fn audit_anchors(&self) -> Result<Vec<AuditAnchor>, StoreError> {
+        const SQL: &str = "SELECT day, audit_head FROM day_closes ORDER BY day";
+        let rows: Vec<(String, String)> =
+            on_pool!(self, pool => sqlx::query_as(SQL).fetch_all(pool).await?);
+        Ok(rows
+            .into_iter()
+            .map(|(day, audit_head)| AuditAnchor { day, audit_head })
+            .collect())
+    }
+
+    /// The anchors the chain no longer holds: each anchored head must still be the
+    /// hash of an entry of the chain as it is now. One missing means the chain was cut
+    /// short before it, or rewritten at or before it (a rewrite that recomputed every
+    /// hash verifies on its own, but cannot bring back the anchored one).
+    pub async fn missing_anchors(
+        &self,
+        anchors: &[AuditAnchor],
+    ) -> Result<Vec<AuditAnchor>, StoreError> {
+        let hashes: std::collections::HashSet<String> = self
+            .audit_rows()
+            .await?
+            .into_iter()
+            .map(|r| r.hash)
+            .collect();
+        Ok(anchors
+            .iter()
+            .filter(|a| a.audit_head != GENESIS && !hashes.contains(&a.audit_head))
+            .cloned()
+            .collect())
+    }
+
     /// Recomputes the audit chain and checks every ledger row against the digest its
     /// audit entry notarised.
     pub async fn verify_audit(&self) -> Result<AuditVerdict, StoreError> {

@@ -60,7 +60,7 @@ pub mod staff;
 
 pub use error::StoreError;
 pub use import::{ImportRow, ImportTx};
-pub use ledger::{AuditEntry, AuditProblem, AuditRow, AuditVerdict, Cell, LedgerTx};
+pub use ledger::{AuditAnchor, AuditEntry, AuditProblem, AuditRow, AuditVerdict, Cell, LedgerTx};
 pub use search::ResidentQuery;
 
 use schema::{Value, query_with_values};

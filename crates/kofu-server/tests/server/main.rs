@@ -309,6 +309,7 @@ on_both_backends!(
     every_counter_route_checks_its_door_before_its_body,
     counter_failed_logins_are_slowed_down_per_source,
     concurrent_duplicates_record_one_reversal,
+    audit_anchors_tell_a_chain_cut_short_or_rewritten,
 );
 
 /// Declares each test once per backend, over the feed `protected-town.jsonl`.
@@ -1289,6 +1290,58 @@ async fn counter_login_input_is_bounded_before_anything_is_written(db: Db) {
         );
     }
     assert_eq!(db.count("audit_log").await, entries, "nothing audited");
+}
+
+/// A day close's anchor (the chain's head it sealed), kept outside the database, tells
+/// a chain rewritten at the anchored entry, or cut short before it, even when the
+/// rest verifies.
+async fn audit_anchors_tell_a_chain_cut_short_or_rewritten(db: Db) {
+    use kofu_app::staff::Role;
+    let clerk = enrol(&db, "mori", Role::Clerk).await;
+    let boss = enrol(&db, "boss", Role::Supervisor).await;
+    let c = Counter::new(&db).await;
+    let token = logged_in(&c, &clerk).await;
+    let boss_token = logged_in(&c, &boss).await;
+    let body = counter_issue_body("00000000019", json!({"type": "person"}), 1);
+    let (status, issued) = c
+        .call("POST", "/counter/v1/issuances", Some(&token), Some(&body))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{issued}");
+    let (today, _) = kofu_domain::date::local_date_time(time::OffsetDateTime::now_utc());
+    let close = format!("/counter/v1/days/{today}/close");
+    let counted = json!({"counted_cash_yen": issued["fee_yen"]});
+    let (status, sealed) = c
+        .call("POST", &close, Some(&boss_token), Some(&counted))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{sealed}");
+    let anchors = db.store.audit_anchors().await.unwrap();
+    assert_eq!(
+        anchors,
+        [kofu_store::AuditAnchor {
+            day: today.to_string(),
+            audit_head: sealed["audit_head"].as_str().unwrap().to_owned(),
+        }]
+    );
+    assert!(db.store.missing_anchors(&anchors).await.unwrap().is_empty());
+    let head = &anchors[0].audit_head;
+    // Rewritten: the anchored entry's hash is no longer the one on paper (`g` is no
+    // hex digit, so the hash surely changes).
+    db.tamper(&format!(
+        "UPDATE audit_log SET hash = 'g' || substr(hash, 2) WHERE hash = '{head}'"
+    ))
+    .await;
+    assert_eq!(db.store.missing_anchors(&anchors).await.unwrap(), anchors);
+    db.tamper(&format!(
+        "UPDATE audit_log SET hash = '{head}' WHERE hash = 'g' || substr('{head}', 2)"
+    ))
+    .await;
+    assert!(db.store.missing_anchors(&anchors).await.unwrap().is_empty());
+    // Cut short: the anchored entry and everything after it removed.
+    db.tamper(&format!(
+        "DELETE FROM audit_log WHERE seq >= (SELECT seq FROM audit_log WHERE hash = '{head}')"
+    ))
+    .await;
+    assert_eq!(db.store.missing_anchors(&anchors).await.unwrap(), anchors);
 }
 
 /// Two identical outcome notices, or two voids of one issuance, sent at the same
