@@ -24,7 +24,9 @@ use tower::ServiceExt as _;
 mod options;
 mod protected;
 
-use options::every_accepted_option_is_printed_and_every_other_refused;
+use options::{
+    every_accepted_option_is_printed_and_every_other_refused, printed_forms_carry_the_legal_items,
+};
 
 use protected::{
     every_person_shown_is_checked_in_every_form, kiosk_refuses_a_protected_member_of_the_koseki,
@@ -305,6 +307,7 @@ on_both_backends!(
     offline_terminal_issues_and_its_upload_lands_exactly_once,
     counter_admin_changes_settings_and_issuance_follows,
     every_accepted_option_is_printed_and_every_other_refused,
+    printed_forms_carry_the_legal_items,
     counter_render_failures_are_named_to_the_clerk_and_reviewed,
     every_counter_route_checks_its_door_before_its_body,
     counter_failed_logins_are_slowed_down_per_source,
@@ -1654,18 +1657,7 @@ async fn counter_render_failures_are_named_to_the_clerk_and_reviewed(db: Db) {
     }
     assert_eq!(db.count("issuances").await, 0, "nothing issued");
     let boss_token = logged_in(&c, &boss).await;
-    let today = time::OffsetDateTime::now_utc()
-        .to_offset(kofu_domain::date::JST)
-        .date();
-    let (status, report) = c
-        .call(
-            "GET",
-            &format!("/counter/v1/reports/{today}"),
-            Some(&boss_token),
-            None,
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{report}");
+    let report = todays_report(&c, &boss_token).await;
     let alerts = report["render_alerts"].as_array().unwrap();
     assert_eq!(alerts.len(), 2, "{report}");
     for a in alerts {
@@ -1830,6 +1822,23 @@ fn counter_issue_body(resident: &str, applicant: Value, copies: u32) -> Value {
            "applicant": applicant, "identity": {"photo": ["運転免許証"]},
            "certificate": "juminhyo", "subject": {"resident_id": resident},
            "copies": copies, "terminal": "本庁1", "printer": "P001", "payment": "cash"})
+}
+
+/// Today's day report (local date), as the supervisor `token` reads it.
+async fn todays_report(c: &Counter, token: &str) -> Value {
+    let today = time::OffsetDateTime::now_utc()
+        .to_offset(kofu_domain::date::JST)
+        .date();
+    let (status, report) = c
+        .call(
+            "GET",
+            &format!("/counter/v1/reports/{today}"),
+            Some(token),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    report
 }
 
 async fn logged_in(c: &Counter, who: &Enrolled) -> String {
@@ -3523,17 +3532,7 @@ async fn offline_terminal_issues_and_its_upload_lands_exactly_once(db: Db) {
     assert_eq!(sent[0].0, "offline1");
     assert!(sent[0].2["records"].as_u64().unwrap() > 10, "{sent:?}");
     let boss_token = logged_in(&c, &boss).await;
-    let today = time::OffsetDateTime::now_utc()
-        .to_offset(kofu_domain::date::JST)
-        .date();
-    let (_, report) = c
-        .call(
-            "GET",
-            &format!("/counter/v1/reports/{today}"),
-            Some(&boss_token),
-            None,
-        )
-        .await;
+    let report = todays_report(&c, &boss_token).await;
     let downloads = report["replica_downloads"].as_array().unwrap();
     assert_eq!(downloads.len(), 1, "{report}");
     assert_eq!(downloads[0]["staff"], "offline1");

@@ -178,6 +178,71 @@ pub(super) async fn every_accepted_option_is_printed_and_every_other_refused(db:
     );
 }
 
+/// The legal forms' items (戸籍法施行規則 付録第二十二号, the 2019 附票 amendment, a town's
+/// 所得・課税証明書, 印鑑登録証明事務処理要領), rendered from the store on each backend:
+/// per kind, what the page must show and what it must not.
+pub(super) async fn printed_forms_carry_the_legal_items(db: Db) {
+    let fonts = fonts();
+    let cases: [(CertificateKind, &str, &[&str], &[&str]); 4] = [
+        (
+            CertificateKind::Fuhyo,
+            TARO,
+            &["生年月日", "昭和55年4月1日", "性別", "男"],
+            &[],
+        ),
+        (
+            CertificateKind::ShotokuKazei,
+            TARO,
+            &[
+                "収入金額",
+                "給与収入",
+                "所得金額",
+                "給与所得",
+                "市民税所得割",
+                "市民税均等割",
+                "県民税所得割",
+                "県民税均等割",
+            ],
+            &["市町村民税", "道府県民税"],
+        ),
+        (
+            CertificateKind::KosekiZenbu,
+            TARO,
+            &["【婚姻日】平成20年10月10日", "【出生日】昭和55年4月1日"],
+            &["【養子縁組日】", "2008-10-10"],
+        ),
+        (
+            CertificateKind::Juminhyo,
+            HANAKO,
+            &["住民票の写し"],
+            &["旧氏"],
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (kind, subject, must, must_not) in cases {
+        let cert = kofu_app::render_certificate(
+            &db.store,
+            &fonts,
+            &request(kind, subject, with(kind, None)),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{kind}: {e}"));
+        let text = layout_text(&cert.pdf.bytes);
+        failures.extend(
+            must.iter()
+                .filter(|m| !text.contains(&m.replace(' ', "")))
+                .map(|m| format!("{kind}: {m} missing")),
+        );
+        failures.extend(
+            must_not
+                .iter()
+                .filter(|m| text.contains(&m.replace(' ', "")))
+                .map(|m| format!("{kind}: {m} printed")),
+        );
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 /// The counter app's tests run against the real matrix: the answer of
 /// `GET /counter/v1/options` their mocked back end gives (`ui/src/testUtil.ts`,
 /// `OPTION_MATRIX`) is the matrix the counter API serves, kind by kind, in order.

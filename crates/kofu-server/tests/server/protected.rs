@@ -383,18 +383,7 @@ pub(super) async fn kiosk_refuses_a_protected_member_of_the_koseki(db: Db) {
         .await;
     assert_eq!(status, StatusCode::OK, "{issued}");
     let boss_token = logged_in(&c, &boss).await;
-    let today = time::OffsetDateTime::now_utc()
-        .to_offset(kofu_domain::date::JST)
-        .date();
-    let (status, report) = c
-        .call(
-            "GET",
-            &format!("/counter/v1/reports/{today}"),
-            Some(&boss_token),
-            None,
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{report}");
+    let report = todays_report(&c, &boss_token).await;
     let overrides = report["overrides"].as_array().unwrap();
     assert_eq!(overrides.len(), 1, "{report}");
     assert_eq!(overrides[0]["reason"], overriding["override_reason"]);
