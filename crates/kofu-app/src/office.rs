@@ -20,6 +20,8 @@ pub struct OfficeSettings {
     pub render_stall: Option<Duration>,
     /// A counter session unused this long is expired.
     pub session_idle: Duration,
+    /// A counter session ends this long after its login, however busy.
+    pub session_max: Duration,
     /// Look-ups (searches and previews) by one member of staff in one day past which
     /// the supervisor's report flags them.
     pub lookup_alert: u32,
@@ -42,6 +44,7 @@ impl Default for OfficeSettings {
             outcome_window: Duration::from_secs(600),
             render_stall: None,
             session_idle: Duration::from_secs(15 * 60),
+            session_max: Duration::from_secs(10 * 60 * 60),
             lookup_alert: 100,
             offline_range_size: 500,
             offline_limits: crate::offline::OfflineLimits::default(),

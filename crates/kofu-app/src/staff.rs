@@ -861,7 +861,12 @@ impl Office {
         }
         let idle = i64::try_from(self.settings.session_idle.as_secs()).unwrap_or(i64::MAX);
         let now_unix = now.unix_timestamp();
-        if idle_expired(row.last_seen_unix, now_unix, idle) {
+        let lifetime = i64::try_from(self.settings.session_max.as_secs()).unwrap_or(i64::MAX);
+        // Idle too long, or open too long however busy (a session left logged in on a
+        // counter all day ends with the working day).
+        if idle_expired(row.last_seen_unix, now_unix, idle)
+            || now_unix.saturating_sub(row.started_unix) > lifetime
+        {
             return Err(AppError::SessionExpired);
         }
         self.store.touch_session(&digest, now_unix).await?;

@@ -28,6 +28,9 @@ pub struct ServeArgs {
     /// Seconds a counter session may stay unused before it expires.
     #[arg(long, default_value_t = 900)]
     session_idle_secs: u64,
+    /// Seconds after its login a counter session ends however busy (default 10 h).
+    #[arg(long, default_value_t = 36_000)]
+    session_max_secs: u64,
     /// Look-ups by one member of staff in a day past which the report flags them.
     #[arg(long, default_value_t = 100)]
     lookup_alert: u32,
@@ -111,6 +114,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         max_clock_skew: (args.max_clock_skew_secs > 0)
             .then(|| Duration::from_secs(args.max_clock_skew_secs)),
         session_idle: Duration::from_secs(args.session_idle_secs),
+        session_max: Duration::from_secs(args.session_max_secs),
         lookup_alert: args.lookup_alert,
         offline_range_size: args.offline_range_size,
         offline_limits: kofu_app::offline::OfflineLimits {

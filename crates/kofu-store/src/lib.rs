@@ -191,6 +191,7 @@ impl Store {
         // a database's mode takes a lock no busy timeout waits for, so a connection opened
         // while a first load runs under the rollback journal (see `import`) would fail.
         // WAL mode is a property of the file, set once below.
+        create_owner_only(options.get_filename())?;
         let options = options
             .create_if_missing(true)
             .synchronous(SqliteSynchronous::Normal)
@@ -925,6 +926,33 @@ fn resident_records_of(
         suppressions,
         support_measures,
     }))
+}
+
+/// Creates a missing database file readable and writable by its owner only (a
+/// registry, or a terminal's replica, is nobody else's to read; SQLite gives its
+/// journal and WAL files the same permissions). An existing file is left as it is;
+/// `:memory:` and empty names are nothing to create.
+fn create_owner_only(path: &std::path::Path) -> Result<(), StoreError> {
+    let name = path.to_string_lossy();
+    if name.is_empty() || name == ":memory:" || path.exists() {
+        return Ok(());
+    }
+    let mut file = std::fs::OpenOptions::new();
+    file.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        file.mode(0o600);
+    }
+    match file.open(path) {
+        // Another process created it meanwhile: its file, its permissions.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(source) => Err(StoreError::Create {
+            path: name.into_owned(),
+            source,
+        }),
+        Ok(_) => Ok(()),
+    }
 }
 
 /// A resident and what the eligibility rules read about them ([`Store::resident_records`]).

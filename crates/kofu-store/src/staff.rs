@@ -57,6 +57,8 @@ pub struct SessionRow {
     pub active: bool,
     /// When the session was last used (Unix seconds).
     pub last_seen_unix: i64,
+    /// When it started (Unix seconds).
+    pub started_unix: i64,
 }
 
 type StaffTuple = (String, String, String, String, i64, i64, i64, String, i64);
@@ -215,7 +217,7 @@ impl Store {
 
     /// The open session with this token digest, with its staff member's role.
     pub async fn session(&self, token_sha256: &str) -> Result<Option<SessionRow>, StoreError> {
-        const SQL: &str = "SELECT s.login, st.role, st.active, s.last_seen_unix \
+        const SQL: &str = "SELECT s.login, st.role, st.active, s.last_seen_unix, s.started_unix \
             FROM staff_sessions s JOIN staff st ON st.login = s.login \
             WHERE s.token_sha256 = $1 AND s.ended = 0";
         let row = on_pool!(self, pool => {
@@ -226,6 +228,7 @@ impl Store {
                         role: r.try_get(1)?,
                         active: r.try_get::<i64, _>(2)? != 0,
                         last_seen_unix: r.try_get(3)?,
+                        started_unix: r.try_get(4)?,
                     })
                 })
                 .transpose()?

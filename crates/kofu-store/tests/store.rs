@@ -1476,3 +1476,33 @@ async fn audit_verified_while_use_cases_commit(store: Store) {
     assert_eq!(verdict.problems, []);
     assert_eq!((verdict.entries, verdict.rows), (N, N));
 }
+
+/// A database file the store creates, plain or an encrypted replica, is readable and
+/// writable by its owner only; an existing file keeps the permissions it has.
+#[cfg(unix)]
+#[tokio::test]
+async fn new_database_files_are_the_owners_alone() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = std::env::temp_dir().join(unique("kofu-store-mode"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let plain = dir.join("kofu.sqlite");
+    let store = Store::open(&format!("sqlite:{}", plain.display()))
+        .await
+        .unwrap();
+    store.close().await;
+    assert_eq!(mode(&plain), 0o600);
+    let replica = dir.join("replica.sqlite");
+    let store = Store::open_encrypted(&replica, &[7u8; 32]).await.unwrap();
+    store.close().await;
+    assert_eq!(mode(&replica), 0o600);
+    let shared = dir.join("shared.sqlite");
+    std::fs::write(&shared, b"").unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let store = Store::open(&format!("sqlite:{}", shared.display()))
+        .await
+        .unwrap();
+    store.close().await;
+    assert_eq!(mode(&shared), 0o640, "an existing file is left as it is");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

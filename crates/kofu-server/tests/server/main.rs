@@ -1815,6 +1815,34 @@ async fn counter_sessions_expire_when_idle(db: Db) {
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
     assert_eq!(body["error"]["code"], "session_expired");
+
+    // However busy, a session ends its lifetime after login.
+    let busy = enrol(&db, "busy", kofu_app::staff::Role::Clerk).await;
+    let c = Counter::with(
+        &db,
+        OfficeSettings {
+            session_max: Duration::from_secs(2),
+            ..OfficeSettings::default()
+        },
+    )
+    .await;
+    let token = logged_in(&c, &busy).await;
+    let mut last = StatusCode::OK;
+    for _ in 0..8 {
+        let (status, _) = c
+            .call("GET", "/counter/v1/session", Some(&token), None)
+            .await;
+        last = status;
+        if status != StatusCode::OK {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert_eq!(
+        last,
+        StatusCode::UNAUTHORIZED,
+        "used every half second, yet ended"
+    );
 }
 
 fn counter_issue_body(resident: &str, applicant: Value, copies: u32) -> Value {
