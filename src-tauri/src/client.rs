@@ -106,7 +106,8 @@ impl CounterClient {
     }
 
     /// A client of the counter server at `base` (checked by the settings), trusting
-    /// `ca_pem` besides the usual roots when given.
+    /// only `ca_pem` when it is given (the town hall's own CA: a certificate a public
+    /// CA issued for the server's name is not accepted), else the public roots.
     pub fn remote(base: &str, ca_pem: Option<&[u8]>) -> Result<CounterClient, ShellError> {
         let certs = match ca_pem {
             Some(pem) => {
@@ -132,6 +133,8 @@ impl CounterClient {
             if !pooled {
                 builder = builder.pool_max_idle_per_host(0);
             }
+            // With the town's CA configured, the public roots are off.
+            builder = builder.tls_built_in_root_certs(certs.is_empty());
             for cert in &certs {
                 builder = builder.add_root_certificate(cert.clone());
             }
