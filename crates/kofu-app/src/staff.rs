@@ -876,6 +876,72 @@ impl Office {
         })
     }
 
+    /// A member of staff changes their own password: the current one must be right
+    /// (a session left open is not enough), the new one strong enough. The account's
+    /// other sessions end; this one goes on. Audited, without either password.
+    pub async fn change_password(
+        &self,
+        session: &StaffSession,
+        token: &str,
+        current: &str,
+        new: &str,
+        now: OffsetDateTime,
+    ) -> Result<(), AppError> {
+        if current.len() > MAX_PASSWORD_BYTES || new.len() > MAX_PASSWORD_BYTES {
+            return Err(AppError::BadRequest {
+                field: "password",
+                reason: format!("at most {MAX_PASSWORD_BYTES} bytes"),
+            });
+        }
+        if new.chars().count() < MIN_PASSWORD_CHARS {
+            return Err(AppError::WeakPassword(MIN_PASSWORD_CHARS));
+        }
+        if new == current {
+            return Err(AppError::BadRequest {
+                field: "new_password",
+                reason: "the new password must differ from the current one".into(),
+            });
+        }
+        let row = self
+            .store
+            .staff(&session.login)
+            .await?
+            .ok_or(AppError::Unauthenticated)?;
+        let (current, hash, new) = (current.to_owned(), row.password_hash, new.to_owned());
+        let new_hash = tokio::task::spawn_blocking(move || {
+            if verify_password(&current, &hash) {
+                hash_password(&new).map(Some)
+            } else {
+                Ok(None)
+            }
+        })
+        .await
+        .map_err(|e| internal(e.to_string()))??;
+        let mut tx = self.store.begin_ledger().await?;
+        let Some(new_hash) = new_hash else {
+            tx.commit(AuditEntry {
+                at: rfc3339(now),
+                actor: session.login.clone(),
+                action: "staff.password_change_refused".into(),
+                target: session.login.clone(),
+                detail: serde_json::json!({"reason": "current password wrong"}).to_string(),
+            })
+            .await?;
+            return Err(AppError::InvalidCredentials);
+        };
+        tx.set_password(&session.login, &new_hash, &sha256_hex(token.as_bytes()))
+            .await?;
+        tx.commit(AuditEntry {
+            at: rfc3339(now),
+            actor: session.login.clone(),
+            action: "staff.password_changed".into(),
+            target: session.login.clone(),
+            detail: "{}".into(),
+        })
+        .await?;
+        Ok(())
+    }
+
     /// Ends the session of a bearer token.
     pub async fn logout(&self, token: &str, now: OffsetDateTime) -> Result<(), AppError> {
         let session = self.authenticate(token, now).await?;

@@ -41,6 +41,12 @@ pub fn route_table() -> Vec<CounterRoute> {
         // Logout reads its own token: an expired session still ends cleanly.
         CounterRoute::new(M::POST, "/counter/v1/logout", D::Open, post(logout)),
         CounterRoute::new(M::GET, "/counter/v1/session", D::Staff, get(session_info)),
+        CounterRoute::new(
+            M::POST,
+            "/counter/v1/session/password",
+            D::Staff,
+            post(change_password),
+        ),
         CounterRoute::new(M::GET, "/counter/v1/options", D::Staff, get(option_matrix)),
         CounterRoute::new(
             M::GET,
@@ -199,6 +205,34 @@ async fn login(
 async fn logout(State(office): State<Office>, headers: HeaderMap) -> Result<Response, ApiError> {
     office
         .logout(bearer(&headers)?, OffsetDateTime::now_utc())
+        .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PasswordBody {
+    current_password: String,
+    new_password: String,
+}
+
+/// A member of staff changes their own password.
+async fn change_password(
+    State(office): State<Office>,
+    Caller(s): Caller,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let body = bytes(body)?;
+    let b: PasswordBody = parse_body(&headers, &body)?;
+    office
+        .change_password(
+            &s,
+            bearer(&headers)?,
+            &b.current_password,
+            &b.new_password,
+            OffsetDateTime::now_utc(),
+        )
         .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

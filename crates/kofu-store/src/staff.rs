@@ -183,6 +183,28 @@ impl LedgerTx {
         Ok(())
     }
 
+    /// Replaces an account's password hash and ends its other sessions (`keep`: the
+    /// digest of the session that changed it).
+    pub async fn set_password(
+        &mut self,
+        login: &str,
+        password_hash: &str,
+        keep: &str,
+    ) -> Result<(), StoreError> {
+        const HASH: &str = "UPDATE staff SET password_hash = $1 WHERE login = $2";
+        const END: &str = "UPDATE staff_sessions SET ended = 1 \
+            WHERE login = $1 AND ended = 0 AND token_sha256 <> $2";
+        on_tx!(self.tx, conn => {
+            sqlx::query(HASH)
+                .bind(password_hash)
+                .bind(login)
+                .execute(&mut *conn)
+                .await?;
+            sqlx::query(END).bind(login).bind(keep).execute(conn).await?;
+        });
+        Ok(())
+    }
+
     /// Ends a session; whether it was open.
     pub async fn end_session(&mut self, token_sha256: &str) -> Result<bool, StoreError> {
         const SQL: &str =

@@ -311,6 +311,7 @@ on_both_backends!(
     counter_render_failures_are_named_to_the_clerk_and_reviewed,
     every_counter_route_checks_its_door_before_its_body,
     counter_failed_logins_are_slowed_down_per_source,
+    counter_staff_change_their_own_password,
     concurrent_duplicates_record_one_reversal,
     audit_anchors_tell_a_chain_cut_short_or_rewritten,
 );
@@ -1432,6 +1433,79 @@ async fn concurrent_duplicates_record_one_reversal(db: Db) {
     );
 }
 
+/// Staff change their own password: only with the current one, never to a weak one;
+/// the new one logs in, the old one no longer does, and the account's other sessions
+/// end while this one goes on.
+async fn counter_staff_change_their_own_password(db: Db) {
+    let clerk = enrol(&db, "tanaka", kofu_app::staff::Role::Clerk).await;
+    let c = Counter::new(&db).await;
+    let token = logged_in(&c, &clerk).await;
+    // A second session of the same account (as on another terminal).
+    let other = "5e".repeat(32);
+    let mut tx = db.store.begin_ledger().await.unwrap();
+    tx.start_session(
+        &hex(&Sha256::digest(other.as_bytes())),
+        "tanaka",
+        time::OffsetDateTime::now_utc().unix_timestamp(),
+    )
+    .await
+    .unwrap();
+    tx.commit(kofu_store::AuditEntry {
+        at: "2026-05-07T01:00:00.000000Z".into(),
+        actor: "tanaka".into(),
+        action: "staff.login".into(),
+        target: "tanaka".into(),
+        detail: "{}".into(),
+    })
+    .await
+    .unwrap();
+    let path = "/counter/v1/session/password";
+    let new = "a new and long password 2026";
+    for (body, status, code) in [
+        (
+            json!({"current_password": "not it at all!!", "new_password": new}),
+            401,
+            "invalid_credentials",
+        ),
+        (
+            json!({"current_password": PASSWORD, "new_password": "short"}),
+            400,
+            "weak_password",
+        ),
+        (
+            json!({"current_password": PASSWORD, "new_password": PASSWORD}),
+            400,
+            "invalid_request",
+        ),
+    ] {
+        let (got, err) = c.call("POST", path, Some(&token), Some(&body)).await;
+        assert_eq!(got.as_u16(), status, "{body}: {err}");
+        assert_eq!(err["error"]["code"], code, "{body}: {err}");
+    }
+    let body = json!({"current_password": PASSWORD, "new_password": new});
+    let (status, _) = c.call("POST", path, Some(&token), Some(&body)).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = c
+        .call("GET", "/counter/v1/session", Some(&token), None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "this session goes on");
+    let (status, _) = c
+        .call("GET", "/counter/v1/session", Some(&other), None)
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "the other session ended");
+    let (status, _) = c.login(&clerk, PASSWORD, 1).await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "the old password no longer logs in"
+    );
+    let (status, _) = c.login(&clerk, new, 1).await;
+    assert_eq!(status, StatusCode::OK, "the new one does");
+    let changed = audited(&db, "staff.password_changed").await;
+    assert_eq!(changed.len(), 1);
+    assert!(!changed[0].2.to_string().contains("new and long"));
+}
+
 /// Failed logins from one address, spread over accounts so that none locks, are free
 /// ten times; then the address is answered 429 with `Retry-After` and nothing is
 /// checked or audited, while another address is unaffected.
@@ -1498,6 +1572,7 @@ fn expected_doors() -> Vec<(&'static str, &'static str, kofu_server::door::Door)
         ("POST", "/counter/v1/logout", Open),
         ("GET", "/counter/v1/health", Open),
         ("GET", "/counter/v1/session", Staff),
+        ("POST", "/counter/v1/session/password", Staff),
         ("GET", "/counter/v1/options", Staff),
         ("GET", "/counter/v1/residents", Role(A::SearchResidents)),
         ("POST", "/counter/v1/issuances", Role(A::IssueCertificate)),
