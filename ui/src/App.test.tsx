@@ -182,3 +182,45 @@ describe('App: a shell error at start', () => {
     expect(await screen.findByText('端末情報を取得できませんでした（data directory not writable [startup_failed]）')).toBeDefined();
   });
 });
+
+describe('App: password change', () => {
+  it('changes the password with the current one, after checking the new one twice', async () => {
+    const calls = mockBackend({
+      'POST /counter/v1/login': loginAs('tanaka', 'clerk'),
+      'POST /counter/v1/session/password': [204, null],
+    });
+    render(<App initialLocale="ja" />);
+    await logIn();
+    fireEvent.click(await screen.findByTestId('password-change-open'));
+    fireEvent.change(screen.getByTestId('password-current'), { target: { value: 'correct horse' } });
+    fireEvent.change(screen.getByTestId('password-new'), { target: { value: 'a much longer one 2026' } });
+    fireEvent.change(screen.getByTestId('password-repeat'), { target: { value: 'a much longer one 2025' } });
+    fireEvent.click(screen.getByTestId('password-submit'));
+    expect((await screen.findByTestId('password-error')).textContent).toBe('確認のパスワードが一致しません。');
+    expect(apiCalls(calls)).not.toContain('POST /counter/v1/session/password');
+    fireEvent.change(screen.getByTestId('password-repeat'), { target: { value: 'a much longer one 2026' } });
+    fireEvent.click(screen.getByTestId('password-submit'));
+    expect(await screen.findByTestId('password-changed')).toBeDefined();
+    expect(lastBody(calls, 'POST', '/counter/v1/session/password')).toEqual({
+      current_password: 'correct horse',
+      new_password: 'a much longer one 2026',
+    });
+    expect(screen.queryByTestId('password-change')).toBeNull();
+  });
+
+  it('says when the current password is wrong', async () => {
+    mockBackend({
+      'POST /counter/v1/login': loginAs('tanaka', 'clerk'),
+      'POST /counter/v1/session/password': [401, error('invalid_credentials', '違います')],
+    });
+    render(<App initialLocale="en" />);
+    await logIn();
+    fireEvent.click(await screen.findByTestId('password-change-open'));
+    fireEvent.change(screen.getByTestId('password-current'), { target: { value: 'not it' } });
+    fireEvent.change(screen.getByTestId('password-new'), { target: { value: 'a much longer one 2026' } });
+    fireEvent.change(screen.getByTestId('password-repeat'), { target: { value: 'a much longer one 2026' } });
+    fireEvent.click(screen.getByTestId('password-submit'));
+    expect((await screen.findByTestId('password-error')).textContent).not.toBe('');
+    expect(screen.getByTestId('password-change')).toBeDefined();
+  });
+});

@@ -7,6 +7,7 @@ import { type AppInfo, type AppInfoLoader, loadAppInfoFromTauri, OutsideTauriErr
 import { Admin } from './components/Admin';
 import { Alert, KeyButton } from './components/common';
 import { CredentialsForm, roleName } from './components/CredentialsForm';
+import { PasswordChange } from './components/PasswordChange';
 import { DailyClose } from './components/DailyClose';
 import { Report } from './components/Report';
 import { RequestFlow } from './components/RequestFlow';
@@ -65,6 +66,8 @@ export function App({ loadAppInfo = loadAppInfoFromTauri, initialLocale = DEFAUL
   const [notice, setNotice] = useState<LoginNotice | null>(null);
   /** Bumped at each fresh login, so a new staff member starts with fresh screens. */
   const [generation, setGeneration] = useState(0);
+  const [changingPassword, setChangingPassword] = useState(false);
+  const [passwordChanged, setPasswordChanged] = useState(false);
   const sessionRef = useRef<Staff | null>(null);
   sessionRef.current = session;
 
@@ -180,6 +183,19 @@ export function App({ loadAppInfo = loadAppInfoFromTauri, initialLocale = DEFAUL
                 ))}
               </div>
               {session && lock === null ? (
+                <button
+                  type="button"
+                  className="button button--secondary"
+                  data-testid="password-change-open"
+                  onClick={() => {
+                    setPasswordChanged(false);
+                    setChangingPassword(true);
+                  }}
+                >
+                  {t('password.open')}
+                </button>
+              ) : null}
+              {session && lock === null ? (
                 <button type="button" className="button button--secondary" data-testid="logout" onClick={() => void logout()}>
                   {t('shell.logout')}
                 </button>
@@ -187,6 +203,20 @@ export function App({ loadAppInfo = loadAppInfoFromTauri, initialLocale = DEFAUL
             </div>
           </header>
           {info?.mode === 'server' ? <ConnectivityBanner /> : null}
+          {session && lock === null && changingPassword ? (
+            <PasswordChange
+              api={api}
+              onClose={(changed) => {
+                setChangingPassword(false);
+                setPasswordChanged(changed);
+              }}
+            />
+          ) : null}
+          {session && passwordChanged ? (
+            <Alert tone="ok" testId="password-changed">
+              {t('password.done')}
+            </Alert>
+          ) : null}
           {info === null ? (
             <p role="status" className="status">
               {statusLine(status, t)}

@@ -335,6 +335,9 @@ export function createApi(onSessionGone: (failure: ApiFailure) => void = () => u
     login: (login: string, password: string, totp: string) =>
       callApi<LoginAnswer>('POST', '/counter/v1/login', { login, password, totp }),
     logout: () => callApi<null>('POST', '/counter/v1/logout'),
+    /** POST /session/password: the member of staff changes their own password. */
+    changePassword: (current: string, next: string) =>
+      call<null>('POST', '/counter/v1/session/password', { current_password: current, new_password: next }),
     searchResidents: (query: { name?: string; birth_date?: string }) => {
       const params = new URLSearchParams();
       if (query.name) params.set('name', query.name);
