@@ -461,6 +461,24 @@ impl std::fmt::Debug for SessionStarted {
     }
 }
 
+/// A login of the enrolment alphabet and a password within its bound, or the field
+/// that is not: the same check when an account is made and when one logs in.
+fn check_login_and_password(login: &str, password: &str) -> Result<(), AppError> {
+    if !valid_login(login) {
+        return Err(AppError::BadRequest {
+            field: "login",
+            reason: "1 to 64 characters of a-z, 0-9, '.', '_', '-'".into(),
+        });
+    }
+    if password.len() > MAX_PASSWORD_BYTES {
+        return Err(AppError::BadRequest {
+            field: "password",
+            reason: format!("at most {MAX_PASSWORD_BYTES} bytes"),
+        });
+    }
+    Ok(())
+}
+
 fn valid_login(login: &str) -> bool {
     (1..=64).contains(&login.len())
         && login
@@ -480,18 +498,7 @@ pub async fn add_staff(
     actor: &str,
     now: OffsetDateTime,
 ) -> Result<Enrolment, AppError> {
-    if !valid_login(&new.login) {
-        return Err(AppError::BadRequest {
-            field: "login",
-            reason: "1 to 64 characters of a-z, 0-9, '.', '_', '-'".into(),
-        });
-    }
-    if new.password.len() > MAX_PASSWORD_BYTES {
-        return Err(AppError::BadRequest {
-            field: "password",
-            reason: format!("at most {MAX_PASSWORD_BYTES} bytes"),
-        });
-    }
+    check_login_and_password(&new.login, &new.password)?;
     let chars = new.password.chars().count();
     if chars < MIN_PASSWORD_CHARS {
         return Err(AppError::WeakPassword(MIN_PASSWORD_CHARS));
@@ -725,18 +732,7 @@ impl Office {
         // Bounded before anything is read, hashed or written: a login no account can
         // have (every login was checked as it was enrolled) is refused as bad input,
         // never audited verbatim, and a huge password costs no Argon2 work.
-        if !valid_login(&creds.login) {
-            return Err(AppError::BadRequest {
-                field: "login",
-                reason: "1 to 64 characters of a-z, 0-9, '.', '_', '-'".into(),
-            });
-        }
-        if creds.password.len() > MAX_PASSWORD_BYTES {
-            return Err(AppError::BadRequest {
-                field: "password",
-                reason: format!("at most {MAX_PASSWORD_BYTES} bytes"),
-            });
-        }
+        check_login_and_password(&creds.login, &creds.password)?;
         if creds.totp.len() > 16 {
             return Err(AppError::BadRequest {
                 field: "totp",
