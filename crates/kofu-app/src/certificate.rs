@@ -182,21 +182,31 @@ pub(crate) async fn load(
         }
     }
     let others_shown = others_shown(store, req, resident.as_ref(), &household, &koseki).await?;
-    // The measures and suppressions of those shown who are not in the subject's
-    // household (whose measures came with the subject's records).
+    // The subject's records brought the support measures of the whole household and
+    // the suppressions of the subject and the household: what is missing is the
+    // measures of those shown from outside the household, and the person-scoped
+    // suppressions (and other households') of everyone shown.
     if !others_shown.is_empty() {
+        let outside: Vec<String> = others_shown
+            .iter()
+            .filter(|r| !household.iter().any(|m| m.resident_id == r.resident_id))
+            .map(|r| r.resident_id.clone())
+            .collect();
+        if !outside.is_empty() {
+            for m in store.support_measures(&outside).await? {
+                if !support_measures.contains(&m) {
+                    support_measures.push(m);
+                }
+            }
+        }
         let ids: Vec<String> = others_shown.iter().map(|r| r.resident_id.clone()).collect();
         let mut households: Vec<String> = others_shown
             .iter()
             .map(|r| r.household_id.clone())
+            .filter(|h| resident.as_ref().is_none_or(|r| r.household_id != *h))
             .collect();
         households.sort();
         households.dedup();
-        for m in store.support_measures(&ids).await? {
-            if !support_measures.contains(&m) {
-                support_measures.push(m);
-            }
-        }
         for s in store.suppressions_of(&ids, &households).await? {
             if !suppressions.contains(&s) {
                 suppressions.push(s);

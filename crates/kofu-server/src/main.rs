@@ -233,11 +233,9 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
                 None => None,
             };
             let store = database::open(database).await?;
-            let verdict = store.verify_audit().await?;
-            let missing = match &anchors {
-                Some(a) => store.missing_anchors(a).await?,
-                None => Vec::new(),
-            };
+            let (verdict, missing) = store
+                .verify_audit_anchored(anchors.as_deref().unwrap_or_default())
+                .await?;
             println!(
                 "{}",
                 serde_json::json!({

@@ -1037,23 +1037,23 @@ impl Store {
         &self,
         anchors: &[AuditAnchor],
     ) -> Result<Vec<AuditAnchor>, StoreError> {
-        let hashes: std::collections::HashSet<String> = self
-            .audit_rows()
-            .await?
-            .into_iter()
-            .map(|r| r.hash)
-            .collect();
-        Ok(anchors
-            .iter()
-            .filter(|a| a.audit_head != GENESIS && !hashes.contains(&a.audit_head))
-            .cloned()
-            .collect())
+        Ok(missing_from(&self.audit_rows().await?, anchors))
     }
 
     /// Recomputes the audit chain and checks every ledger row against the digest its
     /// audit entry notarised.
     pub async fn verify_audit(&self) -> Result<AuditVerdict, StoreError> {
+        Ok(self.verify_audit_anchored(&[]).await?.0)
+    }
+
+    /// [`Store::verify_audit`] and [`Store::missing_anchors`] over one read of the
+    /// chain (the audit log is read once, however long).
+    pub async fn verify_audit_anchored(
+        &self,
+        anchors: &[AuditAnchor],
+    ) -> Result<(AuditVerdict, Vec<AuditAnchor>), StoreError> {
         let entries = self.audit_rows().await?;
+        let missing = missing_from(&entries, anchors);
         let mut problems: Vec<(i64, AuditProblem)> = Vec::new();
         let mut expected_seq = 1;
         let mut prev_hash = GENESIS.to_owned();
@@ -1121,11 +1121,23 @@ impl Store {
                 .then_with(|| a.1.to_string().cmp(&b.1.to_string()))
         });
         problems.dedup();
-        Ok(AuditVerdict {
+        let verdict = AuditVerdict {
             entries: entries.len(),
             rows,
             head: prev_hash,
             problems: problems.into_iter().map(|(_, p)| p).collect(),
-        })
+        };
+        Ok((verdict, missing))
     }
+}
+
+/// The anchors whose head is the hash of none of `entries` (see
+/// [`Store::missing_anchors`]).
+fn missing_from(entries: &[AuditRow], anchors: &[AuditAnchor]) -> Vec<AuditAnchor> {
+    let hashes: std::collections::HashSet<&str> = entries.iter().map(|r| r.hash.as_str()).collect();
+    anchors
+        .iter()
+        .filter(|a| a.audit_head != GENESIS && !hashes.contains(a.audit_head.as_str()))
+        .cloned()
+        .collect()
 }

@@ -1346,6 +1346,9 @@ async fn audit_anchors_tell_a_chain_cut_short_or_rewritten(db: Db) {
     ))
     .await;
     assert_eq!(db.store.missing_anchors(&anchors).await.unwrap(), anchors);
+    // The same answer from the one read `kofu audit verify --anchors` makes.
+    let (_, missing) = db.store.verify_audit_anchored(&anchors).await.unwrap();
+    assert_eq!(missing, anchors);
 }
 
 /// Two identical outcome notices, or two voids of one issuance, sent at the same
