@@ -470,11 +470,26 @@ fn check_login_and_password(login: &str, password: &str) -> Result<(), AppError>
             reason: "1 to 64 characters of a-z, 0-9, '.', '_', '-'".into(),
         });
     }
+    check_password_bound(password)
+}
+
+/// A password no longer than Argon2 is ever asked to hash.
+fn check_password_bound(password: &str) -> Result<(), AppError> {
     if password.len() > MAX_PASSWORD_BYTES {
         return Err(AppError::BadRequest {
             field: "password",
             reason: format!("at most {MAX_PASSWORD_BYTES} bytes"),
         });
+    }
+    Ok(())
+}
+
+/// A password an account may be given (enrolled or changed): bounded, and at least
+/// [`MIN_PASSWORD_CHARS`] characters.
+fn check_new_password(password: &str) -> Result<(), AppError> {
+    check_password_bound(password)?;
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(AppError::WeakPassword(MIN_PASSWORD_CHARS));
     }
     Ok(())
 }
@@ -499,10 +514,7 @@ pub async fn add_staff(
     now: OffsetDateTime,
 ) -> Result<Enrolment, AppError> {
     check_login_and_password(&new.login, &new.password)?;
-    let chars = new.password.chars().count();
-    if chars < MIN_PASSWORD_CHARS {
-        return Err(AppError::WeakPassword(MIN_PASSWORD_CHARS));
-    }
+    check_new_password(&new.password)?;
     let password = new.password.clone();
     // Argon2 is deliberately slow: off the async threads.
     let password_hash = tokio::task::spawn_blocking(move || hash_password(&password))
@@ -883,15 +895,8 @@ impl Office {
         new: &str,
         now: OffsetDateTime,
     ) -> Result<(), AppError> {
-        if current.len() > MAX_PASSWORD_BYTES || new.len() > MAX_PASSWORD_BYTES {
-            return Err(AppError::BadRequest {
-                field: "password",
-                reason: format!("at most {MAX_PASSWORD_BYTES} bytes"),
-            });
-        }
-        if new.chars().count() < MIN_PASSWORD_CHARS {
-            return Err(AppError::WeakPassword(MIN_PASSWORD_CHARS));
-        }
+        check_password_bound(current)?;
+        check_new_password(new)?;
         if new == current {
             return Err(AppError::BadRequest {
                 field: "new_password",

@@ -443,30 +443,25 @@ pub fn decide(request: &EligibilityRequest, data: &SubjectData<'_>) -> Decision 
 
     // A suppression stops a certificate about a person it covers: the subject or
     // anyone else shown, by person or by household.
-    let household_id = resident.map(|r| r.household_id.as_str());
-    let covered_person = |id: &str| {
-        if Some(id) == subject_id {
+    // The person a suppression's ID covers: the subject if it is theirs (or their
+    // household's), else someone shown whose ID (or household ID) it is.
+    let covered = |id: &str, scope: SuppressionScope| {
+        fn key(r: &Resident, scope: SuppressionScope) -> &str {
+            match scope {
+                SuppressionScope::Person => &r.resident_id,
+                SuppressionScope::Household => &r.household_id,
+            }
+        }
+        if resident.is_some_and(|r| key(r, scope) == id) {
             return Some(resident);
         }
         data.others_shown
             .iter()
-            .find(|m| m.resident_id == id)
-            .map(Some)
-    };
-    let covered_household = |id: &str| {
-        if Some(id) == household_id {
-            return Some(resident);
-        }
-        data.others_shown
-            .iter()
-            .find(|m| m.household_id == id)
+            .find(|m| key(m, scope) == id)
             .map(Some)
     };
     for s in data.suppressions {
-        let covered = match s.scope {
-            SuppressionScope::Person => covered_person(&s.id),
-            SuppressionScope::Household => covered_household(&s.id),
-        };
+        let covered = covered(&s.id, s.scope);
         let covers_kind = s.certificates.is_empty() || s.certificates.contains(&kind);
         // Like support measures, a suppression does not lift itself at its end date.
         let Some(person) = covered.filter(|_| covers_kind && s.from <= today) else {
@@ -550,7 +545,7 @@ fn refused_person(person: Option<&Resident>, id: &str, relation: PersonRelation)
 /// A person as staff read them in a refusal: name and resident ID.
 fn named(person: Option<&Resident>, id: &str) -> String {
     match person {
-        Some(p) => format!("{} {} ({})", p.family, p.given, p.resident_id),
+        Some(p) => format!("{} ({})", p.full_name(), p.resident_id),
         None => format!("({id})"),
     }
 }

@@ -4,10 +4,9 @@
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use kofu_app::Office;
 use kofu_app::admin::SettingChange;
 use serde::Deserialize;
@@ -15,7 +14,6 @@ use time::OffsetDateTime;
 
 use crate::api::{ApiError, bytes, parse_body};
 use crate::door::{Caller, CounterRoute, Door};
-use axum::http::Method;
 use kofu_app::staff::Action;
 
 /// The largest setting change: a seal PNG of a few hundred KB, base64.
@@ -24,18 +22,17 @@ pub const MAX_SETTING_BODY: usize = 1 << 20;
 /// The administration routes, rows of the counter's route table.
 pub(crate) fn routes() -> Vec<CounterRoute> {
     vec![
-        CounterRoute::new(
-            Method::GET,
+        CounterRoute::get(
             "/counter/v1/admin/settings",
             Door::Role(Action::ManageSettings),
-            get(settings),
+            settings,
         ),
-        CounterRoute::new(
-            Method::POST,
+        CounterRoute::post(
             "/counter/v1/admin/settings/{setting}",
             Door::Role(Action::ManageSettings),
-            post(change).layer(DefaultBodyLimit::max(MAX_SETTING_BODY)),
-        ),
+            change,
+        )
+        .with_body_limit(MAX_SETTING_BODY),
     ]
 }
 

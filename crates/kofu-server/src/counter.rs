@@ -13,7 +13,6 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use base64::Engine as _;
 use kofu_app::Office;
 use kofu_app::SubjectRef;
@@ -27,7 +26,6 @@ use time::OffsetDateTime;
 
 use crate::api::{ApiError, MAX_BODY, bytes, method_not_allowed, not_found, parse_body};
 use crate::door::{Caller, CounterRoute, Door, Peer};
-use axum::http::Method;
 use kofu_app::staff::Action;
 
 /// Every counter route with its door: the one table the router is built from (see
@@ -35,96 +33,57 @@ use kofu_app::staff::Action;
 pub fn route_table() -> Vec<CounterRoute> {
     use Action as A;
     use Door as D;
-    use Method as M;
     let mut routes = vec![
-        CounterRoute::new(M::POST, "/counter/v1/login", D::Open, post(login)),
+        CounterRoute::post("/counter/v1/login", D::Open, login),
         // Logout reads its own token: an expired session still ends cleanly.
-        CounterRoute::new(M::POST, "/counter/v1/logout", D::Open, post(logout)),
-        CounterRoute::new(M::GET, "/counter/v1/session", D::Staff, get(session_info)),
-        CounterRoute::new(
-            M::POST,
-            "/counter/v1/session/password",
-            D::Staff,
-            post(change_password),
-        ),
-        CounterRoute::new(M::GET, "/counter/v1/options", D::Staff, get(option_matrix)),
-        CounterRoute::new(
-            M::GET,
+        CounterRoute::post("/counter/v1/logout", D::Open, logout),
+        CounterRoute::get("/counter/v1/session", D::Staff, session_info),
+        CounterRoute::post("/counter/v1/session/password", D::Staff, change_password),
+        CounterRoute::get("/counter/v1/options", D::Staff, option_matrix),
+        CounterRoute::get(
             "/counter/v1/residents",
             D::Role(A::SearchResidents),
-            get(residents),
+            residents,
         ),
-        CounterRoute::new(
-            M::POST,
+        CounterRoute::post(
             "/counter/v1/issuances",
             D::Role(A::IssueCertificate),
-            post(issuance),
+            issuance,
         ),
-        CounterRoute::new(
-            M::POST,
+        CounterRoute::post(
             "/counter/v1/previews",
             D::Role(A::PreviewCertificate),
-            post(preview),
+            preview,
         ),
-        CounterRoute::new(
-            M::POST,
+        CounterRoute::post(
             "/counter/v1/issuances/{id}/voids",
             D::Role(A::VoidIssuance),
-            post(void),
+            void,
         ),
-        CounterRoute::new(
-            M::GET,
-            "/counter/v1/days/{day}",
-            D::Role(A::CountCash),
-            get(day_totals),
-        ),
-        CounterRoute::new(
-            M::POST,
+        CounterRoute::get("/counter/v1/days/{day}", D::Role(A::CountCash), day_totals),
+        CounterRoute::post(
             "/counter/v1/days/{day}/close",
             D::Role(A::SignOffDay),
-            post(close_day),
+            close_day,
         ),
-        CounterRoute::new(
-            M::GET,
-            "/counter/v1/reports/{day}",
-            D::Role(A::ViewReport),
-            get(report),
-        ),
-        CounterRoute::new(
-            M::GET,
+        CounterRoute::get("/counter/v1/reports/{day}", D::Role(A::ViewReport), report),
+        CounterRoute::get(
             "/counter/v1/reports/{day}/pdf",
             D::Role(A::ViewReport),
-            get(report_pdf),
+            report_pdf,
         ),
-        CounterRoute::new(
-            M::GET,
-            "/counter/v1/audit",
-            D::Role(A::VerifyAudit),
-            get(audit_verify),
-        ),
-        CounterRoute::new(
-            M::GET,
-            "/counter/v1/staff",
-            D::Role(A::ManageStaff),
-            get(staff_list),
-        ),
-        CounterRoute::new(
-            M::POST,
-            "/counter/v1/staff",
-            D::Role(A::ManageStaff),
-            post(staff_add),
-        ),
-        CounterRoute::new(
-            M::POST,
+        CounterRoute::get("/counter/v1/audit", D::Role(A::VerifyAudit), audit_verify),
+        CounterRoute::get("/counter/v1/staff", D::Role(A::ManageStaff), staff_list),
+        CounterRoute::post("/counter/v1/staff", D::Role(A::ManageStaff), staff_add),
+        CounterRoute::post(
             "/counter/v1/staff/{login}/unlock",
             D::Role(A::ManageStaff),
-            post(staff_unlock),
+            staff_unlock,
         ),
-        CounterRoute::new(
-            M::POST,
+        CounterRoute::post(
             "/counter/v1/staff/{login}/deactivate",
             D::Role(A::ManageStaff),
-            post(staff_deactivate),
+            staff_deactivate,
         ),
     ];
     routes.extend(crate::offline::routes());

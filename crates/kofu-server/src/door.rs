@@ -9,6 +9,7 @@
 //! too); the door only makes sure a refusal comes first.
 
 use axum::extract::{FromRequestParts, Request, State};
+use axum::handler::Handler;
 use axum::http::Method;
 use axum::http::request::Parts;
 use axum::middleware::Next;
@@ -34,7 +35,7 @@ pub enum Door {
 
 /// One counter route.
 pub struct CounterRoute {
-    /// The HTTP method.
+    /// The HTTP method (the handler answers it alone).
     pub method: Method,
     /// The path, with `{name}` parameters as axum writes them.
     pub path: &'static str,
@@ -45,19 +46,40 @@ pub struct CounterRoute {
 }
 
 impl CounterRoute {
-    /// A row of the table.
-    pub fn new(
-        method: Method,
-        path: &'static str,
-        door: Door,
-        handler: MethodRouter<Office>,
-    ) -> Self {
+    /// A `GET` row of the table.
+    pub fn get<H, T>(path: &'static str, door: Door, handler: H) -> Self
+    where
+        H: Handler<T, Office>,
+        T: 'static,
+    {
         CounterRoute {
-            method,
+            method: Method::GET,
             path,
             door,
-            handler,
+            handler: axum::routing::get(handler),
         }
+    }
+
+    /// A `POST` row of the table.
+    pub fn post<H, T>(path: &'static str, door: Door, handler: H) -> Self
+    where
+        H: Handler<T, Office>,
+        T: 'static,
+    {
+        CounterRoute {
+            method: Method::POST,
+            path,
+            door,
+            handler: axum::routing::post(handler),
+        }
+    }
+
+    /// The row with a larger body limit than the router's (an upload, a seal image).
+    pub fn with_body_limit(mut self, bytes: usize) -> Self {
+        self.handler = self
+            .handler
+            .layer(axum::extract::DefaultBodyLimit::max(bytes));
+        self
     }
 
     /// The handler behind its door.

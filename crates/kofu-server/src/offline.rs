@@ -5,10 +5,9 @@
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use kofu_app::Office;
 use kofu_app::offline::SyncBatch;
 use serde::Deserialize;
@@ -17,7 +16,6 @@ use time::OffsetDateTime;
 use crate::api::{ApiError, bytes, parse_body};
 use crate::counter::query_pairs;
 use crate::door::{Caller, CounterRoute, Door};
-use axum::http::Method;
 use kofu_app::staff::Action;
 
 /// The largest upload: a batch of 2,000 entries with their rows is a few MB.
@@ -26,30 +24,19 @@ pub const MAX_SYNC_BODY: usize = 32 << 20;
 /// The offline routes, rows of the counter's route table.
 pub(crate) fn routes() -> Vec<CounterRoute> {
     use Door as D;
-    use Method as M;
     let offline = D::Role(Action::WorkOffline);
     let review_offline = D::Role(Action::ReviewOffline);
     vec![
-        CounterRoute::new(M::GET, "/counter/v1/health", D::Open, get(health)),
-        CounterRoute::new(M::GET, "/counter/v1/offline/replica", offline, get(replica)),
-        CounterRoute::new(M::POST, "/counter/v1/offline/kit", offline, post(kit)),
-        CounterRoute::new(
-            M::POST,
-            "/counter/v1/offline/sync",
-            offline,
-            post(sync).layer(DefaultBodyLimit::max(MAX_SYNC_BODY)),
-        ),
-        CounterRoute::new(
-            M::GET,
-            "/counter/v1/offline/review",
-            review_offline,
-            get(review),
-        ),
-        CounterRoute::new(
-            M::POST,
+        CounterRoute::get("/counter/v1/health", D::Open, health),
+        CounterRoute::get("/counter/v1/offline/replica", offline, replica),
+        CounterRoute::post("/counter/v1/offline/kit", offline, kit),
+        CounterRoute::post("/counter/v1/offline/sync", offline, sync)
+            .with_body_limit(MAX_SYNC_BODY),
+        CounterRoute::get("/counter/v1/offline/review", review_offline, review),
+        CounterRoute::post(
             "/counter/v1/offline/flags/{id}/resolution",
             review_offline,
-            post(resolve),
+            resolve,
         ),
     ]
 }
