@@ -26,6 +26,11 @@ pub const LOGOUT_PATH: &str = "/counter/v1/logout";
 /// The largest answer read (an issuance of ten copies of a long 戸籍 is a few MB).
 const MAX_ANSWER: usize = 64 << 20;
 
+/// Makes the extra headers of one request from its method, path (query included),
+/// session token and body bytes: a terminal's signature.
+pub type RequestSigner<'a> =
+    dyn Fn(&str, &str, &str, &[u8]) -> Vec<(&'static str, String)> + Send + Sync + 'a;
+
 /// An answer of the counter API, as `counter_call` hands it to the UI.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct CounterAnswer {
@@ -192,6 +197,18 @@ impl CounterClient {
         path: &str,
         body: Option<Value>,
     ) -> Result<CounterAnswer, ShellError> {
+        self.call_signed(method, path, body, None).await
+    }
+
+    /// [`CounterClient::call`], with the headers `sign` makes for this very request
+    /// (method, path, session token, body bytes): a terminal's proof.
+    pub async fn call_signed(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+        sign: Option<&RequestSigner<'_>>,
+    ) -> Result<CounterAnswer, ShellError> {
         let method: Method = method.parse()?;
         check_path(path)?;
         let body = match (method, body) {
@@ -211,12 +228,21 @@ impl CounterClient {
             (_, true) => self.token_lock().take(),
             _ => self.token_lock().clone(),
         };
+        let extra = match sign {
+            Some(sign) => sign(
+                method.as_str(),
+                path,
+                token.as_deref().unwrap_or_default(),
+                body.as_deref().unwrap_or_default(),
+            ),
+            None => Vec::new(),
+        };
         let (status, bytes) = match &self.transport {
             Transport::InProcess(router) => {
-                in_process(router.clone(), method, path, token.clone(), body).await?
+                in_process(router.clone(), method, path, token.clone(), extra, body).await?
             }
             Transport::Remote { http, base, .. } => {
-                remote(http, base, method, path, token.clone(), body).await?
+                remote(http, base, method, path, token.clone(), extra, body).await?
             }
         };
         let mut answer = CounterAnswer {
@@ -286,11 +312,15 @@ async fn in_process(
     method: Method,
     path: &str,
     token: Option<String>,
+    extra: Vec<(&'static str, String)>,
     body: Option<Vec<u8>>,
 ) -> Result<(u16, Vec<u8>), ShellError> {
     let mut request = Request::builder().method(method.as_str()).uri(path);
     if let Some(t) = &token {
         request = request.header(header::AUTHORIZATION, format!("Bearer {t}"));
+    }
+    for (name, value) in extra {
+        request = request.header(name, value);
     }
     let request = match body {
         Some(b) => request
@@ -325,6 +355,7 @@ async fn remote(
     method: Method,
     path: &str,
     token: Option<String>,
+    extra: Vec<(&'static str, String)>,
     body: Option<Vec<u8>>,
 ) -> Result<(u16, Vec<u8>), ShellError> {
     let url = format!("{base}{path}");
@@ -334,6 +365,9 @@ async fn remote(
     };
     if let Some(t) = &token {
         request = request.bearer_auth(t);
+    }
+    for (name, value) in extra {
+        request = request.header(name, value);
     }
     if let Some(b) = body {
         request = request

@@ -52,6 +52,12 @@ pub enum ShellError {
     /// terminal) can open it; or the cached login is unknown or its password wrong.
     #[error("offline: {0}")]
     OfflineLocked(String),
+    /// This terminal has no registered key: offline work needs an administrator's
+    /// enrolment code first.
+    #[error(
+        "terminal {0} is not registered: enter the enrolment code an administrator issued for it"
+    )]
+    TerminalNotRegistered(String),
     /// A setting (environment variable or counter.json) is invalid.
     #[error("invalid setting: {0}")]
     Settings(String),
@@ -103,6 +109,7 @@ impl ShellError {
             ShellError::NotDemo(_) => "not_demo",
             ShellError::Settings(_) => "invalid_settings",
             ShellError::OfflineLocked(_) => "offline_locked",
+            ShellError::TerminalNotRegistered(_) => "terminal_not_registered",
             ShellError::Startup(_) => "startup_failed",
             ShellError::App(e) => e.code(),
             ShellError::Store(_) => "store_error",

@@ -61,6 +61,16 @@ async fn connectivity(starting: State<'_, Starting>) -> Result<Option<Connectivi
         .await
 }
 
+/// `register_terminal`: registers this terminal's own key with the one-time code an
+/// administrator enrolled it with; answers the server's `{status, body}`.
+#[tauri::command]
+async fn register_terminal(
+    starting: State<'_, Starting>,
+    code: String,
+) -> Result<Value, ShellError> {
+    starting.ready().await?.register_terminal(&code).await
+}
+
 /// `print_document`: prints an issued PDF if its SHA-256 is the one given.
 #[tauri::command]
 async fn print_document(
@@ -105,6 +115,7 @@ pub fn run() -> Result<(), ShellError> {
             app_info,
             counter_call,
             connectivity,
+            register_terminal,
             print_document,
             save_export,
             demo_totp

@@ -25,6 +25,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use kofu_app::offline::{self, OfflineKit, OfflineLimits, OfflineStatus, OfflineTerminal};
+use kofu_app::terminal::TerminalKey;
 use kofu_app::{Office, OfficeSettings};
 use kofu_store::Store;
 use serde::{Deserialize, Serialize};
@@ -46,6 +47,18 @@ const UPLOAD_BATCH: usize = 500;
 pub const REPLICA_FILE: &str = "replica.sqlite";
 /// The wrapped replica keys in the data directory.
 pub const KEYS_FILE: &str = "replica-keys.json";
+/// The terminal's own key pair in the data directory (owner-only): made here at
+/// registration, its private half never sent anywhere.
+pub const TERMINAL_KEY_FILE: &str = "terminal-key.json";
+/// The path a terminal registers its public key at, with its enrolment code.
+pub const REGISTER_PATH: &str = "/counter/v1/terminal/register";
+
+/// `terminal-key.json`.
+#[derive(Serialize, Deserialize)]
+struct TerminalKeyFile {
+    terminal: String,
+    secret: String,
+}
 
 /// What the UI shows of the terminal's connection (the `connectivity` command).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -60,6 +73,9 @@ pub struct Connectivity {
     pub replica: Option<OfflineStatus>,
     /// How the last upload or refresh went (RFC 3339 and outcome), if any.
     pub last_sync: Option<String>,
+    /// Whether this terminal registered its key (else it cannot prepare for offline
+    /// work: an administrator's enrolment code is needed).
+    pub registered: bool,
 }
 
 /// `replica-keys.json`: the terminal's replica key wrapped per login, and the bounds.
@@ -101,6 +117,8 @@ pub struct Terminal {
     state: Mutex<State>,
     /// Serializes kit, refresh and upload runs.
     sync_lock: tokio::sync::Mutex<()>,
+    /// The terminal's key pair, once registered.
+    key: Mutex<Option<Arc<TerminalKey>>>,
 }
 
 impl std::fmt::Debug for Terminal {
@@ -179,6 +197,26 @@ fn unwrap_key(w: &WrappedKey, login: &str, password: &str) -> Result<[u8; 32], S
         .map_err(|_| ShellError::Internal(format!("{KEYS_FILE} is damaged")))
 }
 
+/// Writes `path` readable by its owner only, whole or not at all (a rename).
+fn write_owner_only(path: &Path, text: &[u8]) -> Result<(), ShellError> {
+    let tmp = path.with_extension("json.tmp");
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(&tmp)
+        .map_err(|e| ShellError::io(format!("writing {}", tmp.display()), e))?;
+    std::io::Write::write_all(&mut file, text)
+        .and_then(|()| file.sync_all())
+        .map_err(|e| ShellError::io(format!("writing {}", tmp.display()), e))?;
+    std::fs::rename(&tmp, path)
+        .map_err(|e| ShellError::io(format!("writing {}", path.display()), e))
+}
+
 fn wrong_offline_login() -> ShellError {
     ShellError::OfflineLocked(
         "login or password is wrong, or this account never logged in online on this terminal"
@@ -214,7 +252,66 @@ impl Terminal {
                 last_sync: None,
             }),
             sync_lock: tokio::sync::Mutex::new(()),
+            key: Mutex::new(None),
         }
+    }
+
+    /// The terminal's key pair: loaded from its file the first time.
+    fn key(&self) -> Result<Arc<TerminalKey>, ShellError> {
+        let mut held = self
+            .key
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(k) = held.as_ref() {
+            return Ok(Arc::clone(k));
+        }
+        let path = self.data_dir.join(TERMINAL_KEY_FILE);
+        let file: TerminalKeyFile = match std::fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map_err(|e| ShellError::Internal(format!("{}: {e}", path.display())))?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(ShellError::TerminalNotRegistered(self.terminal.clone()));
+            }
+            Err(e) => return Err(ShellError::io(format!("reading {}", path.display()), e)),
+        };
+        if file.terminal != self.terminal {
+            return Err(ShellError::TerminalNotRegistered(self.terminal.clone()));
+        }
+        let key = Arc::new(
+            TerminalKey::from_secret_hex(&file.secret)
+                .map_err(|e| ShellError::Internal(format!("{}: {e}", path.display())))?,
+        );
+        *held = Some(Arc::clone(&key));
+        Ok(key)
+    }
+
+    /// Whether this terminal has registered its key.
+    pub fn registered(&self) -> bool {
+        self.key().is_ok()
+    }
+
+    /// Registers this terminal with the one-time code an administrator enrolled it
+    /// with: a new key pair is made here, its public half sent, its private half
+    /// kept in [`TERMINAL_KEY_FILE`] (owner-only) only once the server took it.
+    pub async fn register(&self, code: &str) -> Result<Value, ShellError> {
+        let key = TerminalKey::generate().map_err(|e| ShellError::Internal(e.to_string()))?;
+        let body = json!({"name": self.terminal, "code": code, "public_key": key.public_hex()});
+        let answer = self.remote.call("POST", REGISTER_PATH, Some(body)).await?;
+        if answer.status != 200 {
+            return Ok(serde_json::to_value(&answer).unwrap_or_default());
+        }
+        let file = TerminalKeyFile {
+            terminal: self.terminal.clone(),
+            secret: key.secret_hex(),
+        };
+        let text =
+            serde_json::to_vec_pretty(&file).map_err(|e| ShellError::Internal(e.to_string()))?;
+        write_owner_only(&self.data_dir.join(TERMINAL_KEY_FILE), &text)?;
+        *self
+            .key
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Arc::new(key));
+        Ok(serde_json::to_value(&answer).unwrap_or_default())
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -414,17 +511,7 @@ impl Terminal {
         let path = self.data_dir.join(KEYS_FILE);
         let text =
             serde_json::to_vec_pretty(keys).map_err(|e| ShellError::Internal(e.to_string()))?;
-        let tmp = path.with_extension("json.tmp");
-        std::fs::write(&tmp, text)
-            .map_err(|e| ShellError::io(format!("writing {}", tmp.display()), e))?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt as _;
-            std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))
-                .map_err(|e| ShellError::io(format!("protecting {}", tmp.display()), e))?;
-        }
-        std::fs::rename(&tmp, &path)
-            .map_err(|e| ShellError::io(format!("writing {}", path.display()), e))
+        write_owner_only(&path, &text)
     }
 
     /// After an online login: the kit, the replica opened and its key wrapped for this
@@ -474,13 +561,30 @@ impl Terminal {
         serde_json::from_value(answer).map_err(|_| ShellError::BadAnswer { status: 200 })
     }
 
+    /// A request of the offline routes, signed with the terminal's key.
     async fn remote_ok(
         &self,
         method: &str,
         path: &str,
         body: Option<Value>,
     ) -> Result<Value, ShellError> {
-        let answer = self.remote.call(method, path, body).await?;
+        let key = self.key()?;
+        let terminal = self.terminal.clone();
+        let sign = move |method: &str, path: &str, token: &str, body: &[u8]| {
+            let proof = key.sign(
+                &terminal,
+                method,
+                path,
+                token,
+                body,
+                OffsetDateTime::now_utc(),
+            );
+            kofu_server::door::proof_headers(&proof).to_vec()
+        };
+        let answer = self
+            .remote
+            .call_signed(method, path, body, Some(&sign))
+            .await?;
         if answer.status == 200 {
             Ok(answer.body)
         } else {
@@ -560,6 +664,7 @@ impl Terminal {
             replica_unlocked: replica.is_some(),
             replica: status,
             last_sync,
+            registered: self.registered(),
         })
     }
 

@@ -25,6 +25,9 @@ pub const DATA_DIR: &str = "KOFU_COUNTER_DATA_DIR";
 pub const EXPORT_DIR: &str = "KOFU_COUNTER_EXPORT_DIR";
 /// The `lp` command to print with (environment only; tests point it at a fake).
 pub const LP: &str = "KOFU_COUNTER_LP";
+/// A one-time enrolment code (`kofu terminal enroll`): a server-mode terminal without a
+/// key registers one with it at start. Environment only: a secret, never in a file.
+pub const ENROLMENT_CODE: &str = "KOFU_COUNTER_ENROLMENT_CODE";
 
 /// The settings file in the data directory.
 pub const SETTINGS_FILE: &str = "counter.json";
@@ -55,6 +58,8 @@ pub struct Settings {
     pub lp: PathBuf,
     /// Where exported reports are saved, if set; else see [`crate::export::directory`].
     pub export_dir: Option<PathBuf>,
+    /// The enrolment code to register this terminal's key with at start, if given.
+    pub enrolment_code: Option<String>,
 }
 
 /// `counter.json`: the same keys as the environment (all optional; unknown keys are
@@ -138,6 +143,7 @@ impl Settings {
             data_dir: data_dir.to_owned(),
             lp: set(env(LP)).map_or_else(|| PathBuf::from(DEFAULT_LP), PathBuf::from),
             export_dir: pick(EXPORT_DIR, file.export_dir).map(PathBuf::from),
+            enrolment_code: set(env(ENROLMENT_CODE)),
         })
     }
 

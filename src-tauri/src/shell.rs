@@ -86,6 +86,23 @@ impl Shell {
                 Arc::new(fonts),
                 now,
             ));
+            if let Some(code) = settings.enrolment_code.clone()
+                && !terminal.registered()
+            {
+                // In the background: the server may not answer yet; the clerk can
+                // still enter the code in the app.
+                let t = terminal.clone();
+                tokio::spawn(async move {
+                    match t.register(&code).await {
+                        Ok(answer) if answer["status"] == 200 => {}
+                        Ok(answer) => eprintln!(
+                            "kofu-counter: the server refused the enrolment code: {}",
+                            answer["body"]["error"]["message"]
+                        ),
+                        Err(e) => eprintln!("kofu-counter: registering the terminal's key: {e}"),
+                    }
+                });
+            }
             let watcher = tokio::spawn(terminal.clone().watch());
             (Some(terminal), Some(watcher))
         } else {
@@ -114,6 +131,16 @@ impl Shell {
         match &self.terminal {
             Some(t) => t.call(method, path, body).await,
             None => self.client.call(method, path, body).await,
+        }
+    }
+
+    /// Registers this terminal's key with an enrolment code (server mode only).
+    pub async fn register_terminal(&self, code: &str) -> Result<serde_json::Value, ShellError> {
+        match &self.terminal {
+            Some(t) => t.register(code).await,
+            None => Err(ShellError::BadCall(
+                "an embedded terminal has no server to register with".into(),
+            )),
         }
     }
 

@@ -206,6 +206,37 @@ async fn the_terminal_works_through_an_outage_and_its_upload_survives_cut_connec
     let t = Arc::new(Terminal::new(remote, "本庁1", data.path(), fonts, now));
     let watcher = tokio::spawn(t.clone().watch());
 
+    // The terminal's identity: an administrator enrols it; it registers its own key
+    // with the code, and keeps the private half in an owner-only file.
+    assert!(!t.registered());
+    let enrolment = kofu_app::terminal::enrol_terminal(&store, "本庁1", "admin", now)
+        .await
+        .unwrap();
+    let answer = t.register("AAAA-BBBB-CCCC-DDDD").await.unwrap();
+    assert_eq!(answer["status"], 401, "a wrong code: {answer}");
+    assert!(!t.registered());
+    let answer = t.register(&enrolment.code).await.unwrap();
+    assert_eq!(answer["status"], 200, "{answer}");
+    assert!(t.registered());
+    let key_file = data.path().join(kofu_counter::offline::TERMINAL_KEY_FILE);
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&key_file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+    }
+    let public = store
+        .terminal_identity("本庁1")
+        .await
+        .unwrap()
+        .unwrap()
+        .public_key;
+    assert!(
+        !std::fs::read_to_string(&key_file)
+            .unwrap()
+            .contains(&public),
+        "the file keeps the private half; the server only the public one"
+    );
+
     // Online: a login brings the replica, the cached account and a number range.
     let login =
         |offset| json!({"login": "madoguchi", "password": PASSWORD, "totp": code(&secret, offset)});

@@ -13,6 +13,7 @@ export const COMMANDS = {
   printDocument: 'print_document',
   saveExport: 'save_export',
   demoTotp: 'demo_totp',
+  registerTerminal: 'register_terminal',
 } as const;
 
 /** The HTTP methods the counter API uses. */
@@ -102,9 +103,17 @@ export interface Connectivity {
   readonly replica_unlocked: boolean;
   readonly replica: ReplicaStatus | null;
   readonly last_sync: string | null;
+  /** Whether this terminal registered its own key (else offline work is unavailable). */
+  readonly registered: boolean;
 }
 
 /** `connectivity`: whether the server answers, and the offline replica's state. */
 export function connectivity(): Promise<Connectivity | null> {
   return invoke<Connectivity | null>(COMMANDS.connectivity);
+}
+
+/** `register_terminal`: registers this terminal's own key with an administrator's
+ * one-time enrolment code; answers the server's status and body. */
+export function registerTerminal(code: string): Promise<CounterReply> {
+  return invoke<CounterReply>(COMMANDS.registerTerminal, { code });
 }

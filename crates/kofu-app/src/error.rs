@@ -104,6 +104,10 @@ pub enum AppError {
     /// The terminal or its printer is not registered, or retired, in the administration.
     #[error("terminal refused: {0}")]
     TerminalRefused(String),
+    /// An offline request without a valid proof from an enrolled, active terminal (or
+    /// a registration with a wrong, used or expired code).
+    #[error("terminal not verified: {0}")]
+    TerminalUnverified(String),
 }
 
 impl AppError {
@@ -148,6 +152,7 @@ impl AppError {
             AppError::InvalidSetting(_) => "invalid_setting",
             AppError::SettingConflict { .. } => "setting_conflict",
             AppError::TerminalRefused(_) => "terminal_refused",
+            AppError::TerminalUnverified(_) => "terminal_unverified",
         }
     }
 }

@@ -14,6 +14,7 @@ pub mod offline;
 pub mod report;
 pub mod review;
 pub mod staff;
+pub mod terminal;
 
 pub use certificate::{Certificate, CertificateRequest, SubjectRef, render_certificate};
 pub use error::AppError;

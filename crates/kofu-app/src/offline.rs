@@ -26,6 +26,7 @@ use time::OffsetDateTime;
 
 use crate::kiosk::rfc3339;
 use crate::staff::{Action, StaffSession};
+use crate::terminal::VerifiedTerminal;
 use crate::{AppError, Office};
 
 /// The first serial of offline ranges: far above any day's online serials, so an
@@ -90,8 +91,9 @@ pub struct OfflineKit {
     /// A fresh range of serials, when the terminal had few left.
     pub range: Option<SerialRange>,
     /// The key of this terminal's encrypted replica (hex, 32 bytes): derived from the
-    /// installation's secret and the terminal, so any online login on the terminal
-    /// gets the same key; the terminal keeps it only wrapped under staff passwords.
+    /// installation's secret and the terminal's enrolment, handed only to the terminal
+    /// itself (a signed request), so any online login on it gets the same key; the
+    /// terminal keeps it only wrapped under staff passwords.
     pub replica_key: String,
     /// The bounds of offline work the town set.
     pub limits: OfflineLimits,
@@ -205,6 +207,18 @@ pub struct OfflineStatus {
     pub refusal: Option<String>,
 }
 
+/// Refuses a request whose body names another terminal than the one that signed it.
+fn same_terminal(verified: &VerifiedTerminal, named: &str) -> Result<(), AppError> {
+    if verified.name() == named {
+        Ok(())
+    } else {
+        Err(AppError::TerminalUnverified(format!(
+            "the request names terminal {named:?} but was signed by {:?}",
+            verified.name()
+        )))
+    }
+}
+
 fn rejected(why: impl Into<String>) -> AppError {
     AppError::SyncRejected(why.into())
 }
@@ -234,6 +248,7 @@ impl Office {
     pub async fn replica_feed(
         &self,
         session: &StaffSession,
+        terminal: &VerifiedTerminal,
         after: Option<i64>,
         loads: Option<i64>,
         limit: usize,
@@ -265,7 +280,7 @@ impl Office {
                 loads: generation,
                 settings: self.store.current_settings().await?,
             };
-            return self.replica_sent(session, feed, now).await;
+            return self.replica_sent(session, terminal, feed, now).await;
         }
         let limit = limit.clamp(1, 10_000);
         let changes = self
@@ -283,7 +298,7 @@ impl Office {
             loads: generation,
             settings: self.store.current_settings().await?,
         };
-        self.replica_sent(session, feed, now).await
+        self.replica_sent(session, terminal, feed, now).await
     }
 
     /// Records a replica download as an audited access (who, how many records, from
@@ -291,6 +306,7 @@ impl Office {
     async fn replica_sent(
         &self,
         session: &StaffSession,
+        terminal: &VerifiedTerminal,
         feed: ReplicaFeed,
         now: OffsetDateTime,
     ) -> Result<ReplicaFeed, AppError> {
@@ -299,7 +315,7 @@ impl Office {
                 at: rfc3339(now),
                 actor: session.login.clone(),
                 action: "offline.replica".into(),
-                target: String::new(),
+                target: terminal.name().to_owned(),
                 detail: serde_json::json!({
                     "snapshot": feed.snapshot,
                     "records": feed.lines.len(),
@@ -316,12 +332,13 @@ impl Office {
     pub async fn offline_kit(
         &self,
         session: &StaffSession,
+        verified: &VerifiedTerminal,
         terminal: &str,
         numbers_left: i64,
         now: OffsetDateTime,
     ) -> Result<OfflineKit, AppError> {
         self.authorize(session, Action::WorkOffline, now).await?;
-        crate::counter::printable("terminal", terminal)?;
+        same_terminal(verified, terminal)?;
         let row = self
             .store
             .staff(&session.login)
@@ -365,31 +382,21 @@ impl Office {
             totp_secret: row.totp_secret,
             last_totp_step: row.last_totp_step,
             range,
-            replica_key: self.replica_key(terminal),
+            replica_key: self.replica_key(verified),
             limits: self.settings.offline_limits.clone(),
         })
-    }
-
-    /// The replica key of a terminal (see [`OfflineKit::replica_key`]).
-    fn replica_key(&self, terminal: &str) -> String {
-        use hmac::{Hmac, Mac as _};
-        let Ok(mut mac) = Hmac::<sha2::Sha256>::new_from_slice(self.secret.as_bytes()) else {
-            return String::new();
-        };
-        mac.update(b"kofu replica key\0");
-        mac.update(terminal.as_bytes());
-        crate::staff::hex(&mac.finalize().into_bytes())
     }
 
     /// Accepts a terminal's upload, all of it or nothing: see the module documentation.
     pub async fn accept_sync(
         &self,
         session: &StaffSession,
+        verified: &VerifiedTerminal,
         batch: &SyncBatch,
         now: OffsetDateTime,
     ) -> Result<SyncReceipt, AppError> {
         self.authorize(session, Action::WorkOffline, now).await?;
-        crate::counter::printable("terminal", &batch.terminal)?;
+        same_terminal(verified, &batch.terminal)?;
         if batch.entries.len() > MAX_BATCH_ENTRIES {
             return Err(AppError::BadRequest {
                 field: "entries",

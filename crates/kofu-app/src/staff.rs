@@ -345,20 +345,20 @@ fn unknown_login_hash() -> &'static str {
     })
 }
 
-fn internal(reason: String) -> AppError {
+pub(crate) fn internal(reason: String) -> AppError {
     AppError::BadRequest {
         field: "(server)",
         reason,
     }
 }
 
-fn random_bytes<const N: usize>() -> Result<[u8; N], AppError> {
+pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N], AppError> {
     let mut bytes = [0u8; N];
     getrandom::fill(&mut bytes).map_err(|e| internal(format!("no randomness: {e}")))?;
     Ok(bytes)
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
         .iter()
         .map(|b| format!("{b:02x}"))

@@ -241,6 +241,11 @@ impl From<AppError> for ApiError {
                 "terminal_refused",
                 format!("この端末では発行できません: {why}"),
             ),
+            AppError::TerminalUnverified(why) => ApiError::new(
+                S::UNAUTHORIZED,
+                "terminal_unverified",
+                format!("登録された端末からの要求であることを確認できません: {why}"),
+            ),
             AppError::Render(kofu_render::RenderError::MissingGlyph { field, ch }) => {
                 ApiError::new(
                     S::UNPROCESSABLE_ENTITY,

@@ -61,9 +61,34 @@ pub async fn run(
         // The terminal: its replica, kit and offline office.
         let replica_path = dir.path().join(format!("replica{i}.sqlite"));
         let replica = kofu_store::Store::open_encrypted(&replica_path, &[1u8; 32]).await?;
-        let feed_now = server.replica_feed(&session, None, None, 5000, now).await?;
+        // The terminal's identity: enrolled, its own key registered; each request below
+        // is signed and verified as on the wire (the signature's cost is measured).
+        let enrolment =
+            kofu_app::terminal::enrol_terminal(&server.store, TERMINAL, "bench", now).await?;
+        let key = kofu_app::terminal::TerminalKey::generate()?;
+        server
+            .register_terminal(TERMINAL, &enrolment.code, &key.public_hex(), now)
+            .await?;
+        let signed = |method: &str, path: &str, body: &[u8]| {
+            let now = OffsetDateTime::now_utc();
+            let proof = key.sign(TERMINAL, method, path, "bench", body, now);
+            let server = server.clone();
+            let (method, path) = (method.to_owned(), path.to_owned());
+            async move {
+                server
+                    .verify_terminal(&proof, &method, &path, "bench", now)
+                    .await
+            }
+        };
+        let verified = signed("GET", "/counter/v1/offline/replica", b"").await?;
+        let feed_now = server
+            .replica_feed(&session, &verified, None, None, 5000, now)
+            .await?;
         offline::apply_replica_feed(&replica, &feed_now, now).await?;
-        let kit = server.offline_kit(&session, TERMINAL, 0, now).await?;
+        let verified = signed("POST", "/counter/v1/offline/kit", b"").await?;
+        let kit = server
+            .offline_kit(&session, &verified, TERMINAL, 0, now)
+            .await?;
         offline::install_kit(&replica, &kit, now).await?;
         let limits = OfflineLimits {
             max_replica_age_secs: 24 * 3600,
@@ -141,9 +166,11 @@ pub async fn run(
             }
             // As on the wire: the terminal serializes, the server parses.
             let body = serde_json::to_vec(&upload)?;
+            let verified = signed("POST", "/counter/v1/offline/sync", &body).await?;
+            verified.check_body(&body)?;
             let parsed: offline::SyncBatch = serde_json::from_slice(&body)?;
             let receipt = server
-                .accept_sync(&session, &parsed, OffsetDateTime::now_utc())
+                .accept_sync(&session, &verified, &parsed, OffsetDateTime::now_utc())
                 .await?;
             offline::acknowledge(&replica, &receipt).await?;
             entries += receipt.new_entries;

@@ -88,6 +88,7 @@ pub fn route_table() -> Vec<CounterRoute> {
     ];
     routes.extend(crate::offline::routes());
     routes.extend(crate::admin::routes());
+    routes.extend(crate::terminal::routes());
     routes
 }
 
@@ -106,7 +107,7 @@ pub fn router(office: Office) -> Router {
 }
 
 /// The bearer token of a request.
-fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
+pub(crate) fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
     headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -247,7 +248,7 @@ pub(crate) fn query_pairs(query: &str) -> Result<Vec<(String, String)>, ApiError
         .collect()
 }
 
-fn percent_decode(s: &str) -> Result<String, ApiError> {
+pub(crate) fn percent_decode(s: &str) -> Result<String, ApiError> {
     let bad = || ApiError::invalid("(query)", "URL エンコードが不正です");
     let mut out = Vec::with_capacity(s.len());
     let mut bytes = s.bytes();

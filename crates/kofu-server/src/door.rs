@@ -8,6 +8,8 @@
 //! The use cases authorize again on their own (they serve the Tauri shell and the CLI
 //! too); the door only makes sure a refusal comes first.
 
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::handler::Handler;
 use axum::http::Method;
@@ -17,6 +19,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::MethodRouter;
 use kofu_app::Office;
 use kofu_app::staff::{Action, StaffSession};
+use kofu_app::terminal::{TerminalProof, VerifiedTerminal};
 use time::OffsetDateTime;
 
 use crate::api::ApiError;
@@ -31,6 +34,10 @@ pub enum Door {
     Staff,
     /// A session whose role may perform this action.
     Role(Action),
+    /// A session whose role may perform this action, on an enrolled, active terminal
+    /// that signed the request with its key (the offline routes; see
+    /// [`kofu_app::terminal`]).
+    Terminal(Action),
 }
 
 /// One counter route.
@@ -104,15 +111,120 @@ async fn let_in(door: Door, office: Office, mut req: Request, next: Next) -> Res
         Ok(s) => s,
         Err(e) => return e.into_response(),
     };
-    if let Door::Role(action) = door
-        && let Err(e) = office
-            .authorize(&s, action, OffsetDateTime::now_utc())
-            .await
+    let now = OffsetDateTime::now_utc();
+    if let Door::Role(action) | Door::Terminal(action) = door
+        && let Err(e) = office.authorize(&s, action, now).await
     {
         return ApiError::from(e).into_response();
     }
+    if let Door::Terminal(_) = door {
+        let (method, uri) = (req.method().clone(), req.uri().clone());
+        let verified = match terminal_of(&office, req.headers(), &method, &uri, now).await {
+            Ok(v) => v,
+            Err(e) => return e.into_response(),
+        };
+        req.extensions_mut().insert(Signed(verified));
+    }
     req.extensions_mut().insert(Caller(s));
     next.run(req).await
+}
+
+/// The terminal header: its name, percent-encoded (names are Japanese).
+pub const TERMINAL_HEADER: &str = "kofu-terminal";
+/// The instant of the signature (Unix seconds).
+pub const TIMESTAMP_HEADER: &str = "kofu-timestamp";
+/// The sha256 (hex) of the body the signature covers.
+pub const CONTENT_SHA256_HEADER: &str = "kofu-content-sha256";
+/// The Ed25519 signature (hex).
+pub const SIGNATURE_HEADER: &str = "kofu-signature";
+
+/// The headers that carry a terminal's proof, for a client to add to its request.
+pub fn proof_headers(proof: &TerminalProof) -> [(&'static str, String); 4] {
+    let name: String = proof
+        .terminal
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    [
+        (TERMINAL_HEADER, name),
+        (TIMESTAMP_HEADER, proof.unix.to_string()),
+        (CONTENT_SHA256_HEADER, proof.body_sha256.clone()),
+        (SIGNATURE_HEADER, proof.signature.clone()),
+    ]
+}
+
+/// Reads and checks a request's terminal proof (headers only: the body is checked
+/// against the signed digest when the handler reads it, [`Signed::body`]).
+async fn terminal_of(
+    office: &Office,
+    headers: &axum::http::HeaderMap,
+    method: &Method,
+    uri: &axum::http::Uri,
+    now: OffsetDateTime,
+) -> Result<VerifiedTerminal, ApiError> {
+    let missing = |header: &str| {
+        ApiError::from(kofu_app::AppError::TerminalUnverified(format!(
+            "a request from a staff session alone is refused here: the terminal's {header} header is missing or unreadable"
+        )))
+    };
+    let header = |name: &'static str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| missing(name))
+    };
+    let terminal = crate::counter::percent_decode(header(TERMINAL_HEADER)?)
+        .map_err(|_| missing(TERMINAL_HEADER))?;
+    let proof = TerminalProof {
+        terminal,
+        unix: header(TIMESTAMP_HEADER)?
+            .parse()
+            .map_err(|_| missing(TIMESTAMP_HEADER))?,
+        body_sha256: header(CONTENT_SHA256_HEADER)?.to_ascii_lowercase(),
+        signature: header(SIGNATURE_HEADER)?.to_ascii_lowercase(),
+    };
+    let path = uri
+        .path_and_query()
+        .map_or_else(|| uri.path(), |p| p.as_str());
+    let token = crate::counter::bearer(headers)?;
+    Ok(office
+        .verify_terminal(&proof, method.as_str(), path, token, now)
+        .await?)
+}
+
+/// The terminal a [`Door::Terminal`] verified, for the handler.
+#[derive(Clone, Debug)]
+pub struct Signed(pub VerifiedTerminal);
+
+impl Signed {
+    /// The request's body, if it is the one the terminal signed.
+    pub fn body(&self, body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+        let body = crate::api::bytes(body)?;
+        self.0.check_body(&body)?;
+        Ok(body)
+    }
+}
+
+impl FromRequestParts<Office> for Signed {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &Office) -> Result<Self, ApiError> {
+        // Only a terminal door verifies a proof: a handler behind another door that
+        // asks for one is a programming error, refused rather than let through.
+        parts.extensions.get::<Signed>().cloned().ok_or_else(|| {
+            ApiError::from(kofu_app::AppError::TerminalUnverified(
+                "this route does not check a terminal's proof".into(),
+            ))
+        })
+    }
 }
 
 /// The session the door let in, for the handler.

@@ -9,3 +9,4 @@ pub mod door;
 pub mod lgwan;
 pub mod offline;
 pub mod serve;
+pub mod terminal;

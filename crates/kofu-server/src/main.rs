@@ -80,6 +80,10 @@ enum Command {
     /// Staff accounts of the counter.
     #[command(subcommand)]
     Staff(StaffCommand),
+    /// Counter terminals' identities: enrol (a one-time code the terminal registers its
+    /// own key with), list, revoke.
+    #[command(subcommand)]
+    Terminal(TerminalCommand),
     /// Check a scan of a kiosk copy's back page: restore the scrambled front with the
     /// center's key and compare it with a scan of the front (exit 0 match, 1 mismatch,
     /// 2 unreadable input).
@@ -103,6 +107,35 @@ enum StaffCommand {
         /// Read the password from standard input (the only way: never on the command line).
         #[arg(long)]
         password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum TerminalCommand {
+    /// Enrol a terminal (again): prints a one-time code, valid 24 hours, that the
+    /// terminal registers its own key pair with. Enrolling again voids its old key.
+    Enroll {
+        /// The terminal's name, as in its issue numbers (`本庁1`).
+        #[arg(long)]
+        name: String,
+        /// Database URL (see `import`).
+        #[arg(long)]
+        database: Option<String>,
+    },
+    /// Print every enrolled terminal, one JSON object per line.
+    List {
+        /// Database URL (see `import`).
+        #[arg(long)]
+        database: Option<String>,
+    },
+    /// Revoke a terminal: its next signed request is refused.
+    Revoke {
+        /// The terminal's name.
+        #[arg(long)]
+        name: String,
+        /// Database URL (see `import`).
+        #[arg(long)]
+        database: Option<String>,
     },
 }
 
@@ -220,6 +253,45 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
             role,
             password_stdin,
         }) => staff_add(database, login, &role, password_stdin).await,
+        Command::Terminal(TerminalCommand::Enroll { name, database }) => {
+            let store = database::open(database).await?;
+            let enrolment = kofu_app::terminal::enrol_terminal(
+                &store,
+                &name,
+                "cli",
+                time::OffsetDateTime::now_utc(),
+            )
+            .await?;
+            println!("terminal: {}", enrolment.name);
+            println!("enrolment_code: {}", enrolment.code);
+            println!("expires_at: {}", enrolment.expires_at);
+            eprintln!(
+                "kofu: the code is shown only now; enter it on the terminal (or give it as KOFU_COUNTER_ENROLMENT_CODE) to register its key"
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Terminal(TerminalCommand::List { database }) => {
+            let store = database::open(database).await?;
+            for t in store.terminal_identities().await? {
+                println!(
+                    "{}",
+                    serde_json::to_string(&kofu_app::terminal::TerminalInfo::from(&t))?
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Terminal(TerminalCommand::Revoke { name, database }) => {
+            let store = database::open(database).await?;
+            let info = kofu_app::terminal::revoke_terminal(
+                &store,
+                &name,
+                "cli",
+                time::OffsetDateTime::now_utc(),
+            )
+            .await?;
+            println!("{}", serde_json::to_string(&info)?);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Audit(AuditCommand::Anchors { database }) => {
             let store = database::open(database).await?;
             for anchor in store.audit_anchors().await? {

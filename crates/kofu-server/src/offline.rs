@@ -15,7 +15,7 @@ use time::OffsetDateTime;
 
 use crate::api::{ApiError, bytes, parse_body};
 use crate::counter::query_pairs;
-use crate::door::{Caller, CounterRoute, Door};
+use crate::door::{Caller, CounterRoute, Door, Signed};
 use kofu_app::staff::Action;
 
 /// The largest upload: a batch of 2,000 entries with their rows is a few MB.
@@ -24,7 +24,8 @@ pub const MAX_SYNC_BODY: usize = 32 << 20;
 /// The offline routes, rows of the counter's route table.
 pub(crate) fn routes() -> Vec<CounterRoute> {
     use Door as D;
-    let offline = D::Role(Action::WorkOffline);
+    // The replica, the kit and the upload: a staff session on a terminal that signs.
+    let offline = D::Terminal(Action::WorkOffline);
     let review_offline = D::Role(Action::ReviewOffline);
     vec![
         CounterRoute::get("/counter/v1/health", D::Open, health),
@@ -49,6 +50,7 @@ async fn health() -> StatusCode {
 async fn replica(
     State(office): State<Office>,
     Caller(s): Caller,
+    Signed(terminal): Signed,
     uri: Uri,
 ) -> Result<Response, ApiError> {
     let (mut after, mut loads, mut limit) = (None, None, 5_000usize);
@@ -66,7 +68,14 @@ async fn replica(
         }
     }
     let feed = office
-        .replica_feed(&s, after, loads, limit, OffsetDateTime::now_utc())
+        .replica_feed(
+            &s,
+            &terminal,
+            after,
+            loads,
+            limit,
+            OffsetDateTime::now_utc(),
+        )
         .await?;
     Ok(axum::Json(feed).into_response())
 }
@@ -81,13 +90,15 @@ struct KitBody {
 async fn kit(
     State(office): State<Office>,
     Caller(s): Caller,
+    signed: Signed,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let body = bytes(body)?;
+    let body = signed.body(body)?;
     let b: KitBody = parse_body(&headers, &body)?;
+    let now = OffsetDateTime::now_utc();
     let kit = office
-        .offline_kit(&s, &b.terminal, b.numbers_left, OffsetDateTime::now_utc())
+        .offline_kit(&s, &signed.0, &b.terminal, b.numbers_left, now)
         .await?;
     Ok(axum::Json(kit).into_response())
 }
@@ -95,13 +106,14 @@ async fn kit(
 async fn sync(
     State(office): State<Office>,
     Caller(s): Caller,
+    signed: Signed,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let body = bytes(body)?;
+    let body = signed.body(body)?;
     let batch: SyncBatch = parse_body(&headers, &body)?;
     let receipt = office
-        .accept_sync(&s, &batch, OffsetDateTime::now_utc())
+        .accept_sync(&s, &signed.0, &batch, OffsetDateTime::now_utc())
         .await?;
     Ok(axum::Json(receipt).into_response())
 }

@@ -18,6 +18,7 @@ const SERVER_STATE: &[&str] = &[
     "feed_state",
     "staff",
     "staff_sessions",
+    "terminal_identities",
 ];
 
 impl Store {

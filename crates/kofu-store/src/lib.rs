@@ -57,6 +57,7 @@ mod seal;
 mod search;
 pub mod settings;
 pub mod staff;
+pub mod terminal;
 
 pub use error::StoreError;
 pub use import::{ImportRow, ImportTx};

@@ -1,4 +1,4 @@
-import { render, screen } from '@testing-library/react';
+import { fireEvent, render, screen } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 
 import type { Connectivity } from '../ipc';
@@ -17,6 +17,7 @@ const offline: Connectivity = {
     refusal: null,
   },
   last_sync: null,
+  registered: true,
 };
 
 describe('connectivity banner', () => {
@@ -41,5 +42,27 @@ describe('connectivity banner', () => {
     unmount();
     render(<ConnectivityBanner load={() => Promise.resolve({ ...offline, online: true })} />);
     expect((await screen.findByTestId('offline-pending')).textContent).toContain('3 件');
+  });
+
+  it('asks an unregistered terminal for its enrolment code and registers it', async () => {
+    const sent: string[] = [];
+    const register = (code: string) => {
+      sent.push(code);
+      return Promise.resolve(
+        code === 'ABCD-EFGH-JKLM-NPQR'
+          ? { status: 200, body: { name: '本庁1', state: 'active' } }
+          : { status: 401, body: { error: { code: 'terminal_unverified', message: 'コードが違います' } } },
+      );
+    };
+    render(<ConnectivityBanner load={() => Promise.resolve({ ...offline, online: true, registered: false })} register={register} />);
+    const input = await screen.findByTestId('enrolment-code');
+    expect(screen.getByTestId('terminal-enrolment').textContent).toContain('端末登録コード');
+    fireEvent.change(input, { target: { value: 'WRONG' } });
+    fireEvent.click(screen.getByTestId('enrol-terminal'));
+    expect((await screen.findByTestId('enrolment-outcome')).textContent).toBe('登録できませんでした: コードが違います');
+    fireEvent.change(input, { target: { value: ' ABCD-EFGH-JKLM-NPQR ' } });
+    fireEvent.click(screen.getByTestId('enrol-terminal'));
+    await screen.findByText('端末を登録しました。');
+    expect(sent).toEqual(['WRONG', 'ABCD-EFGH-JKLM-NPQR']);
   });
 });

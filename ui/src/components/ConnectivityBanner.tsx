@@ -4,7 +4,7 @@
 import { useEffect, useState } from 'react';
 
 import { useI18n } from '../I18nContext';
-import { type Connectivity, connectivity } from '../ipc';
+import { type Connectivity, type CounterReply, connectivity, ipcFailureOf, registerTerminal } from '../ipc';
 
 /** How often the shell is asked (it probes the server every 2 s itself). */
 const POLL_MS = 2000;
@@ -15,7 +15,45 @@ function age(secs: number | null): string {
   return minutes >= 60 ? `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, '0')}m` : `${minutes}m`;
 }
 
-export function ConnectivityBanner({ load = connectivity }: { load?: () => Promise<Connectivity | null> }) {
+/** The enrolment form of a terminal that has not registered its key yet. */
+function TerminalEnrolment({ register }: { register: (code: string) => Promise<CounterReply> }) {
+  const { t } = useI18n();
+  const [code, setCode] = useState('');
+  const [outcome, setOutcome] = useState<string | null>(null);
+  const submit = (event: React.FormEvent) => {
+    event.preventDefault();
+    register(code.trim())
+      .then((reply) => {
+        if (reply.status === 200) setOutcome(t('terminal.registered'));
+        else {
+          const body = reply.body as { error?: { message?: string } } | null;
+          setOutcome(t('terminal.failed', { reason: body?.error?.message ?? String(reply.status) }));
+        }
+      })
+      .catch((e: unknown) => setOutcome(t('terminal.failed', { reason: ipcFailureOf(e).message })));
+  };
+  return (
+    <form className="offline offline--pending" data-testid="terminal-enrolment" onSubmit={submit}>
+      <p>{t('terminal.unregistered')}</p>
+      <label>
+        {t('terminal.code')}{' '}
+        <input data-testid="enrolment-code" value={code} autoComplete="off" onChange={(e) => setCode(e.target.value)} />
+      </label>{' '}
+      <button type="submit" data-testid="enrol-terminal" disabled={code.trim() === ''}>
+        {t('terminal.register')}
+      </button>
+      {outcome ? <p role="status" data-testid="enrolment-outcome">{outcome}</p> : null}
+    </form>
+  );
+}
+
+export function ConnectivityBanner({
+  load = connectivity,
+  register = registerTerminal,
+}: {
+  load?: () => Promise<Connectivity | null>;
+  register?: (code: string) => Promise<CounterReply>;
+}) {
   const { t, locale } = useI18n();
   const [state, setState] = useState<Connectivity | null>(null);
   useEffect(() => {
@@ -35,6 +73,7 @@ export function ConnectivityBanner({ load = connectivity }: { load?: () => Promi
   if (state === null) return null;
   const replica = state.replica;
   if (state.online) {
+    if (!state.registered) return <TerminalEnrolment register={register} />;
     if (replica === null || replica.unsynced_issuances === 0) return null;
     return (
       <p role="status" className="offline offline--pending" data-testid="offline-pending">

@@ -310,6 +310,7 @@ on_both_backends!(
     printed_forms_carry_the_legal_items,
     counter_render_failures_are_named_to_the_clerk_and_reviewed,
     every_counter_route_checks_its_door_before_its_body,
+    terminals_are_enrolled_register_their_own_key_and_are_revoked,
     counter_failed_logins_are_slowed_down_per_source,
     counter_staff_change_their_own_password,
     concurrent_duplicates_record_one_reversal,
@@ -1085,6 +1086,34 @@ struct Counter {
     router: axum::Router,
 }
 
+/// A counter terminal with its own key, enrolled and registered on the server.
+struct TestTerminal {
+    name: String,
+    key: kofu_app::terminal::TerminalKey,
+}
+
+impl TestTerminal {
+    /// Enrols `name` at the console and registers a fresh key with its code through
+    /// the counter API, as the app does.
+    async fn registered(db: &Db, c: &Counter, name: &str) -> TestTerminal {
+        let now = time::OffsetDateTime::now_utc();
+        let enrolment = kofu_app::terminal::enrol_terminal(&db.store, name, "cli", now)
+            .await
+            .unwrap();
+        let key = kofu_app::terminal::TerminalKey::generate().unwrap();
+        let body = json!({"name": name, "code": enrolment.code, "public_key": key.public_hex()});
+        let (status, answer) = c
+            .call("POST", "/counter/v1/terminal/register", None, Some(&body))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        assert_eq!(answer["state"], "active", "{answer}");
+        TestTerminal {
+            name: name.to_owned(),
+            key,
+        }
+    }
+}
+
 impl Counter {
     async fn new(db: &Db) -> Counter {
         Counter::with(db, OfficeSettings::default()).await
@@ -1103,14 +1132,52 @@ impl Counter {
         token: Option<&str>,
         body: Option<&Value>,
     ) -> (StatusCode, Value) {
+        self.call_as(None, method, path, token, body).await
+    }
+
+    /// A request signed by `terminal` (the offline routes' door).
+    async fn call_signed(
+        &self,
+        terminal: &TestTerminal,
+        method: &str,
+        path: &str,
+        token: &str,
+        body: Option<&Value>,
+    ) -> (StatusCode, Value) {
+        self.call_as(Some(terminal), method, path, Some(token), body)
+            .await
+    }
+
+    async fn call_as(
+        &self,
+        terminal: Option<&TestTerminal>,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> (StatusCode, Value) {
         let mut req = Request::builder().method(method).uri(path);
         if let Some(t) = token {
             req = req.header("authorization", format!("Bearer {t}"));
         }
-        let req = match body {
+        let bytes = body.map(|b| serde_json::to_vec(b).unwrap());
+        if let Some(t) = terminal {
+            let proof = t.key.sign(
+                &t.name,
+                method,
+                path,
+                token.unwrap_or_default(),
+                bytes.as_deref().unwrap_or_default(),
+                time::OffsetDateTime::now_utc(),
+            );
+            for (name, value) in kofu_server::door::proof_headers(&proof) {
+                req = req.header(name, value);
+            }
+        }
+        let req = match bytes {
             Some(b) => req
                 .header("content-type", "application/json")
-                .body(Body::from(serde_json::to_vec(b).unwrap())),
+                .body(Body::from(b)),
             None => req.body(Body::empty()),
         }
         .unwrap();
@@ -1569,9 +1636,25 @@ async fn counter_failed_logins_are_slowed_down_per_source(db: Db) {
 /// fails the test, and so does a row whose door differs.
 fn expected_doors() -> Vec<(&'static str, &'static str, kofu_server::door::Door)> {
     use kofu_app::staff::Action as A;
-    use kofu_server::door::Door::{Open, Role, Staff};
+    use kofu_server::door::Door::{Open, Role, Staff, Terminal};
     vec![
         ("POST", "/counter/v1/login", Open),
+        ("POST", "/counter/v1/terminal/register", Open),
+        (
+            "GET",
+            "/counter/v1/admin/terminals",
+            Role(A::ManageSettings),
+        ),
+        (
+            "POST",
+            "/counter/v1/admin/terminals",
+            Role(A::ManageSettings),
+        ),
+        (
+            "POST",
+            "/counter/v1/admin/terminals/{name}/revoke",
+            Role(A::ManageSettings),
+        ),
         ("POST", "/counter/v1/logout", Open),
         ("GET", "/counter/v1/health", Open),
         ("GET", "/counter/v1/session", Staff),
@@ -1602,9 +1685,13 @@ fn expected_doors() -> Vec<(&'static str, &'static str, kofu_server::door::Door)
             "/counter/v1/staff/{login}/deactivate",
             Role(A::ManageStaff),
         ),
-        ("GET", "/counter/v1/offline/replica", Role(A::WorkOffline)),
-        ("POST", "/counter/v1/offline/kit", Role(A::WorkOffline)),
-        ("POST", "/counter/v1/offline/sync", Role(A::WorkOffline)),
+        (
+            "GET",
+            "/counter/v1/offline/replica",
+            Terminal(A::WorkOffline),
+        ),
+        ("POST", "/counter/v1/offline/kit", Terminal(A::WorkOffline)),
+        ("POST", "/counter/v1/offline/sync", Terminal(A::WorkOffline)),
         ("GET", "/counter/v1/offline/review", Role(A::ReviewOffline)),
         (
             "POST",
@@ -1623,7 +1710,8 @@ fn expected_doors() -> Vec<(&'static str, &'static str, kofu_server::door::Door)
 /// The counter's route table, walked row by row with no token and with every role:
 /// no token is 401 and a role without the route's right is 403 (audited), both before
 /// the body (here one that no route accepts) is read or parsed; a role with the right
-/// gets past the door. Every row must match [`expected_doors`].
+/// gets past the door — on a terminal door only with the proof of an enrolled, active
+/// terminal (a staff session alone is 401). Every row must match [`expected_doors`].
 async fn every_counter_route_checks_its_door_before_its_body(db: Db) {
     use kofu_app::staff::{Role, allowed};
     use kofu_server::door::Door;
@@ -1653,6 +1741,11 @@ async fn every_counter_route_checks_its_door_before_its_body(db: Db) {
         .await;
         tokens.push((role, logged_in(&c, &who).await));
     }
+    let terminal = TestTerminal::registered(&db, &c, "本庁1").await;
+    let revoked = TestTerminal::registered(&db, &c, "支所9").await;
+    kofu_app::terminal::revoke_terminal(&db.store, "支所9", "cli", time::OffsetDateTime::now_utc())
+        .await
+        .unwrap();
     let bad_body = json!({"no_route_takes_this_field": true});
     let mut failures = Vec::new();
     for (method, route_path, door) in expected_doors() {
@@ -1663,6 +1756,7 @@ async fn every_counter_route_checks_its_door_before_its_body(db: Db) {
             .replace("{id}", "00000000-0000-4000-8000-000000000000")
             .replace("{day}", "2026-05-07")
             .replace("{login}", "nobody")
+            .replace("{name}", "nowhere")
             .replace("{setting}", "fees");
         let body = (method == "POST").then_some(&bad_body);
         let row = format!("{method} {route_path}");
@@ -1671,18 +1765,49 @@ async fn every_counter_route_checks_its_door_before_its_body(db: Db) {
             failures.push(format!("{row}, no token: {status} {answer}"));
         }
         for (role, token) in &tokens {
-            let (status, answer) = c.call(method, &path, Some(token), body).await;
             let may = match door {
-                Door::Role(action) => allowed(*role, action),
+                Door::Role(action) | Door::Terminal(action) => allowed(*role, action),
                 _ => true,
             };
-            let ok = if may {
-                status != StatusCode::UNAUTHORIZED && status != StatusCode::FORBIDDEN
-            } else {
-                status == StatusCode::FORBIDDEN && answer["error"]["code"] == "forbidden"
+            let (status, answer) = c.call(method, &path, Some(token), body).await;
+            let ok = match (may, door) {
+                (true, Door::Terminal(_)) => {
+                    status == StatusCode::UNAUTHORIZED
+                        && answer["error"]["code"] == "terminal_unverified"
+                }
+                (true, _) => status != StatusCode::UNAUTHORIZED && status != StatusCode::FORBIDDEN,
+                (false, _) => {
+                    status == StatusCode::FORBIDDEN && answer["error"]["code"] == "forbidden"
+                }
             };
             if !ok {
                 failures.push(format!("{row}, {}: {status} {answer}", role.code()));
+            }
+            if let Door::Terminal(_) = door {
+                // With the proof, a role with the right gets past; a signed request from
+                // a revoked terminal, or to another path, does not.
+                let (status, answer) = c.call_signed(&terminal, method, &path, token, body).await;
+                let ok = if may {
+                    status != StatusCode::UNAUTHORIZED && status != StatusCode::FORBIDDEN
+                } else {
+                    status == StatusCode::FORBIDDEN && answer["error"]["code"] == "forbidden"
+                };
+                if !ok {
+                    failures.push(format!("{row}, {} signed: {status} {answer}", role.code()));
+                }
+                let (status, answer) = c.call_signed(&revoked, method, &path, token, body).await;
+                let ok = if may {
+                    status == StatusCode::UNAUTHORIZED
+                        && answer["error"]["message"]
+                            .as_str()
+                            .unwrap()
+                            .contains("revoked")
+                } else {
+                    status == StatusCode::FORBIDDEN
+                };
+                if !ok {
+                    failures.push(format!("{row}, {} revoked: {status} {answer}", role.code()));
+                }
             }
         }
     }
@@ -1702,6 +1827,188 @@ async fn every_counter_route_checks_its_door_before_its_body(db: Db) {
         .unwrap();
     let resp = c.router.clone().oneshot(huge).await.unwrap();
     assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    // Nor from a clerk's session alone: the terminal's proof is missing.
+    let clerk = &tokens.iter().find(|(r, _)| *r == Role::Clerk).unwrap().1;
+    let huge = Request::builder()
+        .method("POST")
+        .uri("/counter/v1/offline/sync")
+        .header("authorization", format!("Bearer {clerk}"))
+        .header("content-type", "application/json")
+        .body(Body::from(vec![b' '; 40 << 20]))
+        .unwrap();
+    let resp = c.router.clone().oneshot(huge).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+}
+
+/// An administrator enrols a terminal and gets a one-time code; the terminal registers
+/// its own key with it (once: a used, wrong or expired code is refused the same way);
+/// its signed requests get in, a staff session alone or another terminal's name in
+/// the body does not; a revoked terminal is stopped at its next request; enrolled
+/// again, it gets a new replica key.
+async fn terminals_are_enrolled_register_their_own_key_and_are_revoked(db: Db) {
+    use kofu_app::staff::Role;
+    let admin = enrol(&db, "term-admin", Role::Admin).await;
+    let clerk = enrol(&db, "term-clerk", Role::Clerk).await;
+    let c = Counter::new(&db).await;
+    let admin_token = logged_in(&c, &admin).await;
+    let clerk_token = logged_in(&c, &clerk).await;
+    let (status, denied) = c
+        .call(
+            "POST",
+            "/counter/v1/admin/terminals",
+            Some(&clerk_token),
+            Some(&json!({"name": "支所2"})),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "a clerk enrols nothing: {denied}"
+    );
+    let (status, enrolment) = c
+        .call(
+            "POST",
+            "/counter/v1/admin/terminals",
+            Some(&admin_token),
+            Some(&json!({"name": "支所2"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{enrolment}");
+    let code = enrolment["code"].as_str().unwrap().to_owned();
+    assert_eq!(code.len(), 19, "XXXX-XXXX-XXXX-XXXX: {code}");
+    let key = kofu_app::terminal::TerminalKey::generate().unwrap();
+    let register = |code: &str, public_key: &str| json!({"name": "支所2", "code": code, "public_key": public_key});
+    let check_register = |body: Value, expected: StatusCode| {
+        let c = &c;
+        async move {
+            let (status, answer) = c
+                .call("POST", "/counter/v1/terminal/register", None, Some(&body))
+                .await;
+            assert_eq!(status, expected, "{body} → {answer}");
+            answer
+        }
+    };
+    let wrong = "AAAA-BBBB-CCCC-DDDD";
+    let answer = check_register(register(wrong, &key.public_hex()), StatusCode::UNAUTHORIZED).await;
+    assert_eq!(answer["error"]["code"], "terminal_unverified");
+    check_register(register(&code, "00"), StatusCode::BAD_REQUEST).await;
+    // Typed in lower case with spaces, as a person reads it out.
+    let typed = code.to_lowercase().replace('-', " ");
+    let answer = check_register(register(&typed, &key.public_hex()), StatusCode::OK).await;
+    assert_eq!(answer["state"], "active");
+    let other = kofu_app::terminal::TerminalKey::generate().unwrap();
+    check_register(
+        register(&code, &other.public_hex()),
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+
+    let terminal = TestTerminal {
+        name: "支所2".into(),
+        key,
+    };
+    async fn kit_of(
+        c: &Counter,
+        token: &str,
+        t: &TestTerminal,
+        named: &str,
+    ) -> (StatusCode, Value) {
+        let body = json!({"terminal": named, "numbers_left": 0});
+        c.call_signed(t, "POST", "/counter/v1/offline/kit", token, Some(&body))
+            .await
+    }
+    let kit = |t, named| kit_of(&c, &clerk_token, t, named);
+    let (status, first) = kit(&terminal, "支所2").await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    let (status, answer) = kit(&terminal, "本庁1").await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "another terminal's kit: {answer}"
+    );
+    let (status, answer) = c
+        .call(
+            "POST",
+            "/counter/v1/offline/kit",
+            Some(&clerk_token),
+            Some(&json!({"terminal": "支所2", "numbers_left": 0})),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "a session alone: {answer}"
+    );
+    // A signature made for another body does not carry this one.
+    let impostor = TestTerminal {
+        name: "支所2".into(),
+        key: other,
+    };
+    let (status, answer) = kit(&impostor, "支所2").await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "a key not registered: {answer}"
+    );
+
+    let (status, list) = c
+        .call(
+            "GET",
+            "/counter/v1/admin/terminals",
+            Some(&admin_token),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    assert_eq!(list["terminals"][0]["name"], "支所2");
+    assert_eq!(list["terminals"][0]["state"], "active");
+    assert!(
+        !list.to_string().contains(&code),
+        "the code is shown once: {list}"
+    );
+    let (status, revoked) = c
+        .call(
+            "POST",
+            "/counter/v1/admin/terminals/支所2/revoke",
+            Some(&admin_token),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{revoked}");
+    let (status, answer) = kit(&terminal, "支所2").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "revoked: {answer}");
+    assert!(
+        answer["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("revoked"),
+        "{answer}"
+    );
+
+    // Enrolled again (a replaced machine): a new key, and a new replica key.
+    let again = TestTerminal::registered(&db, &c, "支所2").await;
+    let (status, second) = kit(&again, "支所2").await;
+    assert_eq!(status, StatusCode::OK, "{second}");
+    assert_ne!(first["replica_key"], second["replica_key"]);
+    let actions: Vec<String> = db
+        .store
+        .audit_rows_after(0)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.action.clone())
+        .filter(|a| a.starts_with("terminal."))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "terminal.enrol",
+            "terminal.register",
+            "terminal.revoke",
+            "terminal.enrol",
+            "terminal.register"
+        ]
+    );
 }
 
 /// A character no font has (a 外字 not yet registered) stops a counter request with
@@ -3492,6 +3799,8 @@ async fn postgres_server_role_may_only_append_to_ledgers() {
 
 /// A counter terminal working offline: its encrypted replica behind its own router.
 struct OfflineTerminal {
+    /// Its identity on the server.
+    id: TestTerminal,
     store: Store,
     router: Counter,
     path: PathBuf,
@@ -3501,16 +3810,18 @@ struct OfflineTerminal {
 /// Brings up a terminal replica of the server `c` as `token`'s staff member: the
 /// snapshot, the offline kit, an office over the replica with the offline bounds.
 async fn offline_terminal(
+    db: &Db,
     c: &Counter,
     token: &str,
     limits: kofu_app::offline::OfflineLimits,
 ) -> OfflineTerminal {
+    let id = TestTerminal::registered(db, c, "本庁1").await;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("replica.sqlite");
     let store = Store::open_encrypted(&path, &[7u8; 32]).await.unwrap();
     let now = time::OffsetDateTime::now_utc();
     let (status, feed) = c
-        .call("GET", "/counter/v1/offline/replica", Some(token), None)
+        .call_signed(&id, "GET", "/counter/v1/offline/replica", token, None)
         .await;
     assert_eq!(status, StatusCode::OK, "{feed}");
     assert_eq!(feed["snapshot"], true, "a new replica loads a snapshot");
@@ -3537,7 +3848,7 @@ async fn offline_terminal(
         .unwrap();
     let body = json!({"terminal": "本庁1", "numbers_left": 0});
     let (status, kit) = c
-        .call("POST", "/counter/v1/offline/kit", Some(token), Some(&body))
+        .call_signed(&id, "POST", "/counter/v1/offline/kit", token, Some(&body))
         .await;
     assert_eq!(status, StatusCode::OK, "{kit}");
     let kit: kofu_app::offline::OfflineKit = serde_json::from_value(kit).unwrap();
@@ -3560,6 +3871,7 @@ async fn offline_terminal(
         .await
         .unwrap();
     OfflineTerminal {
+        id,
         store,
         router: Counter {
             router: kofu_server::counter::router(office),
@@ -3579,7 +3891,7 @@ async fn offline_terminal_issues_and_its_upload_lands_exactly_once(db: Db) {
         max_replica_age_secs: 3600,
         max_unsynced: 3,
     };
-    let t = offline_terminal(&c, &token, limits).await;
+    let t = offline_terminal(&db, &c, &token, limits).await;
     // A request the clerk sent online just before the cut, whose answer was lost: the
     // same request_id is then issued offline (the third below).
     let twice = counter_issue_body("00000000019", json!({"type": "person"}), 1);
@@ -3701,10 +4013,11 @@ async fn offline_terminal_issues_and_its_upload_lands_exactly_once(db: Db) {
     forged.entries[0].actor = "someone-else".into();
     let forged = serde_json::to_value(&forged).unwrap();
     let (status, body) = c
-        .call(
+        .call_signed(
+            &t.id,
             "POST",
             "/counter/v1/offline/sync",
-            Some(&token),
+            &token,
             Some(&forged),
         )
         .await;
@@ -3742,19 +4055,21 @@ async fn offline_terminal_issues_and_its_upload_lands_exactly_once(db: Db) {
         }
         let body = serde_json::to_value(&batch).unwrap();
         let (status, first) = c
-            .call(
+            .call_signed(
+                &t.id,
                 "POST",
                 "/counter/v1/offline/sync",
-                Some(&token),
+                &token,
                 Some(&body),
             )
             .await;
         assert_eq!(status, StatusCode::OK, "{first}");
         let (status, again) = c
-            .call(
+            .call_signed(
+                &t.id,
                 "POST",
                 "/counter/v1/offline/sync",
-                Some(&token),
+                &token,
                 Some(&body),
             )
             .await;
@@ -3830,10 +4145,11 @@ async fn offline_terminal_issues_and_its_upload_lands_exactly_once(db: Db) {
 
     // The replica catches up with the change it missed, from the log.
     let (status, feed) = c
-        .call(
+        .call_signed(
+            &t.id,
             "GET",
             "/counter/v1/offline/replica?after=0&loads=1",
-            Some(&token),
+            &token,
             None,
         )
         .await;
@@ -3857,10 +4173,11 @@ async fn offline_terminal_issues_and_its_upload_lands_exactly_once(db: Db) {
         .await
         .unwrap();
     let (status, feed) = c
-        .call(
+        .call_signed(
+            &t.id,
             "GET",
             "/counter/v1/offline/replica?after=1&loads=1",
-            Some(&token),
+            &token,
             None,
         )
         .await;
@@ -4084,7 +4401,7 @@ async fn counter_admin_changes_settings_and_issuance_follows(db: Db) {
         max_replica_age_secs: 3600,
         max_unsynced: 3,
     };
-    let replica = offline_terminal(&c, &clerk_token, limits).await;
+    let replica = offline_terminal(&db, &c, &clerk_token, limits).await;
     let town = replica.store.municipality().await.unwrap().unwrap();
     assert_eq!(
         town.fees_yen[&kofu_domain::CertificateKind::Juminhyo],
