@@ -274,7 +274,10 @@ pub async fn revoke_terminal(
 ) -> Result<TerminalInfo, AppError> {
     let mut tx = store.begin_ledger().await?;
     if tx.terminal_identity_for_update(name).await?.is_none() {
-        return Err(AppError::NotFound(format!("terminal {name:?}")));
+        return Err(AppError::BadRequest {
+            field: "name",
+            reason: format!("no terminal {name:?} is enrolled"),
+        });
     }
     tx.revoke_terminal(name, &rfc3339(now)).await?;
     tx.commit(AuditEntry {

@@ -628,4 +628,68 @@ mod tests {
         assert!(query_pairs("name=%E8%A6").is_err());
         assert!(query_pairs("name=%G1").is_err());
     }
+
+    /// `docs/counter-api.yaml` lists exactly the routes of [`route_table`]: every
+    /// path (`  /path:`) with each of its methods (`    get:`, `    post:`), and
+    /// nothing the server does not answer. Read by indentation, without a YAML parser.
+    #[test]
+    fn the_openapi_document_describes_every_route() {
+        let yaml = include_str!("../../../docs/counter-api.yaml");
+        // (path, method) as the document lists them, under `paths:`.
+        let mut documented: Vec<(String, String)> = Vec::new();
+        let mut in_paths = false;
+        let mut path: Option<String> = None;
+        for line in yaml.lines() {
+            if !line.starts_with(' ') && !line.trim().is_empty() {
+                in_paths = line == "paths:";
+                path = None;
+                continue;
+            }
+            if !in_paths {
+                continue;
+            }
+            if let Some(p) = line.strip_prefix("  /") {
+                path = p.strip_suffix(':').map(|p| format!("/{p}"));
+            } else if line.starts_with("  ") && !line.starts_with("   ") {
+                path = None;
+            } else if let Some(p) = &path
+                && let Some(method) = line.strip_prefix("    ")
+                && !method.starts_with(' ')
+                && let Some(method) = method.strip_suffix(':')
+                && matches!(
+                    method,
+                    "get" | "put" | "post" | "delete" | "options" | "head" | "patch" | "trace"
+                )
+            {
+                documented.push((p.clone(), method.to_owned()));
+            }
+        }
+        let served: Vec<(String, String)> = route_table()
+            .iter()
+            .map(|r| (r.path.to_owned(), r.method.as_str().to_ascii_lowercase()))
+            .collect();
+        let mut problems: Vec<String> = served
+            .iter()
+            .filter(|row| !documented.contains(row))
+            .map(|(p, m)| format!("{} {p} is served but not documented", m.to_uppercase()))
+            .collect();
+        problems.extend(
+            documented
+                .iter()
+                .filter(|row| !served.contains(row))
+                .map(|(p, m)| format!("{} {p} is documented but not served", m.to_uppercase())),
+        );
+        let mut seen = std::collections::HashSet::new();
+        problems.extend(
+            documented
+                .iter()
+                .filter(|row| !seen.insert(*row))
+                .map(|(p, m)| format!("{} {p} is documented twice", m.to_uppercase())),
+        );
+        assert!(
+            problems.is_empty(),
+            "docs/counter-api.yaml and counter::route_table differ:\n{}",
+            problems.join("\n")
+        );
+    }
 }

@@ -132,6 +132,57 @@ impl Store {
         )
     }
 
+    /// The municipality as issued under each fees schedule that was in force at some
+    /// instant from `from` to `to` (both included), every other setting as in force
+    /// now: what a terminal may have charged offline between its last replica and an
+    /// issuance. Instants compare as instants, not as text.
+    pub async fn towns_with_fees_between(
+        &self,
+        from: time::OffsetDateTime,
+        to: time::OffsetDateTime,
+    ) -> Result<Vec<Municipality>, StoreError> {
+        const FEES_SQL: &str = "SELECT setting, revision, value, reason, staff, at \
+            FROM setting_changes WHERE setting = 'fees' ORDER BY revision";
+        static SQL: std::sync::LazyLock<String> =
+            std::sync::LazyLock::new(|| crate::town_parts_sql("'town' AS part"));
+        let parts = self.parts(&SQL, &[]).await?;
+        let revisions: Vec<SettingRow> = on_pool!(self, pool => {
+            sqlx::query_as::<_, SettingRow>(FEES_SQL).fetch_all(pool).await?
+        });
+        let at = |r: &SettingRow| {
+            time::OffsetDateTime::parse(&r.at, &time::format_description::well_known::Rfc3339)
+                .map_err(|_| StoreError::OutOfRange {
+                    field: "setting_changes.at",
+                    value: r.at.clone(),
+                })
+        };
+        // The one in force at `from` (none: the record's own fees), then every later
+        // one up to `to`.
+        let mut in_force: Vec<Option<SettingRow>> = vec![None];
+        for r in revisions {
+            let when = at(&r)?;
+            if when <= from {
+                in_force = vec![Some(r)];
+            } else if when <= to {
+                in_force.push(Some(r));
+            }
+        }
+        let others: Vec<SettingRow> = parts
+            .settings
+            .into_iter()
+            .filter(|r| r.setting != "fees")
+            .collect();
+        let mut towns = Vec::new();
+        for fees in in_force {
+            let mut settings = others.clone();
+            settings.extend(fees);
+            if let Some(town) = town_of(parts.town.clone(), settings)? {
+                towns.push(town);
+            }
+        }
+        Ok(towns)
+    }
+
     /// Every change of every setting, newest first, at most `limit`.
     pub async fn setting_history(&self, limit: i64) -> Result<Vec<SettingRow>, StoreError> {
         const SQL: &str = "SELECT setting, revision, value, reason, staff, at FROM setting_changes \

@@ -21,7 +21,9 @@ use sha2::{Digest as _, Sha256};
 use sqlx::Connection as _;
 use tower::ServiceExt as _;
 
+mod forged;
 mod options;
+use forged::offline_uploads_are_rederived_and_every_forgery_is_refused;
 mod protected;
 
 use options::{
@@ -311,6 +313,7 @@ on_both_backends!(
     counter_render_failures_are_named_to_the_clerk_and_reviewed,
     every_counter_route_checks_its_door_before_its_body,
     terminals_are_enrolled_register_their_own_key_and_are_revoked,
+    offline_uploads_are_rederived_and_every_forgery_is_refused,
     counter_failed_logins_are_slowed_down_per_source,
     counter_staff_change_their_own_password,
     concurrent_duplicates_record_one_reversal,

@@ -12,6 +12,8 @@
 //! chain, and answers how far it accepted. A retry of a batch whose answer was lost
 //! finds every entry already accepted with the same hash and changes nothing.
 
+mod recheck;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::time::Duration;
 
@@ -518,11 +520,7 @@ impl Office {
             .collect();
         for cells in by_table.get(ISSUED_COPIES.name).into_iter().flatten() {
             let number = cell_text(cells.get(2));
-            let serial: i64 = number
-                .rsplit(' ')
-                .next()
-                .and_then(|s| s.parse().ok())
-                .unwrap_or(-1);
+            let serial = recheck::serial_of(&number);
             if !ranges.iter().any(|(f, l)| (*f..=*l).contains(&serial)) {
                 return Err(rejected(format!(
                     "issue number {number:?} is outside the ranges reserved for {terminal}"
@@ -539,6 +537,8 @@ impl Office {
                 )));
             }
         }
+        //    Then every row is re-derived, not taken as sent.
+        recheck::recheck(self, &mut tx, terminal, &fresh, &by_table, &ranges, now).await?;
 
         // 4. Flags: offline issuances whose subject changed after the replica's event.
         let flags = self.flags_for(terminal, &fresh, issuances, now).await?;
