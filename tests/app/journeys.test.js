@@ -28,7 +28,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { keyboardClerkJourney, walkInJourney } from './lib/keyboard.js';
-import { startProxy, startServer, waitUntil } from './lib/network.js';
+import { enrolTerminal, startProxy, startServer, waitUntil } from './lib/network.js';
 import { freshTotp } from './lib/totp.js';
 
 const ISSUE_NUMBER = /\d{8}\s*\S+\s+\S+\s+\S+\s+\d{3}/;
@@ -317,12 +317,24 @@ test('clerk, network cut mid-day: offline banner, offline issuance, upload on re
   assert.ok(kofu, 'KOFU_E2E_KOFU (the kofu binary) is not set: run through scripts/app-e2e.sh');
   // The town hall's server on the demo database the embedded journeys used (no app
   // has it open now); the app, in server mode, reaches it through a proxy.
-  const server = await startServer(kofu, `sqlite:${join(settings.dataDir, 'kofu.sqlite')}`, process.env.KOFU_E2E_LOGS ?? settings.screenshots);
+  const database = `sqlite:${join(settings.dataDir, 'kofu.sqlite')}`;
+  const server = await startServer(kofu, database, process.env.KOFU_E2E_LOGS ?? settings.screenshots);
   const proxy = await startProxy(server.port);
+  // The administrator enrols this terminal at the server's console; the code is typed
+  // into the app, which registers a key pair of its own.
+  const enrolmentCode = await enrolTerminal(kofu, database, '本庁1');
   const counterJson = join(settings.dataDir, 'counter.json');
   writeFileSync(counterJson, JSON.stringify({ KOFU_COUNTER_SERVER: `http://127.0.0.1:${proxy.port}` }));
   try {
     await withApp('offline', async (app) => {
+      await app.step('an unregistered terminal asks for its enrolment code', () => app.shown('terminal-enrolment', 20_000));
+      await app.shot('terminal-unregistered');
+      await app.step('enrol the terminal with the administrator\'s code', async () => {
+        await app.type('enrolment-code', enrolmentCode);
+        await app.click('enrol-terminal');
+        await waitUntil('terminal-key.json is written', () => existsSync(join(settings.dataDir, 'terminal-key.json')));
+        await app.until('the enrolment form is gone', async () => !(await visible(app, 'terminal-enrolment')), 20_000);
+      });
       await app.step('log in online', () => app.logIn(clerk));
       await app.step('the replica key is kept for this login', () =>
         waitUntil('replica-keys.json names the clerk', () => {

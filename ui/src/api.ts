@@ -168,6 +168,14 @@ export interface DayReport {
   readonly kiosk_errors?: readonly ReportRow[];
   readonly render_alerts?: readonly ReportRow[];
   readonly replica_downloads?: readonly ReportRow[];
+  /** The day's close once signed off, with the audit chain's head it sealed. */
+  readonly close?: {
+    readonly supervisor: string;
+    readonly at: string;
+    readonly counted_cash_yen: number;
+    readonly difference_yen: number;
+    readonly audit_head: string;
+  } | null;
   readonly access_anomalies?: {
     readonly late_night?: readonly ReportRow[];
     readonly many_lookups?: readonly ReportRow[];

@@ -1198,6 +1198,24 @@ pub struct DayReport {
     pub replica_downloads: Vec<serde_json::Value>,
     /// Staff access a supervisor should look at.
     pub access_anomalies: AccessAnomalies,
+    /// The day's close, once signed off: who, when, the cash, and the audit chain's
+    /// head it sealed (the anchor to keep outside the database).
+    pub close: Option<DayCloseRecord>,
+}
+
+/// A day close as the report shows it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct DayCloseRecord {
+    /// The supervisor who signed it off.
+    pub supervisor: String,
+    /// When (RFC 3339).
+    pub at: String,
+    /// Cash counted.
+    pub counted_cash_yen: i64,
+    /// Counted less expected.
+    pub difference_yen: i64,
+    /// The audit chain's head the close sealed.
+    pub audit_head: String,
 }
 
 /// Access patterns that may mean a look-up without a reason (DOMAIN.md §6).
@@ -1312,6 +1330,25 @@ impl Office {
         };
         let issuances = self.store.ledger_rows(&ISSUANCES).await?;
         let events = self.store.ledger_rows(&ISSUANCE_EVENTS).await?;
+        r.close = self
+            .store
+            .ledger_rows(&DAY_CLOSES)
+            .await?
+            .iter()
+            .find(|c| text_of(c.first()) == r.day)
+            .map(|c| DayCloseRecord {
+                counted_cash_yen: match c.get(2) {
+                    Some(Cell::Int(n)) => *n,
+                    _ => 0,
+                },
+                difference_yen: match c.get(3) {
+                    Some(Cell::Int(n)) => *n,
+                    _ => 0,
+                },
+                supervisor: text_of(c.get(4)),
+                audit_head: text_of(c.get(5)),
+                at: text_of(c.get(6)),
+            });
         let window =
             time::Duration::try_from(self.settings.outcome_window).unwrap_or(time::Duration::MAX);
         let parse = |c: Option<&Cell>| {
@@ -1391,7 +1428,7 @@ impl Office {
             if a.action == "offline.replica" {
                 let detail: serde_json::Value = serde_json::from_str(&a.detail).unwrap_or_default();
                 r.replica_downloads.push(serde_json::json!({
-                    "staff": a.actor, "snapshot": detail["snapshot"],
+                    "staff": a.actor, "terminal": a.target, "snapshot": detail["snapshot"],
                     "records": detail["records"], "at": a.at,
                 }));
             }

@@ -146,6 +146,39 @@ fn rows_table(lang: Language, title: String, rows: &[Value]) -> ReportTable {
     }
 }
 
+/// The day's close, as item and value (the audit head is one long value), or 未締め.
+fn close_table(lang: Language, close: Option<&crate::counter::DayCloseRecord>) -> ReportTable {
+    let t = |key: &str| label(lang, key);
+    ReportTable {
+        title: t("report.close.title"),
+        columns: vec![t("report.close.item"), t("report.close.value")],
+        rows: close.map_or_else(Vec::new, |c| {
+            vec![
+                vec![t("report.close.supervisor"), c.supervisor.clone()],
+                vec![t("report.close.at"), jst_text(&c.at)],
+                vec![
+                    t("report.close.counted"),
+                    format!("{} 円", c.counted_cash_yen),
+                ],
+                vec![
+                    t("report.close.difference"),
+                    format!("{} 円", c.difference_yen),
+                ],
+                vec![t("report.close.audit_head"), c.audit_head.clone()],
+            ]
+        }),
+        empty: t("report.close.open"),
+    }
+}
+
+/// An RFC 3339 instant in JST to the second, as it is written elsewhere in the report.
+fn jst_text(at: &str) -> String {
+    OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339)
+        .map(jst)
+        .map(|s| s.get(..19).map(str::to_owned).unwrap_or(s))
+        .unwrap_or_else(|_| at.to_owned())
+}
+
 /// Bars for a count map: the keys of `order` first (0 when absent), then any other
 /// key, sorted; labels from the catalogue under `prefix` where it has them.
 fn bars(
@@ -250,6 +283,7 @@ pub(crate) fn report_document(
             &a.lookups_without_issuance,
         ),
         rows_table(lang, anomaly("report.anomalies.denied"), &a.denied),
+        close_table(lang, r.close.as_ref()),
     ];
     let local = now.to_offset(kofu_domain::date::JST);
     ReportDocument {

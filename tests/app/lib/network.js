@@ -1,7 +1,8 @@
 // The town hall's server for the network-cut journey: `kofu serve` on the embedded
 // demo database, reached by the app through a loopback TCP proxy that the journey
 // cuts (every connection dropped, new ones refused) and restores.
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
 import { openSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { join } from 'node:path';
@@ -55,6 +56,15 @@ export async function startServer(kofu, database, logDir) {
       if (child.exitCode === null) child.kill('SIGKILL');
     },
   };
+}
+
+/** Enrols the terminal `name` as an administrator at the server's console would
+ * (`kofu terminal enroll`), answering the one-time code it prints. */
+export async function enrolTerminal(kofu, database, name) {
+  const { stdout } = await promisify(execFile)(kofu, ['terminal', 'enroll', '--name', name, '--database', database]);
+  const code = /^enrolment_code: (\S+)$/m.exec(stdout)?.[1];
+  if (!code) throw new Error(`kofu terminal enroll printed no code: ${stdout}`);
+  return code;
 }
 
 /** A TCP proxy from a loopback port to `upstream`, which can be cut and restored. */

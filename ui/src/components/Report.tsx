@@ -160,6 +160,20 @@ export function Report({ info, api, staff }: { readonly info: AppInfo; readonly 
           </div>
           <RowsTable testId="report-render-alerts" caption={t('report.render_alerts')} empty={t('report.empty')} rows={report.render_alerts ?? []} />
           <RowsTable testId="report-replica-downloads" caption={t('report.replica_downloads')} empty={t('report.empty')} rows={report.replica_downloads ?? []} />
+          <RowsTable
+            testId="report-close"
+            caption={t('report.close.title')}
+            empty={t('report.close.open')}
+            rows={
+              report.close
+                ? [
+                    { [t('report.close.item')]: t('report.close.supervisor'), [t('report.close.value')]: report.close.supervisor },
+                    { [t('report.close.item')]: t('report.close.at'), [t('report.close.value')]: report.close.at },
+                    { [t('report.close.item')]: t('report.close.audit_head'), [t('report.close.value')]: report.close.audit_head },
+                  ]
+                : []
+            }
+          />
           <section data-testid="report-anomalies">
             <h3>{t('report.anomalies')}</h3>
             <RowsTable caption={t('report.anomalies.late_night')} empty={t('report.empty')} rows={anomalies.late_night ?? []} />

@@ -3640,6 +3640,43 @@ async fn counter_report_pdf_in_japanese_and_english(db: Db) {
             .iter()
             .any(|(actor, _, d)| actor == "okada" && d["action"] == "view_report"),
     );
+
+    // The close report carries the audit chain's head the close sealed: the anchor a
+    // town keeps outside the database (`kofu audit anchors` prints the same).
+    assert!(
+        squashed(&pdf_text(&pdf_of(&answers[0]))).contains("この日はまだ締められていません。"),
+        "an open day says so"
+    );
+    let (status, closed) = c
+        .call(
+            "POST",
+            &format!("/counter/v1/days/{today}/close"),
+            Some(&boss_token),
+            Some(&json!({"counted_cash_yen": 1200})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{closed}");
+    let head = closed["audit_head"].as_str().unwrap().to_owned();
+    assert_eq!(head.len(), 64, "{closed}");
+    let (_, r) = c.call("GET", &path, Some(&boss_token), None).await;
+    let text = squashed(&pdf_text(&pdf_of(&r)));
+    assert!(
+        text.contains(&head)
+            && text.contains("監査チェーンの先頭ハッシュ")
+            && text.contains("bucho"),
+        "{text}"
+    );
+    let (_, report) = c
+        .call(
+            "GET",
+            &format!("/counter/v1/reports/{today}"),
+            Some(&boss_token),
+            None,
+        )
+        .await;
+    assert_eq!(report["close"]["audit_head"], head.as_str(), "{report}");
+    let anchors = db.store.audit_anchors().await.unwrap();
+    assert!(anchors.iter().any(|a| a.audit_head == head), "{anchors:?}");
 }
 
 // ---------------------------------------------------------------------------------------
