@@ -79,7 +79,7 @@ describe('App: login', () => {
     render(<App initialLocale="ja" />);
     await logIn();
     expect((await screen.findByTestId('login-error')).textContent).toBe(
-      'この端末からのログインの失敗が続いています。しばらく待ってからもう一度お試しください。',
+      'ログインの失敗が続いています。しばらく待ってからもう一度お試しください。',
     );
   });
 

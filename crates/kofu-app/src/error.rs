@@ -55,8 +55,9 @@ pub enum AppError {
     /// Too many consecutive failed logins: the account is locked until unlocked.
     #[error("the account is locked after repeated failed logins")]
     AccountLocked,
-    /// Too many failed logins from this source in a row: wait this many seconds.
-    #[error("too many failed logins from this address; try again in {0} s")]
+    /// Too many failed logins in a row, from this source or on this account: wait
+    /// this many seconds.
+    #[error("too many failed logins; try again in {0} s")]
     TooManyAttempts(u64),
     /// The account is deactivated.
     #[error("the account is deactivated")]

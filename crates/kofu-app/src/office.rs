@@ -35,6 +35,10 @@ pub struct OfficeSettings {
     /// `None` takes the center's clock as it is (tests replaying fixed instants).
     /// `kofu serve` sets 300 s unless told otherwise (`--max-clock-skew-secs`).
     pub max_clock_skew: Option<Duration>,
+    /// After the second consecutive failed login on an account, the next attempt on it
+    /// waits this long, doubling with each further failure, until the lockout: guesses
+    /// spread over many sources are slowed down on the account itself. Zero: no wait.
+    pub login_backoff: Duration,
 }
 
 impl Default for OfficeSettings {
@@ -50,6 +54,7 @@ impl Default for OfficeSettings {
             offline_limits: crate::offline::OfflineLimits::default(),
             offline: None,
             max_clock_skew: None,
+            login_backoff: Duration::from_secs(5),
         }
     }
 }

@@ -754,6 +754,14 @@ impl Office {
         // Verify before taking the write transaction: Argon2 takes a while and the
         // transaction holds SQLite's write lock. The counts are taken inside it.
         let stored = self.store.staff(&creds.login).await?;
+        // An account failed twice or more in a row waits before its next attempt; the
+        // wait is asked for, nothing is checked or recorded.
+        if let Some(wait) = stored
+            .as_ref()
+            .and_then(|row| login_backoff(row, self.settings.login_backoff, now.unix_timestamp()))
+        {
+            return Err(AppError::TooManyAttempts(wait));
+        }
         let (password_ok, totp_step) = match &stored {
             Some(row) => {
                 let (password, hash) = (creds.password.clone(), row.password_hash.clone());
@@ -981,6 +989,26 @@ fn locked_at(row: &StaffRow, now: i64) -> bool {
         && now.saturating_sub(row.last_failed_unix) < LOCKOUT_SECS
 }
 
+/// How many seconds an account must still wait before its next login attempt at `now`
+/// (Unix seconds), if any: from the second consecutive failure, `base` doubled for each
+/// further one, counted from the last failure. A locked or closed account is judged
+/// (and refused) as such instead.
+fn login_backoff(row: &StaffRow, base: std::time::Duration, now: i64) -> Option<u64> {
+    let base = i64::try_from(base.as_secs()).unwrap_or(i64::MAX);
+    if base == 0 || !row.active || row.failed_attempts < 2 || locked_at(row, now) {
+        return None;
+    }
+    let doublings = u32::try_from(row.failed_attempts - 2)
+        .unwrap_or(u32::MAX)
+        .min(16);
+    let wait = base.saturating_mul(1 << doublings);
+    let left = row
+        .last_failed_unix
+        .saturating_add(wait)
+        .saturating_sub(now);
+    u64::try_from(left).ok().filter(|l| *l > 0)
+}
+
 fn judge(row: &StaffRow, password_ok: bool, totp_step: Option<i64>, now: i64) -> Verdict {
     if !row.active {
         return Verdict::Inactive;
@@ -1159,6 +1187,37 @@ mod tests {
         assert_eq!(t.wait(other, NOW), None, "per source");
         t.succeeded(ip);
         assert_eq!(t.wait(ip, NOW + 2), None, "a success forgets the source");
+    }
+
+    #[test]
+    fn an_account_failing_again_and_again_waits_longer_each_time() {
+        let base = std::time::Duration::from_secs(5);
+        let check = |failed: i64, since_last: i64, expected: Option<u64>| {
+            let mut row = account(failed);
+            row.last_failed_unix = NOW - since_last;
+            assert_eq!(
+                login_backoff(&row, base, NOW),
+                expected,
+                "{failed} failures, {since_last} s ago"
+            );
+        };
+        check(0, 0, None);
+        check(1, 0, None);
+        check(2, 0, Some(5));
+        check(2, 4, Some(1));
+        check(2, 5, None);
+        check(3, 0, Some(10));
+        check(4, 3, Some(17));
+        // Locked: refused as locked, not asked to wait.
+        check(5, 0, None);
+        let mut closed = account(3);
+        closed.active = false;
+        closed.last_failed_unix = NOW;
+        assert_eq!(login_backoff(&closed, base, NOW), None);
+        assert_eq!(
+            login_backoff(&account(3), std::time::Duration::ZERO, NOW),
+            None
+        );
     }
 
     #[test]

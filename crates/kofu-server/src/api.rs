@@ -166,9 +166,7 @@ impl From<AppError> for ApiError {
                 ..ApiError::new(
                     S::TOO_MANY_REQUESTS,
                     "too_many_attempts",
-                    format!(
-                        "この端末からのログインの失敗が続いています。{secs} 秒後にもう一度お試しください。"
-                    ),
+                    format!("ログインの失敗が続いています。{secs} 秒後にもう一度お試しください。"),
                 )
             },
             AppError::AccountDisabled => ApiError::new(

@@ -31,6 +31,10 @@ pub struct ServeArgs {
     /// Seconds after its login a counter session ends however busy (default 10 h).
     #[arg(long, default_value_t = 36_000)]
     session_max_secs: u64,
+    /// Seconds an account waits after its second failed login in a row before the
+    /// next attempt, doubling with each further failure until the lockout (0: none).
+    #[arg(long, default_value_t = 5)]
+    login_backoff_secs: u64,
     /// Look-ups by one member of staff in a day past which the report flags them.
     #[arg(long, default_value_t = 100)]
     lookup_alert: u32,
@@ -115,6 +119,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             .then(|| Duration::from_secs(args.max_clock_skew_secs)),
         session_idle: Duration::from_secs(args.session_idle_secs),
         session_max: Duration::from_secs(args.session_max_secs),
+        login_backoff: Duration::from_secs(args.login_backoff_secs),
         lookup_alert: args.lookup_alert,
         offline_range_size: args.offline_range_size,
         offline_limits: kofu_app::offline::OfflineLimits {

@@ -292,6 +292,7 @@ on_both_backends!(
     counter_login_starts_a_session_and_logout_ends_it,
     counter_login_input_is_bounded_before_anything_is_written,
     counter_locks_an_account_after_five_failures,
+    counter_slows_down_repeated_failures_on_one_account,
     counter_successful_login_resets_the_failure_count,
     counter_sessions_expire_when_idle,
     counter_search_flags_residents_and_is_audited,
@@ -2123,9 +2124,22 @@ async fn counter_login_starts_a_session_and_logout_ends_it(db: Db) {
     assert!(db.store.verify_audit().await.unwrap().problems.is_empty());
 }
 
+/// A counter whose accounts need not wait between failed logins (the lockout's own
+/// tests; the wait has its own).
+async fn counter_without_login_backoff(db: &Db) -> Counter {
+    Counter::with(
+        db,
+        OfficeSettings {
+            login_backoff: Duration::ZERO,
+            ..OfficeSettings::default()
+        },
+    )
+    .await
+}
+
 async fn counter_locks_an_account_after_five_failures(db: Db) {
     let clerk = enrol(&db, "yamada", kofu_app::staff::Role::Clerk).await;
-    let c = Counter::new(&db).await;
+    let c = counter_without_login_backoff(&db).await;
     for attempt in 1..=5 {
         let (status, body) = c.login(&clerk, "not the password", 0).await;
         let expected = if attempt < 5 {
@@ -2152,9 +2166,54 @@ async fn counter_locks_an_account_after_five_failures(db: Db) {
     assert!(audited(&db, "staff.login").await.is_empty());
 }
 
+/// From the second failure in a row, an account's next attempt waits (429 with
+/// Retry-After), whatever the source, and the wait is neither checked nor recorded.
+async fn counter_slows_down_repeated_failures_on_one_account(db: Db) {
+    let clerk = enrol(&db, "suzuki", kofu_app::staff::Role::Clerk).await;
+    let c = Counter::with(
+        &db,
+        OfficeSettings {
+            login_backoff: Duration::from_secs(60),
+            ..OfficeSettings::default()
+        },
+    )
+    .await;
+    for _ in 0..2 {
+        let (status, body) = c.login(&clerk, "not the password", 0).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    }
+    let req = Request::builder()
+        .method("POST")
+        .uri("/counter/v1/login")
+        .header("content-type", "application/json")
+        .body(Body::from(
+            serde_json::to_vec(
+                &json!({"login": "suzuki", "password": PASSWORD, "totp": clerk.code(0)}),
+            )
+            .unwrap(),
+        ))
+        .unwrap();
+    let resp = c.router.clone().oneshot(req).await.unwrap();
+    assert_eq!(
+        resp.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "even the right password waits"
+    );
+    let retry: u64 = resp.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((55..=60).contains(&retry), "{retry}");
+    let failed = audited(&db, "staff.login_failed").await;
+    assert_eq!(failed.len(), 2, "the wait is not a failure: {failed:?}");
+    let row = db.store.staff("suzuki").await.unwrap().unwrap();
+    assert_eq!(row.failed_attempts, 2, "nor counted");
+}
+
 async fn counter_successful_login_resets_the_failure_count(db: Db) {
     let clerk = enrol(&db, "kato", kofu_app::staff::Role::Clerk).await;
-    let c = Counter::new(&db).await;
+    let c = counter_without_login_backoff(&db).await;
     for _ in 0..4 {
         c.login(&clerk, "not the password", 0).await;
     }
@@ -3271,7 +3330,7 @@ async fn counter_admin_manages_staff_accounts(db: Db) {
     use kofu_app::staff::Role;
     let admin = enrol(&db, "jinji", Role::Admin).await;
     let clerk = enrol(&db, "madoguchi", Role::Clerk).await;
-    let c = Counter::new(&db).await;
+    let c = counter_without_login_backoff(&db).await;
     let admin_token = logged_in(&c, &admin).await;
     let clerk_token = logged_in(&c, &clerk).await;
     let (status, _) = c
