@@ -638,6 +638,15 @@ impl Terminal {
             let report =
                 offline::apply_replica_feed(&replica.store, &feed, OffsetDateTime::now_utc())
                     .await?;
+            if let Some(keep) = &feed.staff {
+                // A deactivated account's wrapped key goes with its cached login.
+                let mut keys = self.read_keys()?;
+                let before = keys.logins.len();
+                keys.logins.retain(|login, _| keep.contains(login));
+                if keys.logins.len() != before {
+                    self.write_keys(&keys)?;
+                }
+            }
             applied += report.changes;
             if !feed.more {
                 break;

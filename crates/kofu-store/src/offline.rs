@@ -281,6 +281,28 @@ impl Store {
         });
         Ok(())
     }
+
+    /// A terminal: forgets every cached account (and its sessions) not in `keep`, the
+    /// logins the server still lets work offline. Answers the logins forgotten.
+    pub async fn forget_cached_staff_except(
+        &self,
+        keep: &[String],
+    ) -> Result<Vec<String>, StoreError> {
+        const SESSIONS: &str = "DELETE FROM staff_sessions WHERE login = $1";
+        const STAFF: &str = "DELETE FROM staff WHERE login = $1";
+        let mut gone = Vec::new();
+        for row in self.staff_list().await? {
+            if keep.contains(&row.login) {
+                continue;
+            }
+            on_pool!(self, pool => {
+                sqlx::query(SESSIONS).bind(&row.login).execute(pool).await?;
+                sqlx::query(STAFF).bind(&row.login).execute(pool).await?;
+            });
+            gone.push(row.login);
+        }
+        Ok(gone)
+    }
 }
 
 impl LedgerTx {

@@ -132,6 +132,11 @@ pub struct ReplicaFeed {
     /// seal, terminals), which the replica applies like the server does.
     #[serde(default)]
     pub settings: Vec<kofu_store::settings::SettingRow>,
+    /// The logins that may work offline now (active, with the right): a terminal
+    /// forgets every other cached account, so a deactivated one is gone from every
+    /// replica at its next sync. `None` from a server that does not send it.
+    #[serde(default)]
+    pub staff: Option<Vec<String>>,
 }
 
 /// A replica line without the resident's 個人番号: offline issuance never prints one,
@@ -281,6 +286,7 @@ impl Office {
                 more: false,
                 loads: generation,
                 settings: self.store.current_settings().await?,
+                staff: Some(self.offline_logins().await?),
             };
             return self.replica_sent(session, terminal, feed, now).await;
         }
@@ -299,8 +305,26 @@ impl Office {
             more,
             loads: generation,
             settings: self.store.current_settings().await?,
+            staff: Some(self.offline_logins().await?),
         };
         self.replica_sent(session, terminal, feed, now).await
+    }
+
+    /// The logins that may work offline now: active accounts whose role may.
+    async fn offline_logins(&self) -> Result<Vec<String>, AppError> {
+        Ok(self
+            .store
+            .staff_list()
+            .await?
+            .into_iter()
+            .filter(|s| {
+                s.active
+                    && s.role
+                        .parse::<crate::staff::Role>()
+                        .is_ok_and(|r| crate::staff::allowed(r, Action::WorkOffline))
+            })
+            .map(|s| s.login)
+            .collect())
     }
 
     /// Records a replica download as an audited access (who, how many records, from
@@ -994,6 +1018,9 @@ pub async fn apply_replica_feed(
     };
     store.set_replica_loads(feed.loads).await?;
     store.replace_replica_settings(&feed.settings).await?;
+    if let Some(keep) = &feed.staff {
+        store.forget_cached_staff_except(keep).await?;
+    }
     if !feed.more {
         store.set_replica_current(&rfc3339(now)).await?;
     }

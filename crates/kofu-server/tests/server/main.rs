@@ -4306,6 +4306,47 @@ async fn offline_terminal_issues_and_its_upload_lands_exactly_once(db: Db) {
             .contains("old"),
         "{refused}"
     );
+
+    // The clerk leaves: deactivated on the server, the account is gone from the
+    // replica at its next sync, and cannot log in offline any more.
+    let admin = enrol(&db, "offadmin", Role::Admin).await;
+    let admin_token = logged_in(&c, &admin).await;
+    let (status, answer) = c
+        .call(
+            "POST",
+            "/counter/v1/staff/offline1/deactivate",
+            Some(&admin_token),
+            Some(&json!({"reason": "退職"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{answer}");
+    assert!(t.store.staff("offline1").await.unwrap().is_some());
+    let (status, feed) = c
+        .call_signed(
+            &t.id,
+            "GET",
+            "/counter/v1/offline/replica",
+            &boss_token,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{feed}");
+    let staff = feed["staff"].as_array().unwrap();
+    assert!(
+        staff.contains(&json!("offboss")) && !staff.contains(&json!("offline1")),
+        "{staff:?}"
+    );
+    assert!(
+        !staff.contains(&json!("offadmin")),
+        "an administrator never works offline"
+    );
+    let feed: kofu_app::offline::ReplicaFeed = serde_json::from_value(feed).unwrap();
+    kofu_app::offline::apply_replica_feed(&t.store, &feed, time::OffsetDateTime::now_utc())
+        .await
+        .unwrap();
+    assert!(t.store.staff("offline1").await.unwrap().is_none());
+    let (status, body) = t.router.login(&clerk, PASSWORD, 2).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
 }
 
 fn setting<'a>(settings: &'a Value, name: &str) -> &'a Value {
