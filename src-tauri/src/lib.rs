@@ -1,6 +1,7 @@
 //! The kofu counter desktop app: a Tauri v2 window showing the `ui/` front end, and
 //! the commands it calls over Tauri's IPC (docs/counter-app-ipc.md): `app_info`,
-//! `counter_call`, `connectivity`, `print_document`, `save_export` and `demo_totp`.
+//! `counter_call`, `connectivity`, `register_terminal`, `print_document`, `save_export` and
+//! `demo_totp`.
 //!
 //! The commands are thin: each waits for the [`shell::Shell`] to be ready and calls
 //! one method of a module here — [`client`] (the counter API, in-process or over
