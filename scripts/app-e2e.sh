@@ -142,6 +142,9 @@ until port_free "$port" && port_free "$((port + 1))"; do
 done
 # The app inherits this environment (tauri-driver -> WebKitWebDriver -> app).
 export KOFU_COUNTER_DATA_DIR="$data_dir"
+# Demo mode for the journeys' first start (the demo town and accounts); the last
+# journey removes it and starts afresh, as a town's first administrator would.
+printf '{"KOFU_COUNTER_DEMO": "1"}\n' >"$data_dir/counter.json"
 export KOFU_COUNTER_QUEUE="$queue"
 # Report exports (save_export) land here, where the supervisor journey reads them back.
 export KOFU_COUNTER_EXPORT_DIR="$out/exports"

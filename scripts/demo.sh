@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Runs kofu on its embedded default with demo data.
 #
-# With a display: builds and opens the counter app (窓口) in embedded mode — its own
-# SQLite file under the user's data directory, seeded on first run with the demo
-# town and one demo account per role (the login screen lists them and fills in their
-# codes). Without a display, or with --cli: generates the demo town, imports it into
+# With a display: builds and opens the counter app (窓口) in embedded mode and demo mode
+# (KOFU_COUNTER_DEMO=1) — its own SQLite file under the user's data directory, seeded on
+# first run with the demo town and one demo account per role (the login screen lists
+# them and fills in their codes). Without a display, or with --cli: generates the demo town, imports it into
 # the embedded default database of the `kofu` command and prints its counts.
 # Usage: scripts/demo.sh [--cli] [RESIDENTS]   (RESIDENTS: --cli only, default 2000)
 set -euo pipefail
@@ -26,7 +26,9 @@ if [[ "$cli" -eq 0 ]]; then
   npm --prefix ui run build
   cargo build --locked -p kofu-counter
   echo "demo: opening the counter app (embedded mode; demo accounts on the login screen)"
-  exec "$target/debug/kofu-counter"
+  # Demo mode: an empty data directory is seeded with the demo town and accounts
+  # (without it, a first start asks for the first administrator instead).
+  KOFU_COUNTER_DEMO=1 exec "$target/debug/kofu-counter"
 fi
 
 residents="${1:-2000}"

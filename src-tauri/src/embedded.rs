@@ -1,6 +1,8 @@
-//! Embedded mode: the terminal's own SQLite database in the data directory, and on
-//! first run the demo town (kofu-demo) and one demo account per role, so that the app
-//! works out of the box.
+//! Embedded mode: the terminal's own SQLite database in the data directory. In demo
+//! mode (`KOFU_COUNTER_DEMO=1`, which `scripts/demo.sh` sets) a first run seeds the
+//! demo town (kofu-demo) and one demo account per role, so that the app works out of
+//! the box; otherwise a first run has no staff and the app asks for the first
+//! administrator ([`enrol_first_admin`]), who alone knows their password and TOTP.
 //!
 //! Seeding goes through kofu-app's use cases (`import_feed`, `staff::add_staff`) like
 //! any other import or enrolment, and happens once: `demo-staff.json` (mode 0600,
@@ -165,11 +167,12 @@ pub fn database_url(data_dir: &Path) -> String {
     format!("sqlite:{}", data_dir.join(DATABASE_FILE).display())
 }
 
-/// Opens (creating and migrating) the database in `data_dir`; on first run imports
-/// the demo town and enrols the demo staff.
+/// Opens (creating and migrating) the database in `data_dir`; on first run in demo
+/// mode imports the demo town and enrols the demo staff.
 pub async fn open(
     data_dir: &Path,
     fonts: Arc<kofu_render::FontBook>,
+    demo_mode: bool,
     now: OffsetDateTime,
 ) -> Result<Embedded, ShellError> {
     std::fs::create_dir_all(data_dir)
@@ -177,7 +180,8 @@ pub async fn open(
     let store = kofu_store::Store::open(&database_url(data_dir)).await?;
     let demo = match DemoStaff::read(data_dir)? {
         Some(demo) => Some(demo),
-        None if is_empty(&store).await? => Some(seed(&store, data_dir, now).await?),
+        None if demo_mode && is_empty(&store).await? => Some(seed(&store, data_dir, now).await?),
+        None if is_empty(&store).await? => None,
         None => {
             note_not_a_demo(data_dir);
             None
@@ -204,6 +208,31 @@ fn note_not_a_demo(data_dir: &Path) {
          directory to start a fresh demo)",
         data_dir.display()
     );
+}
+
+/// Enrols the first administrator of a terminal that has no staff at all (a first
+/// start outside demo mode): their own password, a TOTP secret answered once. Refused
+/// (`not_first`) once anyone is enrolled.
+pub async fn enrol_first_admin(
+    store: &kofu_store::Store,
+    login: &str,
+    password: &str,
+    now: OffsetDateTime,
+) -> Result<kofu_app::staff::Enrolment, ShellError> {
+    if !store.staff_list().await?.is_empty() {
+        return Err(ShellError::NotFirst);
+    }
+    Ok(kofu_app::staff::add_staff(
+        store,
+        &NewStaff {
+            login: login.to_owned(),
+            role: Role::Admin,
+            password: password.to_owned(),
+        },
+        "first-start",
+        now,
+    )
+    .await?)
 }
 
 /// A database with no registry data and no staff.

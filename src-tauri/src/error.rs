@@ -58,6 +58,9 @@ pub enum ShellError {
         "terminal {0} is not registered: enter the enrolment code an administrator issued for it"
     )]
     TerminalNotRegistered(String),
+    /// The first administrator is enrolled already (or this is not an embedded terminal).
+    #[error("this terminal has staff already: the first administrator is enrolled")]
+    NotFirst,
     /// A setting (environment variable or counter.json) is invalid.
     #[error("invalid setting: {0}")]
     Settings(String),
@@ -110,6 +113,7 @@ impl ShellError {
             ShellError::Settings(_) => "invalid_settings",
             ShellError::OfflineLocked(_) => "offline_locked",
             ShellError::TerminalNotRegistered(_) => "terminal_not_registered",
+            ShellError::NotFirst => "not_first",
             ShellError::Startup(_) => "startup_failed",
             ShellError::App(e) => e.code(),
             ShellError::Store(_) => "store_error",

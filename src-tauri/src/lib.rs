@@ -1,7 +1,7 @@
 //! The kofu counter desktop app: a Tauri v2 window showing the `ui/` front end, and
 //! the commands it calls over Tauri's IPC (docs/counter-app-ipc.md): `app_info`,
-//! `counter_call`, `connectivity`, `register_terminal`, `print_document`, `save_export` and
-//! `demo_totp`.
+//! `counter_call`, `connectivity`, `register_terminal`, `enrol_first_admin`,
+//! `print_document`, `save_export` and `demo_totp`.
 //!
 //! The commands are thin: each waits for the [`shell::Shell`] to be ready and calls
 //! one method of a module here — [`client`] (the counter API, in-process or over
@@ -37,7 +37,11 @@ pub const MAIN_WINDOW_LABEL: &str = "main";
 /// `app_info`: which town, terminal, printer and mode this app runs as, and today.
 #[tauri::command]
 async fn app_info(starting: State<'_, Starting>) -> Result<AppInfo, ShellError> {
-    Ok(starting.ready().await?.app_info(OffsetDateTime::now_utc()))
+    starting
+        .ready()
+        .await?
+        .app_info(OffsetDateTime::now_utc())
+        .await
 }
 
 /// `counter_call`: one request of the counter API; the session token stays here.
@@ -101,6 +105,21 @@ async fn save_export(
     export::save(&dir, &filename, &content_base64)
 }
 
+/// `enrol_first_admin`: the first administrator of an embedded terminal without staff
+/// sets their own password; answers `{login, totp_secret, otpauth_uri}` once.
+#[tauri::command]
+async fn enrol_first_admin(
+    starting: State<'_, Starting>,
+    login: String,
+    password: String,
+) -> Result<Value, ShellError> {
+    starting
+        .ready()
+        .await?
+        .enrol_first_admin(&login, &password, OffsetDateTime::now_utc())
+        .await
+}
+
 /// `demo_totp`: the current TOTP code of a demo account (embedded demo mode only).
 #[tauri::command]
 async fn demo_totp(starting: State<'_, Starting>, login: String) -> Result<String, ShellError> {
@@ -117,6 +136,7 @@ pub fn run() -> Result<(), ShellError> {
             counter_call,
             connectivity,
             register_terminal,
+            enrol_first_admin,
             print_document,
             save_export,
             demo_totp

@@ -28,6 +28,10 @@ pub const LP: &str = "KOFU_COUNTER_LP";
 /// A one-time enrolment code (`kofu terminal enroll`): a server-mode terminal without a
 /// key registers one with it at start. Environment only: a secret, never in a file.
 pub const ENROLMENT_CODE: &str = "KOFU_COUNTER_ENROLMENT_CODE";
+/// Demo mode (`1`): an embedded terminal's empty database is seeded with the demo
+/// town and one demo account per role. Without it, a first start asks for the first
+/// administrator instead. `scripts/demo.sh` sets it.
+pub const DEMO: &str = "KOFU_COUNTER_DEMO";
 
 /// The settings file in the data directory.
 pub const SETTINGS_FILE: &str = "counter.json";
@@ -60,6 +64,8 @@ pub struct Settings {
     pub export_dir: Option<PathBuf>,
     /// The enrolment code to register this terminal's key with at start, if given.
     pub enrolment_code: Option<String>,
+    /// Demo mode: seed an empty embedded database with the demo town and accounts.
+    pub demo: bool,
 }
 
 /// `counter.json`: the same keys as the environment (all optional; unknown keys are
@@ -79,6 +85,8 @@ struct FileSettings {
     queue: Option<String>,
     #[serde(rename = "KOFU_COUNTER_EXPORT_DIR")]
     export_dir: Option<String>,
+    #[serde(rename = "KOFU_COUNTER_DEMO")]
+    demo: Option<String>,
 }
 
 impl Settings {
@@ -144,6 +152,15 @@ impl Settings {
             lp: set(env(LP)).map_or_else(|| PathBuf::from(DEFAULT_LP), PathBuf::from),
             export_dir: pick(EXPORT_DIR, file.export_dir).map(PathBuf::from),
             enrolment_code: set(env(ENROLMENT_CODE)),
+            demo: match pick(DEMO, file.demo).as_deref() {
+                None | Some("0" | "false" | "no") => false,
+                Some("1" | "true" | "yes") => true,
+                Some(other) => {
+                    return Err(ShellError::Settings(format!(
+                        "{DEMO}: {other:?} is not 1 or 0"
+                    )));
+                }
+            },
         })
     }
 

@@ -61,7 +61,8 @@ impl Shell {
                 })
                 .await
                 .map_err(|e| ShellError::Internal(e.to_string()))??;
-                let e = embedded::open(&settings.data_dir, Arc::new(fonts), now).await?;
+                let e =
+                    embedded::open(&settings.data_dir, Arc::new(fonts), settings.demo, now).await?;
                 let store = e.office.store.clone();
                 let client = Arc::new(CounterClient::in_process(kofu_server::counter::router(
                     e.office,
@@ -156,13 +157,36 @@ impl Shell {
     }
 
     /// The answer of `app_info` at `now`.
-    pub fn app_info(&self, now: OffsetDateTime) -> AppInfo {
-        AppInfo::new(
+    pub async fn app_info(&self, now: OffsetDateTime) -> Result<AppInfo, ShellError> {
+        let needs_first_admin = match &self.store {
+            Some(store) => store.staff_list().await?.is_empty(),
+            None => false,
+        };
+        Ok(AppInfo::new(
             &self.settings,
             &self.town,
             self.client.server(),
             self.demo.as_ref().map(DemoStaff::shown).unwrap_or_default(),
+            needs_first_admin,
             now,
+        ))
+    }
+
+    /// Enrols the first administrator of an embedded terminal without staff (see
+    /// [`embedded::enrol_first_admin`]).
+    pub async fn enrol_first_admin(
+        &self,
+        login: &str,
+        password: &str,
+        now: OffsetDateTime,
+    ) -> Result<serde_json::Value, ShellError> {
+        let Some(store) = &self.store else {
+            return Err(ShellError::NotFirst);
+        };
+        let e = embedded::enrol_first_admin(store, login, password, now).await?;
+        Ok(
+            serde_json::json!({"login": login, "totp_secret": e.totp_secret,
+                              "otpauth_uri": e.otpauth_uri}),
         )
     }
 
@@ -235,7 +259,7 @@ mod tests {
     use crate::terminal::CounterMode;
 
     fn embedded_settings(dir: &std::path::Path) -> Settings {
-        let env: HashMap<&str, &str> = HashMap::new();
+        let env: HashMap<&str, &str> = HashMap::from([("KOFU_COUNTER_DEMO", "1")]);
         Settings::from_sources(|k| env.get(k).map(|v| (*v).to_owned()), None, dir).unwrap()
     }
 
@@ -275,7 +299,7 @@ mod tests {
             let mode = std::fs::metadata(&demo_file).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600, "{mode:o}");
         }
-        let info = serde_json::to_value(shell.app_info(now)).unwrap();
+        let info = serde_json::to_value(shell.app_info(now).await.unwrap()).unwrap();
         assert_eq!(info["town"], "見本市");
         assert_eq!(info["mode"], "embedded");
         assert_eq!(info["server"], "in-process");
@@ -387,6 +411,7 @@ mod tests {
         let again = embedded::open(
             dir.path(),
             Arc::new(kofu_render::FontBook::load(&kofu_render::SystemFonts::from_env()).unwrap()),
+            true,
             OffsetDateTime::now_utc(),
         )
         .await
@@ -455,6 +480,63 @@ mod tests {
         assert!(e.to_string().contains("KOFU_COUNTER_SERVER"), "{e}");
     }
 
+    /// Outside demo mode an empty embedded terminal seeds nothing: no demo town, no
+    /// demo account; it asks for the first administrator, who sets their own password
+    /// and gets their own TOTP secret, once.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_first_start_outside_demo_mode_enrols_the_first_administrator() {
+        let dir = tempfile::tempdir().unwrap();
+        let env: HashMap<&str, &str> = HashMap::new();
+        let settings =
+            Settings::from_sources(|k| env.get(k).map(|v| (*v).to_owned()), None, dir.path())
+                .unwrap();
+        assert!(!settings.demo);
+        let now = OffsetDateTime::now_utc();
+        let shell = Shell::start(settings, now).await.unwrap();
+        let info = shell.app_info(now).await.unwrap();
+        assert!(
+            info.needs_first_admin && info.demo_staff.is_empty(),
+            "{info:?}"
+        );
+        assert!(!dir.path().join(embedded::DEMO_STAFF_FILE).exists());
+        let store = shell.store.clone().unwrap();
+        assert!(
+            store.municipality().await.unwrap().is_none(),
+            "no demo town"
+        );
+        let e = shell
+            .enrol_first_admin("kanri", "short", now)
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), "weak_password");
+        let answer = shell
+            .enrol_first_admin("kanri", "a first administrator's own password", now)
+            .await
+            .unwrap();
+        assert!(
+            answer["otpauth_uri"]
+                .as_str()
+                .unwrap()
+                .starts_with("otpauth://totp/kofu:kanri?")
+        );
+        assert_eq!(store.staff("kanri").await.unwrap().unwrap().role, "admin");
+        assert!(!shell.app_info(now).await.unwrap().needs_first_admin);
+        let e = shell
+            .enrol_first_admin("other", "another administrator password", now)
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), "not_first", "only the first");
+        // The administrator logs in with what only they know.
+        let secret =
+            kofu_app::staff::base32_decode(answer["totp_secret"].as_str().unwrap()).unwrap();
+        let step = kofu_app::staff::totp_step(now);
+        let code = kofu_app::staff::hotp(&secret, u64::try_from(step).unwrap(), 6).unwrap();
+        let login = json!({"login": "kanri", "password": "a first administrator's own password",
+                           "totp": format!("{code:06}")});
+        let (status, body) = call(&shell, "POST", "/counter/v1/login", Some(login)).await;
+        assert_eq!(status, 200, "{body}");
+    }
+
     #[tokio::test]
     async fn server_mode_has_no_demo_accounts() {
         let dir = tempfile::tempdir().unwrap();
@@ -465,7 +547,8 @@ mod tests {
         let shell = Shell::start(settings, OffsetDateTime::now_utc())
             .await
             .unwrap();
-        let info = shell.app_info(OffsetDateTime::now_utc());
+        let info = shell.app_info(OffsetDateTime::now_utc()).await.unwrap();
+        assert!(!info.needs_first_admin);
         assert_eq!(info.mode, CounterMode::Server);
         assert_eq!(info.server, "https://counter.kofu.example");
         assert_eq!(info.town, "counter.kofu.example");

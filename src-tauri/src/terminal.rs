@@ -58,6 +58,8 @@ pub struct AppInfo {
     pub today: String,
     /// The demo accounts (embedded demo mode only; else empty).
     pub demo_staff: Vec<ShownDemoAccount>,
+    /// An embedded terminal without any staff: the UI asks for the first administrator.
+    pub needs_first_admin: bool,
 }
 
 impl AppInfo {
@@ -67,6 +69,7 @@ impl AppInfo {
         town: &str,
         server: &str,
         demo_staff: Vec<ShownDemoAccount>,
+        needs_first_admin: bool,
         now: OffsetDateTime,
     ) -> AppInfo {
         AppInfo {
@@ -79,6 +82,7 @@ impl AppInfo {
             version: env!("CARGO_PKG_VERSION").to_owned(),
             today: kofu_domain::date::local_date_time(now).0.to_string(),
             demo_staff,
+            needs_first_admin,
         }
     }
 }
@@ -127,7 +131,7 @@ mod tests {
             role: "clerk".into(),
             password: "madoguchi-demo-2026".into(),
         }];
-        let info = AppInfo::new(&settings(&[]), "見本市", "in-process", demo, now);
+        let info = AppInfo::new(&settings(&[]), "見本市", "in-process", demo, false, now);
         assert_eq!(
             serde_json::to_value(&info).unwrap(),
             serde_json::json!({
@@ -141,17 +145,26 @@ mod tests {
                 "today": "2026-05-08",
                 "demo_staff": [{"login": "madoguchi", "role": "clerk",
                                 "password": "madoguchi-demo-2026"}],
+                "needs_first_admin": false,
             })
         );
         let s = settings(&[
             ("KOFU_COUNTER_SERVER", "https://counter.kofu.example"),
             ("KOFU_COUNTER_QUEUE", "madoguchi"),
         ]);
-        let info = AppInfo::new(&s, "見本市", "https://counter.kofu.example", vec![], now);
+        let info = AppInfo::new(
+            &s,
+            "見本市",
+            "https://counter.kofu.example",
+            vec![],
+            true,
+            now,
+        );
         let json = serde_json::to_value(&info).unwrap();
         assert_eq!(json["mode"], "server");
         assert_eq!(json["queue"], "madoguchi");
         assert_eq!(json["demo_staff"], serde_json::json!([]));
+        assert_eq!(json["needs_first_admin"], true);
     }
 
     #[test]

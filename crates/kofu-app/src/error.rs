@@ -109,6 +109,10 @@ pub enum AppError {
     /// a registration with a wrong, used or expired code).
     #[error("terminal not verified: {0}")]
     TerminalUnverified(String),
+    /// A first-login enrolment with a wrong, used or expired code (which one is not
+    /// told), or for an account that is not awaiting one.
+    #[error("this login and enrolment code do not match an account awaiting its first login")]
+    EnrolmentRefused,
 }
 
 impl AppError {
@@ -154,6 +158,7 @@ impl AppError {
             AppError::SettingConflict { .. } => "setting_conflict",
             AppError::TerminalRefused(_) => "terminal_refused",
             AppError::TerminalUnverified(_) => "terminal_unverified",
+            AppError::EnrolmentRefused => "enrolment_refused",
         }
     }
 }

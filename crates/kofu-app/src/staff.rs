@@ -547,13 +547,85 @@ pub async fn add_staff(
         detail: serde_json::json!({"role": new.role.code()}).to_string(),
     })
     .await?;
+    Ok(enrolment_of(&new.login, secret))
+}
+
+/// The enrolment answer of a TOTP secret: the secret and its `otpauth://` URI.
+fn enrolment_of(login: &str, secret: String) -> Enrolment {
     let issuer = "kofu";
-    Ok(Enrolment {
+    Enrolment {
         otpauth_uri: format!(
-            "otpauth://totp/{issuer}:{}?secret={secret}&issuer={issuer}&algorithm=SHA1&digits={TOTP_DIGITS}&period={TOTP_STEP_SECS}",
-            new.login
+            "otpauth://totp/{issuer}:{login}?secret={secret}&issuer={issuer}&algorithm=SHA1&digits={TOTP_DIGITS}&period={TOTP_STEP_SECS}"
         ),
         totp_secret: secret,
+    }
+}
+
+/// How long an enrolment code may be used.
+pub const ENROLMENT_CODE_VALID_SECS: i64 = 72 * 3600;
+
+/// An invitation: the one-time code with which the member of staff enrols at first
+/// login, shown once to the administrator, who never learns either factor.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct StaffInvitation {
+    /// The login.
+    pub login: String,
+    /// The role's code.
+    pub role: String,
+    /// The one-time code (`XXXX-XXXX-XXXX-XXXX`, 80 bits).
+    pub enrolment_code: String,
+    /// Until when it may be used (RFC 3339).
+    pub expires_at: String,
+}
+
+/// Invites `login` with `role`, by `actor`: an account without a password, which its
+/// owner completes at first login with the code answered here
+/// ([`Office::enrol_own_account`]).
+pub async fn invite_staff(
+    store: &Store,
+    login: &str,
+    role: Role,
+    actor: &str,
+    now: OffsetDateTime,
+) -> Result<StaffInvitation, AppError> {
+    if !valid_login(login) {
+        return Err(AppError::BadRequest {
+            field: "login",
+            reason: "1 to 64 characters of a-z, 0-9, '.', '_', '-'".into(),
+        });
+    }
+    let code = crate::terminal::one_time_code()?;
+    let expires = now + time::Duration::seconds(ENROLMENT_CODE_VALID_SECS);
+    let mut tx = store.begin_ledger().await?;
+    match tx
+        .invite_staff(
+            login,
+            role.code(),
+            &sha256_hex(crate::terminal::normalized_code(&code).as_bytes()),
+            expires.unix_timestamp(),
+            &rfc3339(now),
+        )
+        .await
+    {
+        Err(e) if e.is_unique_violation() => {
+            return Err(AppError::DuplicateLogin(login.to_owned()));
+        }
+        other => other?,
+    }
+    tx.commit(AuditEntry {
+        at: rfc3339(now),
+        actor: actor.to_owned(),
+        action: "staff.invite".into(),
+        target: login.to_owned(),
+        detail: serde_json::json!({"role": role.code(), "expires_at": rfc3339(expires)})
+            .to_string(),
+    })
+    .await?;
+    Ok(StaffInvitation {
+        login: login.to_owned(),
+        role: role.code().to_owned(),
+        enrolment_code: code,
+        expires_at: rfc3339(expires),
     })
 }
 
@@ -568,6 +640,8 @@ pub struct StaffInfo {
     pub active: bool,
     /// Whether repeated failures locked it.
     pub locked: bool,
+    /// Invited, not yet enrolled by its owner.
+    pub pending: bool,
     /// Consecutive failed logins.
     pub failed_attempts: i64,
     /// When it was created.
@@ -589,6 +663,7 @@ impl Office {
             .into_iter()
             .map(|r| StaffInfo {
                 locked: locked_at(&r, now.unix_timestamp()),
+                pending: r.password_hash.is_empty(),
                 login: r.login,
                 role: r.role,
                 active: r.active,
@@ -598,16 +673,76 @@ impl Office {
             .collect())
     }
 
-    /// Enrols a member of staff on an administrator's session; the TOTP secret is
-    /// answered once.
-    pub async fn enrol_staff(
+    /// An administrator invites a member of staff (see [`invite_staff`]).
+    pub async fn invite_staff(
         &self,
         session: &StaffSession,
-        new: &NewStaff,
+        login: &str,
+        role: Role,
+        now: OffsetDateTime,
+    ) -> Result<StaffInvitation, AppError> {
+        self.authorize(session, Action::ManageStaff, now).await?;
+        invite_staff(&self.store, login, role, &session.login, now).await
+    }
+
+    /// A member of staff completes their invited account at first login: their own
+    /// password, and a TOTP secret made now and answered once. The code is the
+    /// credential; a wrong, used or expired one is refused without telling which, and
+    /// an attempt is audited without the code.
+    pub async fn enrol_own_account(
+        &self,
+        login: &str,
+        code: &str,
+        password: &str,
         now: OffsetDateTime,
     ) -> Result<Enrolment, AppError> {
-        self.authorize(session, Action::ManageStaff, now).await?;
-        add_staff(&self.store, new, &session.login, now).await
+        check_login_and_password(login, password)?;
+        if code.chars().count() > 64 {
+            return Err(AppError::BadRequest {
+                field: "enrolment_code",
+                reason: "at most 64 characters".into(),
+            });
+        }
+        check_new_password(password)?;
+        let given = sha256_hex(crate::terminal::normalized_code(code).as_bytes());
+        let owned = password.to_owned();
+        let password_hash = tokio::task::spawn_blocking(move || hash_password(&owned))
+            .await
+            .map_err(|e| internal(e.to_string()))??;
+        let secret = base32_encode(&random_bytes::<TOTP_SECRET_BYTES>()?);
+        let mut tx = self.store.begin_ledger().await?;
+        let row = tx.staff_for_update(login).await?;
+        let enrolment = match &row {
+            Some(r) if r.active && r.password_hash.is_empty() => tx.staff_enrolment(login).await?,
+            _ => None,
+        };
+        let valid = enrolment.is_some_and(|(sha, expires)| {
+            !sha.is_empty()
+                && crate::terminal::constant_time_eq(sha.as_bytes(), given.as_bytes())
+                && now.unix_timestamp() <= expires
+        });
+        if !valid {
+            tx.commit(AuditEntry {
+                at: rfc3339(now),
+                actor: login.to_owned(),
+                action: "staff.enrol_refused".into(),
+                target: login.to_owned(),
+                detail: "{}".into(),
+            })
+            .await?;
+            return Err(AppError::EnrolmentRefused);
+        }
+        tx.complete_enrolment(login, &password_hash, &secret)
+            .await?;
+        tx.commit(AuditEntry {
+            at: rfc3339(now),
+            actor: login.to_owned(),
+            action: "staff.enrolled".into(),
+            target: login.to_owned(),
+            detail: "{}".into(),
+        })
+        .await?;
+        Ok(enrolment_of(login, secret))
     }
 
     /// Unlocks an account locked by failed logins (the failure count restarts).

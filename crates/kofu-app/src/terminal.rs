@@ -205,8 +205,22 @@ fn unverified(why: impl Into<String>) -> AppError {
     AppError::TerminalUnverified(why.into())
 }
 
+/// A one-time code of 16 characters (80 bits) in four groups: `XXXX-XXXX-XXXX-XXXX`.
+pub(crate) fn one_time_code() -> Result<String, AppError> {
+    let raw = random_bytes::<16>()?;
+    let chars: Vec<char> = raw
+        .iter()
+        .map(|b| char::from(CODE_ALPHABET[usize::from(b % 32)]))
+        .collect();
+    Ok(chars
+        .chunks(4)
+        .map(|c| c.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join("-"))
+}
+
 /// A code as typed: upper case, without dashes or spaces.
-fn normalized_code(code: &str) -> String {
+pub(crate) fn normalized_code(code: &str) -> String {
     code.chars()
         .filter(|c| !matches!(c, '-' | ' '))
         .map(|c| c.to_ascii_uppercase())
@@ -228,17 +242,13 @@ pub async fn enrol_terminal(
             reason: "1 to 32 characters, no '/' and no surrounding spaces".into(),
         });
     }
-    let raw = random_bytes::<16>()?;
-    let code: String = raw
-        .iter()
-        .map(|b| char::from(CODE_ALPHABET[usize::from(b % 32)]))
-        .collect();
+    let code = one_time_code()?;
     let expires = now + time::Duration::seconds(CODE_VALID_SECS);
     let mut tx = store.begin_ledger().await?;
     tx.put_terminal(&TerminalIdentity {
         name: name.to_owned(),
         state: "pending".into(),
-        code_sha256: sha256_hex(code.as_bytes()),
+        code_sha256: sha256_hex(normalized_code(&code).as_bytes()),
         code_expires_unix: expires.unix_timestamp(),
         public_key: String::new(),
         key_id: hex(&random_bytes::<16>()?),
@@ -256,10 +266,9 @@ pub async fn enrol_terminal(
         detail: serde_json::json!({"expires_at": rfc3339(expires)}).to_string(),
     })
     .await?;
-    let grouped: Vec<&str> = (0..4).map(|i| &code[4 * i..4 * i + 4]).collect();
     Ok(TerminalEnrolment {
         name: name.to_owned(),
-        code: grouped.join("-"),
+        code,
         expires_at: rfc3339(expires),
     })
 }
@@ -459,7 +468,7 @@ impl Office {
     }
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 

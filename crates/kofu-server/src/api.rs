@@ -239,6 +239,11 @@ impl From<AppError> for ApiError {
                 "terminal_refused",
                 format!("この端末では発行できません: {why}"),
             ),
+            AppError::EnrolmentRefused => ApiError::new(
+                S::UNAUTHORIZED,
+                "enrolment_refused",
+                "ログインIDと登録コードが、初回登録を待つアカウントと一致しません。管理者に新しい登録コードを依頼してください。",
+            ),
             AppError::TerminalUnverified(why) => ApiError::new(
                 S::UNAUTHORIZED,
                 "terminal_unverified",

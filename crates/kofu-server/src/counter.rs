@@ -75,6 +75,8 @@ pub fn route_table() -> Vec<CounterRoute> {
         CounterRoute::get("/counter/v1/audit", D::Role(A::VerifyAudit), audit_verify),
         CounterRoute::get("/counter/v1/staff", D::Role(A::ManageStaff), staff_list),
         CounterRoute::post("/counter/v1/staff", D::Role(A::ManageStaff), staff_add),
+        // The one-time enrolment code is the credential: no session before the first login.
+        CounterRoute::post("/counter/v1/staff/enrol", D::Open, staff_enrol),
         CounterRoute::post(
             "/counter/v1/staff/{login}/unlock",
             D::Role(A::ManageStaff),
@@ -559,9 +561,13 @@ async fn staff_list(State(office): State<Office>, Caller(s): Caller) -> Result<R
 struct StaffBody {
     login: String,
     role: String,
-    password: String,
+    /// No longer taken: staff set their own password at first login.
+    #[serde(default)]
+    password: Option<String>,
 }
 
+/// Invites a member of staff: the answer's one-time code is what they enrol with at
+/// first login (`/counter/v1/staff/enrol`), setting their own password and TOTP.
 async fn staff_add(
     State(office): State<Office>,
     Caller(s): Caller,
@@ -570,17 +576,45 @@ async fn staff_add(
 ) -> Result<Response, ApiError> {
     let body = bytes(body)?;
     let b: StaffBody = parse_body(&headers, &body)?;
-    let new = kofu_app::staff::NewStaff {
-        login: b.login,
-        role: b.role.parse()?,
-        password: b.password,
-    };
-    let e = office
-        .enrol_staff(&s, &new, OffsetDateTime::now_utc())
+    if b.password.is_some() {
+        return Err(ApiError::invalid(
+            "password",
+            "職員は初回ログイン時に自分でパスワードを設定します（管理者は設定しません）",
+        ));
+    }
+    let invitation = office
+        .invite_staff(&s, &b.login, b.role.parse()?, OffsetDateTime::now_utc())
         .await?;
-    let answer = json!({"login": new.login, "totp_secret": e.totp_secret,
+    Ok((StatusCode::CREATED, axum::Json(invitation)).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EnrolBody {
+    login: String,
+    enrolment_code: String,
+    password: String,
+}
+
+/// A member of staff's first login: their own password, their own TOTP secret.
+async fn staff_enrol(
+    State(office): State<Office>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let body = bytes(body)?;
+    let b: EnrolBody = parse_body(&headers, &body)?;
+    let e = office
+        .enrol_own_account(
+            &b.login,
+            &b.enrolment_code,
+            &b.password,
+            OffsetDateTime::now_utc(),
+        )
+        .await?;
+    let answer = json!({"login": b.login, "totp_secret": e.totp_secret,
                         "otpauth_uri": e.otpauth_uri});
-    Ok((StatusCode::CREATED, axum::Json(answer)).into_response())
+    Ok(axum::Json(answer).into_response())
 }
 
 async fn staff_unlock(

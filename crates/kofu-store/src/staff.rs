@@ -205,6 +205,68 @@ impl LedgerTx {
         Ok(())
     }
 
+    /// Invites a member of staff: an account with a role and no password yet, which
+    /// only the one-time code (its sha256 here) can complete; a login already taken is
+    /// a unique violation.
+    pub async fn invite_staff(
+        &mut self,
+        login: &str,
+        role: &str,
+        code_sha256: &str,
+        expires_unix: i64,
+        created_at: &str,
+    ) -> Result<(), StoreError> {
+        const SQL: &str = "INSERT INTO staff (login, role, password_hash, totp_secret, \
+            last_totp_step, failed_attempts, active, created_at, enrol_code_sha256, \
+            enrol_expires_unix) VALUES ($1, $2, '', '', 0, 0, 1, $3, $4, $5)";
+        on_tx!(self.tx, conn => {
+            sqlx::query(SQL)
+                .bind(login)
+                .bind(role)
+                .bind(created_at)
+                .bind(code_sha256)
+                .bind(expires_unix)
+                .execute(conn)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// The enrolment code's digest and expiry of an invited account (inside this
+    /// transaction, after [`LedgerTx::staff_for_update`] locked the row).
+    pub async fn staff_enrolment(
+        &mut self,
+        login: &str,
+    ) -> Result<Option<(String, i64)>, StoreError> {
+        const SQL: &str =
+            "SELECT enrol_code_sha256, enrol_expires_unix FROM staff WHERE login = $1";
+        let row: Option<(String, i64)> = on_tx!(self.tx, conn => {
+            sqlx::query_as(SQL).bind(login).fetch_optional(conn).await?
+        });
+        Ok(row)
+    }
+
+    /// Completes an invited account with the password and TOTP secret its owner set;
+    /// the code is used up.
+    pub async fn complete_enrolment(
+        &mut self,
+        login: &str,
+        password_hash: &str,
+        totp_secret: &str,
+    ) -> Result<(), StoreError> {
+        const SQL: &str = "UPDATE staff SET password_hash = $1, totp_secret = $2, \
+            enrol_code_sha256 = '', enrol_expires_unix = 0, failed_attempts = 0 WHERE login = $3";
+        on_tx!(self.tx, conn => {
+            sqlx::query(SQL)
+                .bind(password_hash)
+                .bind(totp_secret)
+                .bind(login)
+                .execute(conn)
+                .await?;
+        });
+        Ok(())
+    }
+
     /// Ends a session; whether it was open.
     pub async fn end_session(&mut self, token_sha256: &str) -> Result<bool, StoreError> {
         const SQL: &str =

@@ -1644,6 +1644,7 @@ fn expected_doors() -> Vec<(&'static str, &'static str, kofu_server::door::Door)
     vec![
         ("POST", "/counter/v1/login", Open),
         ("POST", "/counter/v1/terminal/register", Open),
+        ("POST", "/counter/v1/staff/enrol", Open),
         (
             "GET",
             "/counter/v1/admin/terminals",
@@ -3338,16 +3339,107 @@ async fn counter_admin_manages_staff_accounts(db: Db) {
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 
-    // Enrolment answers the TOTP secret once; the new account logs in with it.
-    let new = json!({"login": "shinjin", "role": "clerk", "password": PASSWORD});
-    let (status, enrolled) = c
+    // The administrator invites; the member of staff sets their own password and gets
+    // their own TOTP secret at first login. The administrator never knows either.
+    let with_password = json!({"login": "shinjin", "role": "clerk", "password": PASSWORD});
+    let (status, refused) = c
+        .call(
+            "POST",
+            "/counter/v1/staff",
+            Some(&admin_token),
+            Some(&with_password),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("password"),
+        "{refused}"
+    );
+    let new = json!({"login": "shinjin", "role": "clerk"});
+    let (status, invited) = c
         .call("POST", "/counter/v1/staff", Some(&admin_token), Some(&new))
         .await;
-    assert_eq!(status, StatusCode::CREATED, "{enrolled}");
+    assert_eq!(status, StatusCode::CREATED, "{invited}");
+    assert!(invited.get("totp_secret").is_none(), "{invited}");
+    let code = invited["enrolment_code"].as_str().unwrap().to_owned();
+    let (_, list) = c
+        .call("GET", "/counter/v1/staff", Some(&admin_token), None)
+        .await;
+    let pending = |list: &Value| {
+        list["staff"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["login"] == "shinjin")
+            .unwrap()["pending"]
+            .clone()
+    };
+    assert_eq!(pending(&list), true);
+    // Not yet enrolled: no password opens it.
+    let (status, _) = c
+        .call(
+            "POST",
+            "/counter/v1/login",
+            None,
+            Some(&json!({"login": "shinjin", "password": "", "totp": "000000"})),
+        )
+        .await;
+    assert_ne!(status, StatusCode::OK);
+    let enrol = |code: &str, password: &str| json!({"login": "shinjin", "enrolment_code": code, "password": password});
+    for (body, expected, error) in [
+        (
+            enrol("AAAA-BBBB-CCCC-DDDD", PASSWORD),
+            StatusCode::UNAUTHORIZED,
+            "enrolment_refused",
+        ),
+        (
+            enrol(&code, "short"),
+            StatusCode::BAD_REQUEST,
+            "weak_password",
+        ),
+    ] {
+        let (status, answer) = c
+            .call("POST", "/counter/v1/staff/enrol", None, Some(&body))
+            .await;
+        assert_eq!(
+            (status, answer["error"]["code"].as_str()),
+            (expected, Some(error)),
+            "{answer}"
+        );
+    }
+    let (status, enrolled) = c
+        .call(
+            "POST",
+            "/counter/v1/staff/enrol",
+            None,
+            Some(&enrol(&code.to_lowercase(), PASSWORD)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{enrolled}");
     let shinjin = Enrolled {
         login: "shinjin".into(),
         secret: kofu_app::staff::base32_decode(enrolled["totp_secret"].as_str().unwrap()).unwrap(),
     };
+    let (status, again) = c
+        .call(
+            "POST",
+            "/counter/v1/staff/enrol",
+            None,
+            Some(&enrol(&code, "another long password")),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "the code is used once: {again}"
+    );
+    let (_, list) = c
+        .call("GET", "/counter/v1/staff", Some(&admin_token), None)
+        .await;
+    assert_eq!(pending(&list), false);
     let (status, again) = c
         .call("POST", "/counter/v1/staff", Some(&admin_token), Some(&new))
         .await;
@@ -3449,12 +3541,21 @@ async fn counter_admin_manages_staff_accounts(db: Db) {
         .filter(|r| r.action.starts_with("staff.") && r.actor == "jinji")
         .map(|r| (r.action, r.target, r.detail))
         .filter(|(a, _, _)| a != "staff.login")
+        .map(|(a, t, d)| {
+            // The invitation's expiry is an instant: compared by its role only.
+            if a == "staff.invite" {
+                let d: Value = serde_json::from_str(&d).unwrap();
+                (a, t, json!({"role": d["role"]}).to_string())
+            } else {
+                (a, t, d)
+            }
+        })
         .collect();
     assert_eq!(
         actions,
         vec![
             (
-                "staff.add".into(),
+                "staff.invite".into(),
                 "shinjin".into(),
                 r#"{"role":"clerk"}"#.into()
             ),
@@ -3468,6 +3569,24 @@ async fn counter_admin_manages_staff_accounts(db: Db) {
                 "shinjin".into(),
                 r#"{"reason":"退職"}"#.into()
             ),
+        ]
+    );
+    // The enrolment is the new member's own act, and a refused one is on record too.
+    let own: Vec<String> = db
+        .store
+        .audit_rows()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.actor == "shinjin" && r.action.starts_with("staff.enrol"))
+        .map(|r| r.action)
+        .collect();
+    assert_eq!(
+        own,
+        [
+            "staff.enrol_refused",
+            "staff.enrolled",
+            "staff.enrol_refused"
         ]
     );
     assert!(db.store.verify_audit().await.unwrap().problems.is_empty());
