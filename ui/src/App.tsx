@@ -7,7 +7,9 @@ import { type AppInfo, type AppInfoLoader, loadAppInfoFromTauri, OutsideTauriErr
 import { Admin } from './components/Admin';
 import { Alert, KeyButton } from './components/common';
 import { CredentialsForm, roleName } from './components/CredentialsForm';
+import { FirstAdmin } from './components/FirstAdmin';
 import { PasswordChange } from './components/PasswordChange';
+import { StaffEnrolment } from './components/StaffEnrolment';
 import { DailyClose } from './components/DailyClose';
 import { Report } from './components/Report';
 import { RequestFlow } from './components/RequestFlow';
@@ -68,6 +70,8 @@ export function App({ loadAppInfo = loadAppInfoFromTauri, initialLocale = DEFAUL
   const [generation, setGeneration] = useState(0);
   const [changingPassword, setChangingPassword] = useState(false);
   const [passwordChanged, setPasswordChanged] = useState(false);
+  /** The login the login form starts with (the first administrator just created). */
+  const [loginPrefill, setLoginPrefill] = useState<string | undefined>(undefined);
   const sessionRef = useRef<Staff | null>(null);
   sessionRef.current = session;
 
@@ -141,6 +145,7 @@ export function App({ loadAppInfo = loadAppInfoFromTauri, initialLocale = DEFAUL
   }, [session, lock, idleLockMs, api, setLock]);
 
   const loggedIn = (answer: LoginAnswer) => {
+    setLoginPrefill(undefined);
     setSession(answer.staff);
     setLock(null);
     setNotice(null);
@@ -221,8 +226,19 @@ export function App({ loadAppInfo = loadAppInfoFromTauri, initialLocale = DEFAUL
             <p role="status" className="status">
               {statusLine(status, t)}
             </p>
+          ) : info.needs_first_admin ? (
+            <main className="screen screen--narrow">
+              <FirstAdmin
+                onDone={(login) => {
+                  // The terminal has its administrator now: on to the login form (app_info
+                  // would say so too, but is not asked again).
+                  setStatus({ kind: 'ready', info: { ...info, needs_first_admin: false } });
+                  setLoginPrefill(login);
+                }}
+              />
+            </main>
           ) : session === null ? (
-            <LoginScreen info={info} api={api} notice={notice} onLoggedIn={loggedIn} />
+            <LoginScreen info={info} api={api} notice={notice} initialLogin={loginPrefill} onLoggedIn={loggedIn} />
           ) : (
             <>
               <div hidden={lock !== null} className="shell-wrap">
@@ -263,8 +279,37 @@ export function App({ loadAppInfo = loadAppInfoFromTauri, initialLocale = DEFAUL
   );
 }
 
-function LoginScreen({ info, api, notice, onLoggedIn }: { readonly info: AppInfo; readonly api: CounterApi; readonly notice: LoginNotice | null; readonly onLoggedIn: (answer: LoginAnswer) => void }) {
+function LoginScreen({
+  info,
+  api,
+  notice,
+  initialLogin,
+  onLoggedIn,
+}: {
+  readonly info: AppInfo;
+  readonly api: CounterApi;
+  readonly notice: LoginNotice | null;
+  readonly initialLogin?: string;
+  readonly onLoggedIn: (answer: LoginAnswer) => void;
+}) {
   const { t, locale } = useI18n();
+  // The login form, or the first-login enrolment; back from it with the enrolled login.
+  const [enrolling, setEnrolling] = useState(false);
+  const [prefill, setPrefill] = useState(initialLogin);
+  if (enrolling) {
+    return (
+      <main className="screen screen--narrow">
+        <h2>{t('login.title')}</h2>
+        <StaffEnrolment
+          api={api}
+          onBack={(login) => {
+            if (login !== undefined) setPrefill(login);
+            setEnrolling(false);
+          }}
+        />
+      </main>
+    );
+  }
   return (
     <main className="screen screen--narrow">
       <h2>{t('login.title')}</h2>
@@ -285,6 +330,7 @@ function LoginScreen({ info, api, notice, onLoggedIn }: { readonly info: AppInfo
       <CredentialsForm
         prefix="login"
         submitLabel={t('login.submit')}
+        initialLogin={prefill}
         demoStaff={info.demo_staff}
         onSubmit={async (login, password, totp) => {
           const outcome = await api.login(login, password, totp);
@@ -293,6 +339,11 @@ function LoginScreen({ info, api, notice, onLoggedIn }: { readonly info: AppInfo
           return null;
         }}
       />
+      <p className="first-login">
+        <button type="button" className="button button--secondary" data-testid="first-login" onClick={() => setEnrolling(true)}>
+          {t('enrol.open')}
+        </button>
+      </p>
     </main>
   );
 }

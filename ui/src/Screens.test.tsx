@@ -198,26 +198,43 @@ describe('supervisor report', () => {
 });
 
 describe('staff admin', () => {
-  it('lists, enrols (showing the secret once), unlocks and deactivates', async () => {
+  const INVITATION = { login: 'sato', role: 'supervisor', enrolment_code: 'ABCD-EFGH-JKLM-NPQR', expires_at: '2026-05-10T00:30:00Z' };
+
+  it('lists, adds without a password (showing the enrolment code once), unlocks and deactivates', async () => {
     const calls = await start('admin', {
       'GET /counter/v1/reports/2026-05-07': [200, REPORT],
-      'GET /counter/v1/staff': [200, { staff: [{ login: 'tanaka', role: 'clerk', active: true, locked: true, failed_attempts: 5 }] }],
-      'POST /counter/v1/staff': [201, { login: 'sato', totp_secret: 'JBSWY3DPEHPK3PXP', otpauth_uri: 'otpauth://totp/kofu:sato?secret=JBSWY3DPEHPK3PXP' }],
+      'GET /counter/v1/staff': [
+        [200, { staff: [{ login: 'tanaka', role: 'clerk', active: true, locked: true, failed_attempts: 5, pending: false }] }],
+        [200, { staff: [{ login: 'tanaka', role: 'clerk', active: true, locked: true, failed_attempts: 5, pending: false }, { login: 'sato', role: 'supervisor', active: true, locked: false, failed_attempts: 0, pending: true }] }],
+      ],
+      'POST /counter/v1/staff': [201, INVITATION],
       'POST /counter/v1/staff/tanaka/unlock': [204, null],
       'POST /counter/v1/staff/tanaka/deactivate': [204, null],
     });
     fireEvent.click(screen.getByTestId('nav-admin'));
     expect((await screen.findAllByTestId('staff-row'))[0]?.textContent).toContain('ロック中');
+    // No password is asked for: the person sets it at first login.
+    expect(screen.queryByTestId('enrol-password')).toBeNull();
+    expect(screen.queryByTestId('enrol-password2')).toBeNull();
+
+    fireEvent.change(screen.getByTestId('enrol-login'), { target: { value: 'Sato San' } });
+    fireEvent.click(screen.getByTestId('enrol-submit'));
+    expect((await screen.findByTestId('admin-message')).textContent).toBe('職員IDは英小文字・数字・. _ - で入力してください。');
+    expect(apiCalls(calls)).not.toContain('POST /counter/v1/staff');
 
     fireEvent.change(screen.getByTestId('enrol-login'), { target: { value: 'sato' } });
     fireEvent.change(screen.getByTestId('enrol-role'), { target: { value: 'supervisor' } });
-    fireEvent.change(screen.getByTestId('enrol-password'), { target: { value: 'short' } });
     fireEvent.click(screen.getByTestId('enrol-submit'));
-    expect((await screen.findByTestId('admin-message')).textContent).toBe('パスワードは12文字以上にしてください。');
-    fireEvent.change(screen.getByTestId('enrol-password'), { target: { value: 'a-long-password-1' } });
-    fireEvent.click(screen.getByTestId('enrol-submit'));
-    expect((await screen.findByTestId('admin-secret')).textContent).toContain('JBSWY3DPEHPK3PXP');
-    expect(lastBody(calls, 'POST', '/counter/v1/staff')).toEqual({ login: 'sato', role: 'supervisor', password: 'a-long-password-1' });
+    expect((await screen.findByTestId('staff-enrolment-code')).textContent).toBe('ABCD-EFGH-JKLM-NPQR');
+    expect(lastBody(calls, 'POST', '/counter/v1/staff')).toEqual({ login: 'sato', role: 'supervisor' });
+    const invitation = screen.getByTestId('staff-invitation');
+    expect(invitation.textContent).toContain('sato（監督者）を追加しました。');
+    expect(invitation.textContent).toContain('このコードを sato さん本人に渡してください。');
+    expect(screen.getByTestId('staff-enrolment-expires').textContent).toBe('有効期限：2026-05-10 09:30（一度だけ使えます）');
+    expect((screen.getByTestId('enrol-login') as HTMLInputElement).value).toBe('');
+    // The list is reloaded: the new account awaits its first login.
+    await waitFor(() => expect(screen.getAllByTestId('staff-row')).toHaveLength(2));
+    expect(within(screen.getAllByTestId('staff-row')[1] as HTMLElement).getByTestId('staff-state').textContent).toBe('登録待ち');
 
     fireEvent.click(screen.getByTestId('unlock-tanaka'));
     await waitFor(() => expect(screen.getByTestId('admin-message').textContent).toBe('tanaka のロックを解除しました。'));
@@ -227,6 +244,42 @@ describe('staff admin', () => {
     fireEvent.click(screen.getByTestId('deactivate-submit'));
     await waitFor(() => expect(screen.getByTestId('admin-message').textContent).toBe('tanaka を停止しました。'));
     expect(lastBody(calls, 'POST', '/counter/v1/staff/tanaka/deactivate')).toEqual({ reason: '退職' });
+  });
+
+  it('shows the enrolment code in English too, and a refusal in words', async () => {
+    const calls = await start('admin', {
+      'GET /counter/v1/reports/2026-05-07': [200, REPORT],
+      'GET /counter/v1/staff': [200, { staff: [] }],
+      'POST /counter/v1/staff': [[409, error('duplicate_login')], [201, INVITATION]],
+    }, 'en');
+    fireEvent.click(screen.getByTestId('nav-admin'));
+    fireEvent.change(await screen.findByTestId('enrol-login'), { target: { value: 'sato' } });
+    fireEvent.click(screen.getByTestId('enrol-submit'));
+    expect((await screen.findByTestId('admin-message')).textContent).toBe('That staff ID is already taken.');
+    expect(screen.queryByTestId('staff-enrolment-code')).toBeNull();
+    fireEvent.click(screen.getByTestId('enrol-submit'));
+    expect((await screen.findByTestId('staff-enrolment-code')).textContent).toBe('ABCD-EFGH-JKLM-NPQR');
+    expect(screen.queryByTestId('admin-message')).toBeNull();
+    expect(screen.getByTestId('staff-invitation').textContent).toContain('Hand this code to sato in person.');
+    expect(lastBody(calls, 'POST', '/counter/v1/staff')).toEqual({ login: 'sato', role: 'clerk' });
+  });
+
+  it.each([
+    [{ active: true, locked: false, pending: false }, '有効', 'Active'],
+    [{ active: true, locked: false, pending: true }, '登録待ち', 'Awaiting first login'],
+    [{ active: true, locked: true, pending: false }, 'ロック中', 'Locked'],
+    [{ active: false, locked: false, pending: true }, '停止', 'Deactivated'],
+    [{ active: true }, '有効', 'Active'],
+  ])('shows the account %j as %s / %s', async (flags, ja, en) => {
+    await start('admin', {
+      'GET /counter/v1/reports/2026-05-07': [200, REPORT],
+      'GET /counter/v1/staff': [200, { staff: [{ login: 'sato', role: 'clerk', ...flags }] }],
+    });
+    fireEvent.click(screen.getByTestId('nav-admin'));
+    const state = await screen.findByTestId('staff-state');
+    expect(state.textContent).toBe(ja);
+    fireEvent.click(screen.getByRole('button', { name: 'English' }));
+    expect(screen.getByTestId('staff-state').textContent).toBe(en);
   });
 });
 

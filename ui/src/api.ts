@@ -223,9 +223,21 @@ export interface StaffAccount {
   readonly locked?: boolean;
   readonly failed_attempts?: number;
   readonly created_at?: string;
+  /** Invited, not yet enrolled: the person has not used their enrolment code. */
+  readonly pending?: boolean;
 }
 
-/** The answer of an enrolment: the TOTP secret, shown this once. */
+/** The answer of POST /staff: the enrolment code the administrator hands over, shown this once. */
+export interface StaffInvitation {
+  readonly login: string;
+  readonly role: Role;
+  /** e.g. ABCD-EFGH-JKLM-NPQR. */
+  readonly enrolment_code: string;
+  /** When the code stops working (RFC 3339). */
+  readonly expires_at: string;
+}
+
+/** The answer of an enrolment (POST /staff/enrol, or the first administrator's): the TOTP secret, shown this once. */
 export interface Enrolled {
   readonly login: string;
   readonly totp_secret: string;
@@ -368,8 +380,11 @@ export function createApi(onSessionGone: (failure: ApiFailure) => void = () => u
     resolveFlag: (flagId: string, resolution: FlagResolution, note: string) =>
       call<{ flag_id: string }>('POST', `/counter/v1/offline/flags/${seg(flagId)}/resolution`, { resolution, note }),
     staff: () => call<{ staff: StaffAccount[] }>('GET', '/counter/v1/staff'),
-    enrol: (login: string, role: Role, password: string) =>
-      call<Enrolled>('POST', '/counter/v1/staff', { login, role, password }),
+    /** POST /staff: adds a member of staff, who sets their own password with the code answered. */
+    addStaff: (login: string, role: Role) => call<StaffInvitation>('POST', '/counter/v1/staff', { login, role }),
+    /** POST /staff/enrol (no session): a new member of staff sets their password with their enrolment code. */
+    enrol: (login: string, enrolmentCode: string, password: string) =>
+      callApi<Enrolled>('POST', '/counter/v1/staff/enrol', { login, enrolment_code: enrolmentCode, password }),
     unlock: (login: string) => call<null>('POST', `/counter/v1/staff/${seg(login)}/unlock`),
     deactivate: (login: string, reason: string) =>
       call<null>('POST', `/counter/v1/staff/${seg(login)}/deactivate`, { reason }),

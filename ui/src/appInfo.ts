@@ -33,6 +33,9 @@ export interface AppInfo {
   readonly today: string;
   /** Demo accounts (embedded demo mode only, else empty). */
   readonly demo_staff: readonly DemoStaff[];
+  /** Whether the terminal must create its first administrator before anyone can log in
+   * (embedded mode, an empty database, not demo mode). */
+  readonly needs_first_admin: boolean;
 }
 
 /** Obtains the terminal information; injected into the UI so tests can replace it. */
@@ -59,6 +62,7 @@ export function normalizeAppInfo(raw: Partial<AppInfo>): AppInfo {
     version: raw.version ?? '',
     today: typeof raw.today === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(raw.today) ? raw.today : localToday(),
     demo_staff: Array.isArray(raw.demo_staff) ? raw.demo_staff : [],
+    needs_first_admin: raw.needs_first_admin === true,
   };
 }
 

@@ -3,6 +3,7 @@
 // tests replace the app's back end with `mockIPC` (or by mocking this module).
 import { invoke } from '@tauri-apps/api/core';
 
+import type { Enrolled } from './api';
 import type { AppInfo } from './appInfo';
 
 /** The Tauri commands the UI may call (docs/counter-app-ipc.md). */
@@ -14,6 +15,7 @@ export const COMMANDS = {
   saveExport: 'save_export',
   demoTotp: 'demo_totp',
   registerTerminal: 'register_terminal',
+  enrolFirstAdmin: 'enrol_first_admin',
 } as const;
 
 /** The HTTP methods the counter API uses. */
@@ -116,4 +118,11 @@ export function connectivity(): Promise<Connectivity | null> {
  * one-time enrolment code; answers the server's status and body. */
 export function registerTerminal(code: string): Promise<CounterReply> {
   return invoke<CounterReply>(COMMANDS.registerTerminal, { code });
+}
+
+/** `enrol_first_admin`: creates the first administrator of an embedded terminal with no
+ * staff yet (`app_info`'s `needs_first_admin`); answers the TOTP secret, shown this once.
+ * Rejects with `{code, message}`: `not_first` once staff exist, `weak_password`, … */
+export function enrolFirstAdmin(login: string, password: string): Promise<Enrolled> {
+  return invoke<Enrolled>(COMMANDS.enrolFirstAdmin, { login, password });
 }

@@ -1,5 +1,5 @@
 // Test helpers: a mocked Tauri back end (app_info, counter_call routes,
-// print_document, save_export, demo_totp) over @tauri-apps/api/mocks.
+// print_document, save_export, demo_totp, enrol_first_admin) over @tauri-apps/api/mocks.
 import { mockIPC } from '@tauri-apps/api/mocks';
 
 import type { AppInfo } from './appInfo';
@@ -14,6 +14,7 @@ export const SAMPLE_INFO: AppInfo = {
   version: '0.1.0',
   today: '2026-05-07',
   demo_staff: [],
+  needs_first_admin: false,
 };
 
 /** A recorded call to the mocked back end. */
@@ -51,7 +52,17 @@ const DEFAULT_ROUTES: Routes = {
 };
 
 /** Mocks the shell: answers the IPC commands and records every call. */
-export function mockBackend(routes: Routes, options: { info?: Partial<AppInfo>; totp?: string; print?: (args: Record<string, unknown>) => unknown; save?: (args: Record<string, unknown>) => unknown } = {}): Call[] {
+export function mockBackend(
+  routes: Routes,
+  options: {
+    info?: Partial<AppInfo>;
+    totp?: string;
+    print?: (args: Record<string, unknown>) => unknown;
+    save?: (args: Record<string, unknown>) => unknown;
+    /** Answers `enrol_first_admin` (it may throw `{code, message}`); refused as `not_first` unless given. */
+    firstAdmin?: (args: Record<string, unknown>) => unknown;
+  } = {},
+): Call[] {
   const calls: Call[] = [];
   const queues = new Map<string, Route[]>();
   mockIPC((command, payload) => {
@@ -69,6 +80,9 @@ export function mockBackend(routes: Routes, options: { info?: Partial<AppInfo>; 
       case 'save_export':
         if (options.save) return options.save(args);
         return { path: `/home/clerk/Downloads/${String(args.filename)}`, bytes: atob(String(args.contentBase64)).length };
+      case 'enrol_first_admin':
+        if (options.firstAdmin) return options.firstAdmin(args);
+        throw { code: 'not_first', message: 'staff exist' };
       case 'counter_call': {
         const path = String(args.path);
         const key = `${String(args.method)} ${path.split('?')[0] ?? ''}`;

@@ -113,6 +113,9 @@ pub enum AppError {
     /// told), or for an account that is not awaiting one.
     #[error("this login and enrolment code do not match an account awaiting its first login")]
     EnrolmentRefused,
+    /// Asked too often (a terminal's whole-registry snapshots): wait this many seconds.
+    #[error("asked too often; try again in {0} s")]
+    RateLimited(u64),
 }
 
 impl AppError {
@@ -159,6 +162,7 @@ impl AppError {
             AppError::TerminalRefused(_) => "terminal_refused",
             AppError::TerminalUnverified(_) => "terminal_unverified",
             AppError::EnrolmentRefused => "enrolment_refused",
+            AppError::RateLimited(_) => "rate_limited",
         }
     }
 }

@@ -239,6 +239,14 @@ impl From<AppError> for ApiError {
                 "terminal_refused",
                 format!("この端末では発行できません: {why}"),
             ),
+            AppError::RateLimited(secs) => ApiError {
+                retry_after: Some(secs),
+                ..ApiError::new(
+                    S::TOO_MANY_REQUESTS,
+                    "rate_limited",
+                    format!("要求が多すぎます。{secs} 秒後にもう一度お試しください。"),
+                )
+            },
             AppError::EnrolmentRefused => ApiError::new(
                 S::UNAUTHORIZED,
                 "enrolment_refused",

@@ -1,10 +1,12 @@
-// Administration: staff accounts (list, enrol with the TOTP secret shown once,
-// unlock, deactivate with a reason) and the town's settings, on two tabs.
+// Administration: staff accounts (list, add with an enrolment code shown once,
+// unlock, deactivate with a reason) and the town's settings, on two tabs. The
+// administrator never sets a password: the person enrols at first login.
 import { type FormEvent, useCallback, useEffect, useState } from 'react';
 
-import { type CounterApi, type Enrolled, type Role, ROLES, type StaffAccount } from '../api';
+import { type CounterApi, type Role, ROLES, type StaffAccount, type StaffInvitation } from '../api';
 import { useI18n } from '../I18nContext';
-import { errorText, hallTime } from '../i18n';
+import { errorText, hallTime, type Translate } from '../i18n';
+import { isStaffLogin } from '../logic/credentials';
 import { Alert, Field } from './common';
 import { roleName } from './CredentialsForm';
 import { TownSettings } from './TownSettings';
@@ -43,10 +45,9 @@ function StaffAccounts({ api }: { readonly api: CounterApi }) {
   const { t } = useI18n();
   const [staff, setStaff] = useState<readonly StaffAccount[] | null>(null);
   const [message, setMessage] = useState<{ readonly tone: 'ok' | 'error'; readonly text: string } | null>(null);
-  const [enrolled, setEnrolled] = useState<Enrolled | null>(null);
+  const [invitation, setInvitation] = useState<StaffInvitation | null>(null);
   const [deactivating, setDeactivating] = useState<string | null>(null);
   const [reason, setReason] = useState('');
-  const [form, setForm] = useState<{ login: string; role: Role; password: string }>({ login: '', role: 'clerk', password: '' });
 
   const load = useCallback(async () => {
     const outcome = await api.staff();
@@ -59,17 +60,22 @@ function StaffAccounts({ api }: { readonly api: CounterApi }) {
     // Loaded once; the language switch does not reload.
   }, [api]);
 
-  const enrol = async (event: FormEvent) => {
-    event.preventDefault();
-    setEnrolled(null);
-    if (!/^[a-z0-9._-]{1,64}$/.test(form.login)) return setMessage({ tone: 'error', text: t('admin.problem.login') });
-    if (form.password.length < 12) return setMessage({ tone: 'error', text: t('admin.problem.password') });
-    const outcome = await api.enrol(form.login, form.role, form.password);
-    if (!outcome.ok) return setMessage({ tone: 'error', text: errorText(t, outcome.code, outcome.message) });
-    setEnrolled(outcome.body);
-    setMessage({ tone: 'ok', text: t('admin.enrolled', { login: outcome.body.login }) });
-    setForm({ login: '', role: 'clerk', password: '' });
+  /** Adds a member of staff; answers whether it was done (the form then clears). */
+  const add = async (login: string, role: Role): Promise<boolean> => {
+    setInvitation(null);
+    if (!isStaffLogin(login)) {
+      setMessage({ tone: 'error', text: t('admin.problem.login') });
+      return false;
+    }
+    const outcome = await api.addStaff(login, role);
+    if (!outcome.ok) {
+      setMessage({ tone: 'error', text: errorText(t, outcome.code, outcome.message) });
+      return false;
+    }
+    setMessage(null);
+    setInvitation(outcome.body);
     await load();
+    return true;
   };
 
   const unlock = async (login: string) => {
@@ -99,20 +105,7 @@ function StaffAccounts({ api }: { readonly api: CounterApi }) {
           {message.text}
         </Alert>
       ) : null}
-      {enrolled !== null ? (
-        <Alert tone="warn" testId="admin-secret">
-          <p>{t('admin.secret.once')}</p>
-          <p>
-            {t('admin.secret')}: <code className="mono secret">{enrolled.totp_secret}</code>
-          </p>
-          <p>
-            {t('admin.uri')}: <code className="mono secret">{enrolled.otpauth_uri}</code>
-          </p>
-          <button type="button" className="button button--secondary" onClick={() => setEnrolled(null)}>
-            {t('admin.secret.hide')}
-          </button>
-        </Alert>
-      ) : null}
+      {invitation !== null ? <InvitationCode invitation={invitation} onHide={() => setInvitation(null)} /> : null}
       <div className="table-wrap">
         <table className="table" data-testid="staff-list">
           <caption>{t('admin.list')}</caption>
@@ -131,9 +124,7 @@ function StaffAccounts({ api }: { readonly api: CounterApi }) {
               <tr key={account.login} data-testid="staff-row" data-login={account.login}>
                 <td>{account.login}</td>
                 <td>{roleName(t, account.role)}</td>
-                <td>
-                  {account.active === false ? t('admin.state.inactive') : account.locked ? t('admin.state.locked') : t('admin.state.active')}
-                </td>
+                <td data-testid="staff-state">{accountState(t, account)}</td>
                 <td>{account.failed_attempts ?? 0}</td>
                 <td>{hallTime(account.created_at ?? '')}</td>
                 <td className="row-actions">
@@ -169,27 +160,77 @@ function StaffAccounts({ api }: { readonly api: CounterApi }) {
           </div>
         </form>
       ) : null}
-      <form className="card" onSubmit={enrol} aria-labelledby="enrol-title">
-        <h3 id="enrol-title">{t('admin.enrol')}</h3>
-        <Field label={t('login.user')} htmlFor="enrol-login" hint={t('admin.login.hint')}>
-          <input id="enrol-login" data-testid="enrol-login" autoFocus value={form.login} onChange={(event) => setForm({ ...form, login: event.target.value })} />
-        </Field>
-        <Field label={t('login.demo.role')} htmlFor="enrol-role">
-          <select id="enrol-role" data-testid="enrol-role" value={form.role} onChange={(event) => setForm({ ...form, role: event.target.value as Role })}>
-            {ROLES.map((role) => (
-              <option key={role} value={role}>
-                {roleName(t, role)}
-              </option>
-            ))}
-          </select>
-        </Field>
-        <Field label={t('login.password')} htmlFor="enrol-password" hint={t('admin.password.hint')}>
-          <input id="enrol-password" data-testid="enrol-password" type="password" autoComplete="new-password" value={form.password} onChange={(event) => setForm({ ...form, password: event.target.value })} />
-        </Field>
-        <button type="submit" className="button button--primary" data-testid="enrol-submit">
-          {t('admin.enrol.submit')}
-        </button>
-      </form>
+      <AddStaffForm onAdd={add} />
     </div>
+  );
+}
+
+/** The state of an account as the list shows it. */
+function accountState(t: Translate, account: StaffAccount): string {
+  if (account.active === false) return t('admin.state.inactive');
+  if (account.pending === true) return t('admin.state.pending');
+  if (account.locked === true) return t('admin.state.locked');
+  return t('admin.state.active');
+}
+
+/** The enrolment code of a member of staff just added, shown this once to hand over. */
+function InvitationCode({ invitation, onHide }: { readonly invitation: StaffInvitation; readonly onHide: () => void }) {
+  const { t } = useI18n();
+  return (
+    <Alert tone="warn" testId="staff-invitation">
+      <p>{t('admin.invited', { login: invitation.login, role: roleName(t, invitation.role) })}</p>
+      <p>
+        {t('admin.invitation.code')}: <code className="mono secret secret--large" data-testid="staff-enrolment-code">{invitation.enrolment_code}</code>
+      </p>
+      <p data-testid="staff-enrolment-expires">{t('admin.invitation.expires', { expires: hallTime(invitation.expires_at) })}</p>
+      <p>
+        <strong>{t('admin.invitation.handover', { login: invitation.login })}</strong>
+      </p>
+      <p>{t('admin.invitation.once')}</p>
+      <button type="button" className="button button--secondary" onClick={onHide}>
+        {t('admin.invitation.hide')}
+      </button>
+    </Alert>
+  );
+}
+
+/** Adds a member of staff by login and role; no password (they set it at first login). */
+function AddStaffForm({ onAdd }: { readonly onAdd: (login: string, role: Role) => Promise<boolean> }) {
+  const { t } = useI18n();
+  const [login, setLogin] = useState('');
+  const [role, setRole] = useState<Role>('clerk');
+  const [busy, setBusy] = useState(false);
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setBusy(true);
+    const added = await onAdd(login.trim(), role);
+    setBusy(false);
+    if (added) {
+      setLogin('');
+      setRole('clerk');
+    }
+  };
+
+  return (
+    <form className="card" onSubmit={(event) => void submit(event)} aria-labelledby="enrol-title" noValidate>
+      <h3 id="enrol-title">{t('admin.enrol')}</h3>
+      <p>{t('admin.enrol.explain')}</p>
+      <Field label={t('login.user')} htmlFor="enrol-login" hint={t('admin.login.hint')}>
+        <input id="enrol-login" data-testid="enrol-login" autoFocus value={login} onChange={(event) => setLogin(event.target.value)} />
+      </Field>
+      <Field label={t('login.demo.role')} htmlFor="enrol-role">
+        <select id="enrol-role" data-testid="enrol-role" value={role} onChange={(event) => setRole(event.target.value as Role)}>
+          {ROLES.map((choice) => (
+            <option key={choice} value={choice}>
+              {roleName(t, choice)}
+            </option>
+          ))}
+        </select>
+      </Field>
+      <button type="submit" className="button button--primary" data-testid="enrol-submit" disabled={busy}>
+        {busy ? t('common.working') : t('admin.enrol.submit')}
+      </button>
+    </form>
   );
 }

@@ -19,6 +19,8 @@ export interface CredentialsFormProps {
   readonly submitLabel: string;
   /** A login that may not be changed (the lock screen). */
   readonly fixedLogin?: string;
+  /** A login filled in that may be changed (e.g. just enrolled); the password field has the focus then. */
+  readonly initialLogin?: string;
   /** Demo accounts to offer (embedded demo mode). */
   readonly demoStaff?: readonly DemoStaff[];
   /** Extra fields shown before the submit button (e.g. a reason). */
@@ -39,6 +41,7 @@ export function CredentialsForm({
   submitTestId,
   submitLabel,
   fixedLogin,
+  initialLogin,
   demoStaff = [],
   children,
   autoFocus = true,
@@ -47,7 +50,9 @@ export function CredentialsForm({
 }: CredentialsFormProps) {
   const { t } = useI18n();
   const id = useId();
-  const [login, setLogin] = useState(fixedLogin ?? '');
+  const [login, setLogin] = useState(fixedLogin ?? initialLogin ?? '');
+  /** Whether the login is given, so the focus starts on the password. */
+  const loginGiven = fixedLogin !== undefined || (initialLogin ?? '') !== '';
   const [password, setPassword] = useState('');
   const [totp, setTotp] = useState('');
   const [error, setError] = useState<string | null>(null);
@@ -103,7 +108,7 @@ export function CredentialsForm({
           autoComplete="username"
           value={login}
           readOnly={fixedLogin !== undefined}
-          autoFocus={autoFocus && fixedLogin === undefined}
+          autoFocus={autoFocus && !loginGiven}
           onChange={(event) => setLogin(event.target.value)}
         />
       </Field>
@@ -114,7 +119,7 @@ export function CredentialsForm({
           type="password"
           autoComplete="current-password"
           value={password}
-          autoFocus={autoFocus && fixedLogin !== undefined}
+          autoFocus={autoFocus && loginGiven}
           onChange={(event) => setPassword(event.target.value)}
         />
       </Field>

@@ -4,10 +4,9 @@ import { type FormEvent, useState } from 'react';
 import type { CounterApi } from '../api';
 import { useI18n } from '../I18nContext';
 import { errorText } from '../i18n';
+import { newPasswordProblem } from '../logic/credentials';
 import { Alert, Field } from './common';
-
-/** The least length the server accepts for a password. */
-const MIN_PASSWORD_CHARS = 12;
+import { NewPasswordFields, newPasswordProblemText } from './NewPasswordFields';
 
 /** The form, shown from the header; `onClose` hides it (after a change, or on cancel). */
 export function PasswordChange({ api, onClose }: { readonly api: CounterApi; readonly onClose: (changed: boolean) => void }) {
@@ -20,8 +19,8 @@ export function PasswordChange({ api, onClose }: { readonly api: CounterApi; rea
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    if ([...next].length < MIN_PASSWORD_CHARS) return setProblem(t('password.problem.short', { min: String(MIN_PASSWORD_CHARS) }));
-    if (next !== repeat) return setProblem(t('password.problem.repeat'));
+    const weak = newPasswordProblem(next, repeat);
+    if (weak !== null) return setProblem(newPasswordProblemText(t, weak));
     setBusy(true);
     const outcome = await api.changePassword(current, next);
     setBusy(false);
@@ -36,12 +35,7 @@ export function PasswordChange({ api, onClose }: { readonly api: CounterApi; rea
         <Field label={t('password.current')} htmlFor="password-current">
           <input id="password-current" data-testid="password-current" type="password" autoComplete="current-password" value={current} onChange={(event) => setCurrent(event.target.value)} />
         </Field>
-        <Field label={t('password.new')} htmlFor="password-new" hint={t('password.hint', { min: String(MIN_PASSWORD_CHARS) })}>
-          <input id="password-new" data-testid="password-new" type="password" autoComplete="new-password" value={next} onChange={(event) => setNext(event.target.value)} />
-        </Field>
-        <Field label={t('password.repeat')} htmlFor="password-repeat">
-          <input id="password-repeat" data-testid="password-repeat" type="password" autoComplete="new-password" value={repeat} onChange={(event) => setRepeat(event.target.value)} />
-        </Field>
+        <NewPasswordFields password={next} repeat={repeat} onPassword={setNext} onRepeat={setRepeat} testIds={['password-new', 'password-repeat']} />
         {problem !== null ? <Alert testId="password-error">{problem}</Alert> : null}
         <div className="actions">
           <button type="submit" className="button button--primary" data-testid="password-submit" disabled={busy}>

@@ -35,6 +35,9 @@ use crate::{AppError, Office};
 /// offline 発行番号 is told apart at a glance (`… 本庁1 P001 100001`).
 pub const OFFLINE_SERIAL_BASE: i64 = 100_000;
 
+/// The most whole-registry snapshots one terminal may download in an hour.
+pub const MAX_SNAPSHOTS_PER_HOUR: usize = 6;
+
 /// The most audit entries one upload may carry.
 pub const MAX_BATCH_ENTRIES: usize = 2_000;
 
@@ -273,6 +276,7 @@ impl Office {
             (Some(a), Some(first)) => a >= first - 1,
         };
         if !can_catch_up {
+            self.check_snapshot_rate(terminal, now).await?;
             let snapshot = self.store.snapshot().await?;
             let feed = ReplicaFeed {
                 last_seq: snapshot.last_seq,
@@ -308,6 +312,42 @@ impl Office {
             staff: Some(self.offline_logins().await?),
         };
         self.replica_sent(session, terminal, feed, now).await
+    }
+
+    /// Refuses a whole-registry snapshot to a terminal that had
+    /// [`MAX_SNAPSHOTS_PER_HOUR`] in the last hour: a terminal needs one when it is new
+    /// or the server reloaded; more is a copy being drained, and waits.
+    async fn check_snapshot_rate(
+        &self,
+        terminal: &VerifiedTerminal,
+        now: OffsetDateTime,
+    ) -> Result<(), AppError> {
+        const SQL: &str = "SELECT at FROM audit_log WHERE action = 'offline.replica' \
+            AND target = $1 AND detail LIKE '%\"snapshot\":true%'";
+        let hour = time::Duration::hours(1);
+        // Entries still pending (PostgreSQL's sealer) are counted too.
+        self.store.seal_audit().await?;
+        let mut recent: Vec<OffsetDateTime> = self
+            .store
+            .ledger_query(SQL, &[Cell::Text(terminal.name().to_owned())], &[false])
+            .await?
+            .iter()
+            .filter_map(|r| {
+                OffsetDateTime::parse(
+                    &cell_text(r.first()),
+                    &time::format_description::well_known::Rfc3339,
+                )
+                .ok()
+            })
+            .filter(|at| *at > now - hour)
+            .collect();
+        if recent.len() < MAX_SNAPSHOTS_PER_HOUR {
+            return Ok(());
+        }
+        recent.sort_unstable();
+        let oldest = recent[recent.len() - MAX_SNAPSHOTS_PER_HOUR];
+        let wait = (oldest + hour - now).whole_seconds().max(1);
+        Err(AppError::RateLimited(u64::try_from(wait).unwrap_or(1)))
     }
 
     /// The logins that may work offline now: active accounts whose role may.

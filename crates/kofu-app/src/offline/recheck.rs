@@ -201,6 +201,8 @@ pub(super) async fn recheck(
             .await?;
     }
 
+    // The audit log read below must hold every entry written so far.
+    office.store.seal_audit().await?;
     let replica_downloads = downloads_of(office, terminal).await?;
     let mut known: HashMap<String, Known> = HashMap::new();
     let mut new_ids: HashSet<String> = HashSet::new();

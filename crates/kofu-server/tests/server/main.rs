@@ -314,6 +314,7 @@ on_both_backends!(
     counter_render_failures_are_named_to_the_clerk_and_reviewed,
     every_counter_route_checks_its_door_before_its_body,
     terminals_are_enrolled_register_their_own_key_and_are_revoked,
+    replica_snapshots_are_rate_limited_per_terminal,
     offline_uploads_are_rederived_and_every_forgery_is_refused,
     counter_failed_logins_are_slowed_down_per_source,
     counter_staff_change_their_own_password,
@@ -2014,6 +2015,64 @@ async fn terminals_are_enrolled_register_their_own_key_and_are_revoked(db: Db) {
             "terminal.register"
         ]
     );
+}
+
+/// A terminal gets a whole-registry snapshot a few times an hour, not more (429 with
+/// Retry-After); another terminal is not held back by it.
+async fn replica_snapshots_are_rate_limited_per_terminal(db: Db) {
+    use kofu_app::offline::MAX_SNAPSHOTS_PER_HOUR;
+    let clerk = enrol(&db, "snap-clerk", kofu_app::staff::Role::Clerk).await;
+    let c = Counter::new(&db).await;
+    let token = logged_in(&c, &clerk).await;
+    let one = TestTerminal::registered(&db, &c, "本庁1").await;
+    let two = TestTerminal::registered(&db, &c, "本庁2").await;
+    let path = "/counter/v1/offline/replica";
+    for i in 0..MAX_SNAPSHOTS_PER_HOUR {
+        let (status, feed) = c.call_signed(&one, "GET", path, &token, None).await;
+        assert_eq!(status, StatusCode::OK, "snapshot {i}: {feed}");
+        assert_eq!(feed["snapshot"], true);
+    }
+    let req = |t: &TestTerminal| {
+        let proof = t.key.sign(
+            &t.name,
+            "GET",
+            path,
+            &token,
+            b"",
+            time::OffsetDateTime::now_utc(),
+        );
+        let mut req = Request::builder()
+            .method("GET")
+            .uri(path)
+            .header("authorization", format!("Bearer {token}"));
+        for (name, value) in kofu_server::door::proof_headers(&proof) {
+            req = req.header(name, value);
+        }
+        req.body(Body::empty()).unwrap()
+    };
+    let resp = c.router.clone().oneshot(req(&one)).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry: u64 = resp.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((3500..=3600).contains(&retry), "{retry}");
+    let resp = c.router.clone().oneshot(req(&two)).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK, "per terminal");
+    // Catching up from the change log is not a snapshot, and stays open.
+    let loads = db.store.feed_loads().await.unwrap();
+    let (status, feed) = c
+        .call_signed(
+            &one,
+            "GET",
+            &format!("{path}?after=0&loads={loads}"),
+            &token,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{feed}");
+    assert_eq!(feed["snapshot"], false);
 }
 
 /// A character no font has (a 外字 not yet registered) stops a counter request with
