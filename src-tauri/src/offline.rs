@@ -624,10 +624,13 @@ impl Terminal {
             uploaded += receipt.new_entries;
         }
         let mut applied = 0u64;
+        // The next page of a snapshot being loaded, if any.
+        let mut cursor: Option<String> = None;
         for _ in 0..10_000 {
-            let path = match replica.store.replica_loads().await? {
-                None => "/counter/v1/offline/replica".to_owned(),
-                Some(loads) => {
+            let path = match (&cursor, replica.store.replica_loads().await?) {
+                (Some(c), _) => format!("/counter/v1/offline/replica?cursor={c}"),
+                (None, None) => "/counter/v1/offline/replica".to_owned(),
+                (None, Some(loads)) => {
                     let seq = replica.store.feed_state().await?.map_or(0, |f| f.last_seq);
                     format!("/counter/v1/offline/replica?after={seq}&loads={loads}")
                 }
@@ -648,6 +651,7 @@ impl Terminal {
                 }
             }
             applied += report.changes;
+            cursor = feed.cursor.clone();
             if !feed.more {
                 break;
             }

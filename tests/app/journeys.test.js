@@ -525,3 +525,67 @@ test('administrator: staff accounts, a fee change and a terminal registered, eac
     await app.shot('admin-settings');
   });
 });
+
+test('first start outside demo mode: the first administrator, then a clerk invited and enrolled at first login', async () => {
+  // A new town's terminal: no demo town, no demo account, no staff at all.
+  for (const file of ['kofu.sqlite', 'kofu.sqlite-wal', 'kofu.sqlite-shm', 'demo-staff.json', 'counter.json', 'replica.sqlite', 'replica-keys.json', 'terminal-key.json']) {
+    rmSync(join(settings.dataDir, file), { force: true });
+  }
+  const otpSecret = (text) => /secret=([A-Z2-7]+)/.exec(text)?.[1];
+  const admin = { login: 'kanrisha', password: 'first administrator passphrase' };
+  const clerk = { login: 'atarashii', password: 'a new clerk chose this passphrase' };
+  await withApp('first-start', async (app) => {
+    await app.step('the first-start screen', () => app.shown('first-admin-form', 60_000));
+    assert.equal(await app.el('login-form').isExisting(), false, 'no login before the first administrator');
+    await app.shot('first-admin');
+    await app.step('the first administrator sets their own password', async () => {
+      await app.type('first-admin-login', admin.login);
+      await app.type('first-admin-password', admin.password);
+      await app.type('first-admin-password2', admin.password);
+      await app.click('first-admin-submit');
+      await app.shown('first-admin-secret');
+    });
+    admin.totp_secret = otpSecret(await app.text('first-admin-secret'));
+    assert.ok(admin.totp_secret, 'the TOTP secret is shown once');
+    await app.shot('first-admin-secret');
+    await app.step('back to the login', async () => {
+      await app.click('first-admin-done');
+      await app.shown('login-form');
+    });
+    await app.step('the administrator logs in', () => app.logIn(admin));
+    await app.step('invite a clerk', async () => {
+      await app.click('nav-admin');
+      await app.shown('staff-list');
+      await app.type('enrol-login', clerk.login);
+      await app.select('enrol-role', 'clerk');
+      await app.click('enrol-submit');
+      await app.shown('staff-enrolment-code');
+    });
+    const code = (await app.text('staff-enrolment-code')).trim();
+    assert.match(code, /^[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}$/);
+    await app.until('the clerk listed as awaiting first login', async () => /登録待ち|Awaiting/.test(await app.text('staff-list')));
+    await app.shot('staff-invited');
+    await app.step('log out', async () => {
+      await app.click('logout');
+      await app.shown('login-form', 30_000);
+    });
+    await app.step('the clerk enrols at first login', async () => {
+      await app.click('first-login');
+      await app.shown('enrol-form');
+      await app.type('enrol-login', clerk.login);
+      await app.type('enrol-code', code.toLowerCase());
+      await app.type('enrol-password', clerk.password);
+      await app.type('enrol-password2', clerk.password);
+      await app.click('enrol-submit');
+      await app.shown('enrol-secret');
+    });
+    clerk.totp_secret = otpSecret(await app.text('enrol-secret'));
+    assert.ok(clerk.totp_secret);
+    await app.shot('clerk-enrolled');
+    await app.step('the clerk logs in with what only they know', async () => {
+      await app.click('enrol-done');
+      await app.logIn(clerk);
+    });
+    await app.shot('clerk-logged-in');
+  });
+});

@@ -170,7 +170,7 @@ export function App({ loadAppInfo = loadAppInfoFromTauri, initialLocale = DEFAUL
               <h1>{t('app.title')}</h1>
               {info ? (
                 <p className="header__terminal" data-testid="terminal-info">
-                  {t('app.terminal', { town: info.town, terminal: info.terminal, mode: t(`app.mode.${info.mode}`) })}
+                  {t('app.terminal', { town: info.town || t('app.town.unset'), terminal: info.terminal, mode: t(`app.mode.${info.mode}`) })}
                 </p>
               ) : null}
             </div>

@@ -80,11 +80,27 @@ pub async fn run(
                     .await
             }
         };
-        let verified = signed("GET", "/counter/v1/offline/replica", b"").await?;
-        let feed_now = server
-            .replica_feed(&session, &verified, None, None, 5000, now)
-            .await?;
-        offline::apply_replica_feed(&replica, &feed_now, now).await?;
+        // The snapshot, page by page.
+        let mut cursor: Option<String> = None;
+        loop {
+            let verified = signed("GET", "/counter/v1/offline/replica", b"").await?;
+            let page = server
+                .replica_feed(
+                    &session,
+                    &verified,
+                    None,
+                    None,
+                    10_000,
+                    cursor.as_deref(),
+                    now,
+                )
+                .await?;
+            offline::apply_replica_feed(&replica, &page, now).await?;
+            cursor = page.cursor;
+            if cursor.is_none() {
+                break;
+            }
+        }
         let verified = signed("POST", "/counter/v1/offline/kit", b"").await?;
         let kit = server
             .offline_kit(&session, &verified, TERMINAL, 0, now)

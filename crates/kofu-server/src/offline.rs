@@ -53,7 +53,7 @@ async fn replica(
     Signed(terminal): Signed,
     uri: Uri,
 ) -> Result<Response, ApiError> {
-    let (mut after, mut loads, mut limit) = (None, None, 5_000usize);
+    let (mut after, mut loads, mut limit, mut cursor) = (None, None, 5_000usize, None);
     let integer = |field: &'static str, value: &str| {
         value
             .parse::<i64>()
@@ -64,6 +64,7 @@ async fn replica(
             "after" => after = Some(integer("after", &value)?),
             "loads" => loads = Some(integer("loads", &value)?),
             "limit" => limit = usize::try_from(integer("limit", &value)?).unwrap_or(0),
+            "cursor" => cursor = Some(value),
             other => return Err(ApiError::invalid(other, "未知の条件です")),
         }
     }
@@ -74,6 +75,7 @@ async fn replica(
             after,
             loads,
             limit,
+            cursor.as_deref(),
             OffsetDateTime::now_utc(),
         )
         .await?;

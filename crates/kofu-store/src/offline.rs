@@ -110,6 +110,52 @@ const REPLICA_TABLES: [(&str, &str); 8] = [
     ("suppressions", "suppression"),
 ];
 
+/// The primary key of each of [`REPLICA_TABLES`] (column, whether an integer), in
+/// the same order: a paged snapshot walks each table in key order.
+const REPLICA_KEYS: [&[(&str, bool)]; 8] = [
+    &[("id", true)],
+    &[("resident_id", false)],
+    &[("resident_id", false)],
+    &[("koseki_id", false)],
+    &[("koseki_id", false), ("member_no", true)],
+    &[("resident_id", false), ("fiscal_year", true)],
+    &[("resident_id", false)],
+    &[("scope", false), ("id", false)],
+];
+
+/// One value of a record's key, as a paged snapshot's cursor carries it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(untagged)]
+pub enum KeyPart {
+    /// An integer column.
+    Int(i64),
+    /// A text column.
+    Text(String),
+}
+
+/// Where a paged snapshot goes on: after the record `key` of table number `table`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SnapshotCursor {
+    /// The index into the replica's tables.
+    pub table: usize,
+    /// The last key read from it.
+    pub key: Vec<KeyPart>,
+}
+
+/// One page of a snapshot: up to `limit` records in table and key order, the feed
+/// position when it was read, and where the next page starts (`None`: the last).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SnapshotPage {
+    /// The records, as feed lines.
+    pub lines: Vec<String>,
+    /// The feed position when this page was read.
+    pub last_seq: Option<i64>,
+    /// Its instant.
+    pub last_at: Option<time::OffsetDateTime>,
+    /// Where the next page starts.
+    pub next: Option<SnapshotCursor>,
+}
+
 /// A stored record's JSON as a feed line: the same object with `"type"` first.
 fn feed_line(type_name: &str, doc: &str) -> String {
     match doc.strip_prefix('{') {
@@ -196,6 +242,125 @@ impl Store {
             last_seq,
             last_at,
             lines,
+        })
+    }
+
+    /// One page of the snapshot of every record a counter replica holds: up to `limit`
+    /// records from `from` on (the start when `None`), each table in key order, so
+    /// that a page reads through the primary key's index whatever the registry's size.
+    /// Pages read at different times may straddle changes: the replica replays the
+    /// change log from the first page's position afterwards, which makes it exact.
+    pub async fn snapshot_page(
+        &self,
+        from: Option<&SnapshotCursor>,
+        limit: usize,
+    ) -> Result<SnapshotPage, StoreError> {
+        const SEQ: &str = "SELECT last_seq, last_at FROM feed_state WHERE id = 1";
+        type Position = (Option<i64>, Option<time::OffsetDateTime>);
+        let start = from.map_or(0, |c| c.table);
+        if start >= REPLICA_TABLES.len()
+            || from.is_some_and(|c| c.key.len() != REPLICA_KEYS[c.table].len())
+        {
+            return Err(StoreError::OutOfRange {
+                field: "cursor",
+                value: format!("{from:?}"),
+            });
+        }
+        let limit = limit.max(1);
+        let mut lines = Vec::new();
+        let mut next = None;
+        macro_rules! read_pages {
+            ($tx:expr, $row:ty) => {{
+                let seq: Position = sqlx::query_as(SEQ).fetch_one(&mut *$tx).await?;
+                for t in start..REPLICA_TABLES.len() {
+                    let (table, type_name) = REPLICA_TABLES[t];
+                    let keys = REPLICA_KEYS[t];
+                    let names: Vec<&str> = keys.iter().map(|(k, _)| *k).collect();
+                    let after = from.filter(|c| c.table == t);
+                    let filter = match after {
+                        None => String::new(),
+                        Some(_) => {
+                            let params: Vec<String> =
+                                (1..=keys.len()).map(|i| format!("${i}")).collect();
+                            format!("WHERE ({}) > ({})", names.join(", "), params.join(", "))
+                        }
+                    };
+                    let want = limit - lines.len();
+                    // Integers read as 64-bit on both backends (PostgreSQL's are int4).
+                    let selected: Vec<String> = keys
+                        .iter()
+                        .map(|(k, int)| {
+                            if *int {
+                                format!("CAST({k} AS BIGINT)")
+                            } else {
+                                (*k).to_owned()
+                            }
+                        })
+                        .collect();
+                    let sql = format!(
+                        "SELECT {}, doc FROM {table} {filter} ORDER BY {} LIMIT {}",
+                        selected.join(", "),
+                        names.join(", "),
+                        want
+                    );
+                    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+                    for part in after.map_or(&[][..], |c| c.key.as_slice()) {
+                        query = match part {
+                            KeyPart::Int(i) => query.bind(*i),
+                            KeyPart::Text(t) => query.bind(t.clone()),
+                        };
+                    }
+                    let rows: Vec<$row> = query.fetch_all(&mut *$tx).await?;
+                    let mut last_key = Vec::new();
+                    for row in &rows {
+                        use sqlx::Row as _;
+                        last_key = keys
+                            .iter()
+                            .enumerate()
+                            .map(|(i, (_, int))| {
+                                Ok(if *int {
+                                    KeyPart::Int(row.try_get::<i64, _>(i)?)
+                                } else {
+                                    KeyPart::Text(row.try_get::<String, _>(i)?)
+                                })
+                            })
+                            .collect::<Result<_, sqlx::Error>>()?;
+                        let doc: String = row.try_get(keys.len())?;
+                        lines.push(feed_line(type_name, &doc));
+                    }
+                    if rows.len() == want {
+                        next = Some(SnapshotCursor {
+                            table: t,
+                            key: last_key,
+                        });
+                        break;
+                    }
+                }
+                seq
+            }};
+        }
+        let (last_seq, last_at): Position = match &self.pool {
+            Pool::Sqlite(pool) => {
+                let mut tx = pool.begin().await?;
+                let seq = read_pages!(tx, sqlx::sqlite::SqliteRow);
+                tx.commit().await?;
+                seq
+            }
+            Pool::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    .execute(&mut *tx)
+                    .await?;
+                let seq = read_pages!(tx, sqlx::postgres::PgRow);
+                tx.commit().await?;
+                seq
+            }
+        };
+        Ok(SnapshotPage {
+            lines,
+            last_seq,
+            last_at,
+            next,
         })
     }
 

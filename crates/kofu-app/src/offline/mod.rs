@@ -140,6 +140,46 @@ pub struct ReplicaFeed {
     /// replica at its next sync. `None` from a server that does not send it.
     #[serde(default)]
     pub staff: Option<Vec<String>>,
+    /// With `more` on a snapshot: ask for the next page with this (`?cursor=`).
+    #[serde(default)]
+    pub cursor: Option<String>,
+    /// Whether this page continues a snapshot (added to the records the earlier pages
+    /// loaded) rather than starting one (which replaces the replica's records).
+    #[serde(default)]
+    pub continued: bool,
+}
+
+/// A paged snapshot's cursor as the wire carries it (hex of its JSON): where to go on,
+/// and the generation and position of its first page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct PageCursor {
+    loads: i64,
+    last_seq: Option<i64>,
+    last_at: Option<String>,
+    at: kofu_store::offline::SnapshotCursor,
+}
+
+impl PageCursor {
+    fn encode(&self) -> Result<String, AppError> {
+        let json = serde_json::to_vec(self).map_err(|e| crate::staff::internal(e.to_string()))?;
+        Ok(crate::staff::hex(&json))
+    }
+
+    fn decode(text: &str) -> Result<PageCursor, AppError> {
+        let bad = || AppError::BadRequest {
+            field: "cursor",
+            reason: "not a cursor this server gave".into(),
+        };
+        if !text.len().is_multiple_of(2) || text.len() > 8192 || !text.is_ascii() {
+            return Err(bad());
+        }
+        let bytes: Vec<u8> = (0..text.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&text[i..i + 2], 16))
+            .collect::<Result<_, _>>()
+            .map_err(|_| bad())?;
+        serde_json::from_slice(&bytes).map_err(|_| bad())
+    }
 }
 
 /// A replica line without the resident's 個人番号: offline issuance never prints one,
@@ -254,7 +294,10 @@ fn cell_int(cell: Option<&Cell>) -> i64 {
 impl Office {
     /// The replica catch-up for a terminal at `after` of generation `loads`: the
     /// change events since, or — when it has none yet, holds an older generation (full
-    /// records were imported since) or the log does not reach back — a snapshot.
+    /// records were imported since) or the log does not reach back — a snapshot, in
+    /// pages of `limit` records; `cursor` (a page's [`ReplicaFeed::cursor`]) asks for
+    /// the next page of one.
+    #[allow(clippy::too_many_arguments)]
     pub async fn replica_feed(
         &self,
         session: &StaffSession,
@@ -262,9 +305,25 @@ impl Office {
         after: Option<i64>,
         loads: Option<i64>,
         limit: usize,
+        cursor: Option<&str>,
         now: OffsetDateTime,
     ) -> Result<ReplicaFeed, AppError> {
         self.authorize(session, Action::WorkOffline, now).await?;
+        let limit = limit.clamp(1, 10_000);
+        if let Some(cursor) = cursor {
+            let page = PageCursor::decode(cursor)?;
+            let generation = self.store.feed_loads().await?;
+            if page.loads != generation {
+                return Err(AppError::BadRequest {
+                    field: "cursor",
+                    reason: "the registry was reloaded since this snapshot began: start again"
+                        .into(),
+                });
+            }
+            return self
+                .snapshot_page(session, terminal, Some(page), limit, now)
+                .await;
+        }
         let generation = self.store.feed_loads().await?;
         let current = self.store.feed_state().await?;
         let first_logged = self.store.first_logged_change().await?;
@@ -277,24 +336,10 @@ impl Office {
         };
         if !can_catch_up {
             self.check_snapshot_rate(terminal, now).await?;
-            let snapshot = self.store.snapshot().await?;
-            let feed = ReplicaFeed {
-                last_seq: snapshot.last_seq,
-                last_at: snapshot.last_at.map(rfc3339),
-                snapshot: true,
-                lines: snapshot
-                    .lines
-                    .iter()
-                    .map(|l| without_my_number(l))
-                    .collect(),
-                more: false,
-                loads: generation,
-                settings: self.store.current_settings().await?,
-                staff: Some(self.offline_logins().await?),
-            };
-            return self.replica_sent(session, terminal, feed, now).await;
+            return self
+                .snapshot_page(session, terminal, None, limit, now)
+                .await;
         }
-        let limit = limit.clamp(1, 10_000);
         let changes = self
             .store
             .changes_after(after, i64::try_from(limit + 1).unwrap_or(i64::MAX))
@@ -310,6 +355,55 @@ impl Office {
             loads: generation,
             settings: self.store.current_settings().await?,
             staff: Some(self.offline_logins().await?),
+            cursor: None,
+            continued: false,
+        };
+        self.replica_sent(session, terminal, feed, now).await
+    }
+
+    /// One page of a snapshot: the first (`from` `None`, at the feed's position now)
+    /// or the one a cursor names (reporting the first page's position, which the
+    /// replica replays the change log from once the last page is in).
+    async fn snapshot_page(
+        &self,
+        session: &StaffSession,
+        terminal: &VerifiedTerminal,
+        from: Option<PageCursor>,
+        limit: usize,
+        now: OffsetDateTime,
+    ) -> Result<ReplicaFeed, AppError> {
+        let generation = self.store.feed_loads().await?;
+        let page = self
+            .store
+            .snapshot_page(from.as_ref().map(|c| &c.at), limit)
+            .await?;
+        let (last_seq, last_at) = match &from {
+            Some(c) => (c.last_seq, c.last_at.clone()),
+            None => (page.last_seq, page.last_at.map(rfc3339)),
+        };
+        let cursor = match page.next {
+            Some(at) => Some(
+                PageCursor {
+                    loads: generation,
+                    last_seq,
+                    last_at: last_at.clone(),
+                    at,
+                }
+                .encode()?,
+            ),
+            None => None,
+        };
+        let feed = ReplicaFeed {
+            last_seq,
+            last_at,
+            snapshot: true,
+            lines: page.lines.iter().map(|l| without_my_number(l)).collect(),
+            more: cursor.is_some(),
+            loads: generation,
+            settings: self.store.current_settings().await?,
+            staff: Some(self.offline_logins().await?),
+            cursor,
+            continued: from.is_some(),
         };
         self.replica_sent(session, terminal, feed, now).await
     }
@@ -322,8 +416,10 @@ impl Office {
         terminal: &VerifiedTerminal,
         now: OffsetDateTime,
     ) -> Result<(), AppError> {
+        // First pages only: a snapshot's later pages are the same download.
         const SQL: &str = "SELECT at FROM audit_log WHERE action = 'offline.replica' \
-            AND target = $1 AND detail LIKE '%\"snapshot\":true%'";
+            AND target = $1 AND detail LIKE '%\"snapshot\":true%' \
+            AND detail NOT LIKE '%\"continued\":true%'";
         let hour = time::Duration::hours(1);
         // Entries still pending (PostgreSQL's sealer) are counted too.
         self.store.seal_audit().await?;
@@ -384,6 +480,7 @@ impl Office {
                 target: terminal.name().to_owned(),
                 detail: serde_json::json!({
                     "snapshot": feed.snapshot,
+                    "continued": feed.continued,
                     "records": feed.lines.len(),
                     "last_seq": feed.last_seq,
                 })
@@ -1039,7 +1136,10 @@ pub async fn apply_replica_feed(
     let mut text = feed.lines.join("\n");
     text.push('\n');
     let input = std::io::Cursor::new(text.into_bytes());
-    let report = if feed.snapshot {
+    let report = if feed.snapshot && feed.continued {
+        // A later page of a snapshot: more records, the position is the first page's.
+        crate::import::import_feed_at(store, input, None, false).await?
+    } else if feed.snapshot {
         let position = match (feed.last_seq, &feed.last_at) {
             (Some(seq), Some(at)) => Some((
                 seq,
@@ -1056,12 +1156,14 @@ pub async fn apply_replica_feed(
     } else {
         crate::import_feed(store, input).await?
     };
-    store.set_replica_loads(feed.loads).await?;
     store.replace_replica_settings(&feed.settings).await?;
     if let Some(keep) = &feed.staff {
         store.forget_cached_staff_except(keep).await?;
     }
     if !feed.more {
+        // Only a whole snapshot makes a replica of this generation: one cut off
+        // half-way (the app closed) asks for a snapshot again.
+        store.set_replica_loads(feed.loads).await?;
         store.set_replica_current(&rfc3339(now)).await?;
     }
     Ok(report)

@@ -315,6 +315,7 @@ on_both_backends!(
     every_counter_route_checks_its_door_before_its_body,
     terminals_are_enrolled_register_their_own_key_and_are_revoked,
     replica_snapshots_are_rate_limited_per_terminal,
+    replica_snapshots_are_paged_and_end_exact,
     offline_uploads_are_rederived_and_every_forgery_is_refused,
     counter_failed_logins_are_slowed_down_per_source,
     counter_staff_change_their_own_password,
@@ -2073,6 +2074,138 @@ async fn replica_snapshots_are_rate_limited_per_terminal(db: Db) {
         .await;
     assert_eq!(status, StatusCode::OK, "{feed}");
     assert_eq!(feed["snapshot"], false);
+}
+
+/// A snapshot comes in pages of `limit` records, each table in key order: the pages
+/// together are the whole snapshot, once each; a change made between two pages is
+/// caught up from the change log afterwards, so the replica ends exact.
+async fn replica_snapshots_are_paged_and_end_exact(db: Db) {
+    let clerk = enrol(&db, "page-clerk", kofu_app::staff::Role::Clerk).await;
+    let c = Counter::new(&db).await;
+    let token = logged_in(&c, &clerk).await;
+    let t = TestTerminal::registered(&db, &c, "本庁1").await;
+    let path = "/counter/v1/offline/replica";
+    let (status, whole) = c
+        .call_signed(&t, "GET", &format!("{path}?limit=10000"), &token, None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{whole}");
+    assert_eq!(whole["more"], false);
+    let mut expected: Vec<String> = whole["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap().to_owned())
+        .collect();
+    assert!(expected.len() > 10, "{}", expected.len());
+
+    let dir = tempfile::tempdir().unwrap();
+    let replica = Store::open_encrypted(&dir.path().join("r.sqlite"), &[3u8; 32])
+        .await
+        .unwrap();
+    let mut got = Vec::new();
+    let mut pages = 0;
+    let mut next = format!("{path}?limit=4");
+    loop {
+        let (status, page) = c.call_signed(&t, "GET", &next, &token, None).await;
+        assert_eq!(status, StatusCode::OK, "page {pages}: {page}");
+        let lines = page["lines"].as_array().unwrap();
+        assert!(lines.len() <= 4, "the limit is honoured: {}", lines.len());
+        got.extend(lines.iter().map(|l| l.as_str().unwrap().to_owned()));
+        assert_eq!(page["continued"], pages > 0);
+        let feed: kofu_app::offline::ReplicaFeed = serde_json::from_value(page).unwrap();
+        kofu_app::offline::apply_replica_feed(&replica, &feed, time::OffsetDateTime::now_utc())
+            .await
+            .unwrap();
+        pages += 1;
+        if pages == 2 {
+            // The registry changes while the snapshot is being paged.
+            let change = r#"{"type":"change","seq":1,"at":"2026-05-07T09:00:00+09:00","op":"upsert","record":{"type":"support_measure","resident_id":"00000000043","from":"2026-05-01","to":"2027-04-30"}}"#;
+            kofu_app::import_feed(&db.store, std::io::Cursor::new(format!("{change}\n")))
+                .await
+                .unwrap();
+        }
+        match feed.cursor {
+            Some(cursor) => {
+                assert!(feed.more);
+                assert_eq!(
+                    replica.replica_loads().await.unwrap(),
+                    None,
+                    "not whole yet"
+                );
+                next = format!("{path}?cursor={cursor}&limit=4");
+            }
+            None => break,
+        }
+        assert!(pages < 1000, "the pages end");
+    }
+    assert!(pages > 3, "{pages} pages");
+    // The change made between pages may or may not be in a later page; every record
+    // of the first read is there once.
+    got.sort();
+    let dupes = got.windows(2).filter(|w| w[0] == w[1]).count();
+    assert_eq!(dupes, 0, "no record twice");
+    expected.sort();
+    for line in &expected {
+        assert!(
+            got.binary_search(line).is_ok() || line.contains("support_measure"),
+            "missing {line}"
+        );
+    }
+    // Whole now: the replica is of this generation, and catching up from the first
+    // page's position replays the change.
+    let loads = replica.replica_loads().await.unwrap().unwrap();
+    let seq = replica
+        .feed_state()
+        .await
+        .unwrap()
+        .map_or(0, |f| f.last_seq);
+    assert_eq!(seq, 0, "the first page's position");
+    let (status, feed) = c
+        .call_signed(
+            &t,
+            "GET",
+            &format!("{path}?after={seq}&loads={loads}"),
+            &token,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{feed}");
+    assert_eq!(feed["snapshot"], false, "{feed}");
+    let feed: kofu_app::offline::ReplicaFeed = serde_json::from_value(feed).unwrap();
+    kofu_app::offline::apply_replica_feed(&replica, &feed, time::OffsetDateTime::now_utc())
+        .await
+        .unwrap();
+    assert_eq!(replica.feed_state().await.unwrap().unwrap().last_seq, 1);
+    let (mine, theirs) = (
+        replica.stats().await.unwrap(),
+        db.store.stats().await.unwrap(),
+    );
+    assert_eq!(
+        (
+            mine.support_measures,
+            mine.residents,
+            mine.koseki,
+            mine.fuhyo,
+            mine.tax
+        ),
+        (
+            theirs.support_measures,
+            theirs.residents,
+            theirs.koseki,
+            theirs.fuhyo,
+            theirs.tax
+        ),
+        "the replica ends as the server"
+    );
+    // A forged cursor is refused by name.
+    let (status, err) = c
+        .call_signed(&t, "GET", &format!("{path}?cursor=zz"), &token, None)
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{err}");
+    assert!(
+        err["error"]["message"].as_str().unwrap().contains("cursor"),
+        "{err}"
+    );
 }
 
 /// A character no font has (a 外字 not yet registered) stops a counter request with
