@@ -39,6 +39,9 @@ pub struct OfficeSettings {
     /// waits this long, doubling with each further failure, until the lockout: guesses
     /// spread over many sources are slowed down on the account itself. Zero: no wait.
     pub login_backoff: Duration,
+    /// Whether terminals' replicas carry residents' 個人番号, so that a 住民票 with
+    /// 個人番号 can be issued offline. Off unless the administrator allows it.
+    pub offline_my_number: bool,
 }
 
 impl Default for OfficeSettings {
@@ -55,6 +58,7 @@ impl Default for OfficeSettings {
             offline: None,
             max_clock_skew: None,
             login_backoff: Duration::from_secs(5),
+            offline_my_number: false,
         }
     }
 }

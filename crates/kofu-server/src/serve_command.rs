@@ -48,6 +48,10 @@ pub struct ServeArgs {
     /// Offline, a terminal refuses to issue once this many issuances are unsynced.
     #[arg(long, default_value_t = 500)]
     offline_max_unsynced: u32,
+    /// Terminals' replicas carry residents' 個人番号, so that a 住民票 with 個人番号 can
+    /// be issued offline (off by default: a lost terminal then leaks none).
+    #[arg(long)]
+    offline_my_number: bool,
     /// Development only: plain HTTP, allowed on a loopback address only.
     #[arg(long)]
     insecure_loopback: bool,
@@ -127,6 +131,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             max_unsynced: args.offline_max_unsynced,
         },
         offline: None,
+        offline_my_number: args.offline_my_number,
     };
     let office = kofu_app::Office::new(
         store,

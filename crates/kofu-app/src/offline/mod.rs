@@ -182,8 +182,9 @@ impl PageCursor {
     }
 }
 
-/// A replica line without the resident's 個人番号: offline issuance never prints one,
-/// so a terminal's replica never holds one (a lost or stolen terminal leaks none).
+/// A replica line without the resident's 個人番号: unless the administrator allowed it,
+/// offline issuance never prints one, so a terminal's replica never holds one (a lost
+/// or stolen terminal leaks none).
 /// Lines of other records, and residents without one, pass unchanged.
 fn without_my_number(line: &str) -> String {
     if !line.contains("\"my_number\"") {
@@ -350,7 +351,7 @@ impl Office {
             last_seq: lines.last().map(|c| c.seq).or(after),
             last_at: lines.last().map(|c| c.at.clone()),
             snapshot: false,
-            lines: lines.iter().map(|c| without_my_number(&c.line)).collect(),
+            lines: lines.iter().map(|c| self.replica_line(&c.line)).collect(),
             more,
             loads: generation,
             settings: self.store.current_settings().await?,
@@ -397,7 +398,7 @@ impl Office {
             last_seq,
             last_at,
             snapshot: true,
-            lines: page.lines.iter().map(|l| without_my_number(l)).collect(),
+            lines: page.lines.iter().map(|l| self.replica_line(l)).collect(),
             more: cursor.is_some(),
             loads: generation,
             settings: self.store.current_settings().await?,
@@ -406,6 +407,16 @@ impl Office {
             continued: from.is_some(),
         };
         self.replica_sent(session, terminal, feed, now).await
+    }
+
+    /// A registry line as a replica gets it: without the resident's 個人番号 unless
+    /// the administrator allowed offline issuance of it (`offline_my_number`).
+    fn replica_line(&self, line: &str) -> String {
+        if self.settings.offline_my_number {
+            line.to_owned()
+        } else {
+            without_my_number(line)
+        }
     }
 
     /// Refuses a whole-registry snapshot to a terminal that had

@@ -316,6 +316,7 @@ on_both_backends!(
     terminals_are_enrolled_register_their_own_key_and_are_revoked,
     replica_snapshots_are_rate_limited_per_terminal,
     replica_snapshots_are_paged_and_end_exact,
+    replicas_carry_my_number_only_when_the_administrator_allows,
     offline_uploads_are_rederived_and_every_forgery_is_refused,
     counter_failed_logins_are_slowed_down_per_source,
     counter_staff_change_their_own_password,
@@ -2206,6 +2207,39 @@ async fn replica_snapshots_are_paged_and_end_exact(db: Db) {
         err["error"]["message"].as_str().unwrap().contains("cursor"),
         "{err}"
     );
+}
+
+/// A replica holds no 個人番号 by default; `offline_my_number` (`kofu serve
+/// --offline-my-number`) lets it, and then a terminal can issue a 住民票 with it offline.
+async fn replicas_carry_my_number_only_when_the_administrator_allows(db: Db) {
+    for allowed in [false, true] {
+        let clerk = enrol(
+            &db,
+            &format!("mn-clerk-{allowed}"),
+            kofu_app::staff::Role::Clerk,
+        )
+        .await;
+        let c = Counter::with(
+            &db,
+            OfficeSettings {
+                offline_my_number: allowed,
+                ..OfficeSettings::default()
+            },
+        )
+        .await;
+        let token = logged_in(&c, &clerk).await;
+        let t = TestTerminal::registered(&db, &c, "本庁1").await;
+        let (status, feed) = c
+            .call_signed(&t, "GET", "/counter/v1/offline/replica", &token, None)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{feed}");
+        let carries = feed["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l.as_str().unwrap().contains("\"my_number\""));
+        assert_eq!(carries, allowed, "allowed: {allowed}");
+    }
 }
 
 /// A character no font has (a 外字 not yet registered) stops a counter request with
