@@ -1,6 +1,6 @@
 //! `kofu demo-town`, `kofu import` and `kofu stats` as an operator runs them.
 
-use kofu_e2e::{databases, feed, kofu};
+use kofu_e2e::{databases, feed, import_feed, kofu};
 
 fn stats(url: &str) -> serde_json::Value {
     let out = kofu(&["stats", "--database", url]);
@@ -109,5 +109,42 @@ fn a_file_with_bad_lines_is_rejected_whole() {
         let s = stats(&url);
         assert_eq!(s["residents"], 0, "{url}: something was imported: {s}");
         assert_eq!(s["cards"], 0, "{url}: {s}");
+    }
+}
+
+/// One database serves one town: a second town's feed is refused whole, naming the
+/// line and both codes, and the first town's data stays as it was (else its residents
+/// would get certificates certified by the other town's mayor).
+#[test]
+fn a_feed_of_another_town_is_refused_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let town = std::fs::read_to_string(feed("kiosk-town.jsonl")).unwrap();
+    let other: String = town
+        .lines()
+        .map(|l| {
+            if l.contains(r#""type": "municipality""#) {
+                l.replace(r#""code": "999999""#, r#""code": "131016""#)
+            } else {
+                l.to_owned()
+            }
+        })
+        .map(|l| l + "\n")
+        .collect();
+    assert_ne!(other, town, "the fixture's municipality line was found");
+    let other_path = dir.path().join("other-town.jsonl");
+    std::fs::write(&other_path, other).unwrap();
+    for url in databases(dir.path(), "two_towns") {
+        import_feed("kiosk-town.jsonl", &url);
+        let before = stats(&url);
+        let out = kofu(&["import", other_path.to_str().unwrap(), "--database", &url]);
+        assert!(!out.status.success(), "{url}: accepted");
+        let err = stderr(&out);
+        assert!(
+            err.contains("municipality 131016 is not this database's town (999999)"),
+            "{url}: {err}"
+        );
+        assert_eq!(stats(&url), before, "{url}: something changed");
+        // The same town's feed again is fine.
+        import_feed("kiosk-town.jsonl", &url);
     }
 }

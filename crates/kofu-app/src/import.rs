@@ -244,6 +244,22 @@ where
     drop(used);
     let reader = tokio::task::spawn_blocking(move || read_chunks(input, to_parsers, reusable));
 
+    // One database serves one town: a feed of another town is refused whole (else
+    // town A's residents would get certificates certified by town B's mayor).
+    let town = match replace {
+        true => None,
+        false => store.municipality().await?.map(|m| m.code),
+    };
+    let other_town = |line: usize, code: &str| -> Option<LineError> {
+        let town = town.as_deref()?;
+        (code != town).then(|| LineError {
+            line,
+            field: "code".into(),
+            reason: format!(
+                "municipality {code} is not this database's town ({town}): one database serves one town; load another town into a database of its own"
+            ),
+        })
+    };
     let mut db = store.begin_import().await?;
     if replace {
         db.clear_registry().await?;
@@ -268,8 +284,12 @@ where
                 }
                 Ok(Parsed::Row(row)) => {
                     loads_records = true;
+                    let row = row?;
+                    if let Some(e) = row.municipality_code().and_then(|c| other_town(line, c)) {
+                        errors.push(e);
+                        continue;
+                    }
                     if errors.is_empty() {
-                        let row = row?;
                         *report.upserts.entry(row.type_name()).or_default() += 1;
                         db.upsert_row(row).await?;
                     }
@@ -278,6 +298,13 @@ where
                 Ok(Parsed::Change(change)) => *change,
             };
             if let Err(e) = seq.accept(line, change.seq) {
+                errors.push(e);
+                continue;
+            }
+            if let ChangeOp::Upsert(kofu_domain::records::RegistryRecord::Municipality(m)) =
+                &change.op
+                && let Some(e) = other_town(line, &m.code)
+            {
                 errors.push(e);
                 continue;
             }

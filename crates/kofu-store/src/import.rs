@@ -221,6 +221,14 @@ impl ImportRow {
     pub fn type_name(&self) -> &'static str {
         self.type_name
     }
+
+    /// The 地方公共団体コード of a municipality record (`None` for other records).
+    pub fn municipality_code(&self) -> Option<&str> {
+        match (self.type_name, self.values.get(1)) {
+            ("municipality", Some(schema::Value::Text(code))) => Some(code),
+            _ => None,
+        }
+    }
 }
 
 type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
