@@ -18,9 +18,11 @@ debian_packages=(
   build-essential
   xvfb
   webkit2gtk-driver
-  # The end-to-end journeys: xwininfo (the window title), CUPS with a PDF
-  # printer, pdftotext to read what was printed.
+  # The end-to-end journeys: xwininfo (the window title), xwd (a screenshot of
+  # the display when the web driver's hangs), CUPS with a PDF printer, pdftotext to
+  # read what was printed.
   x11-utils
+  x11-apps
   cups
   cups-client
   printer-driver-cups-pdf

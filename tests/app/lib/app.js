@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { remote } from 'webdriverio';
 
 import { freshTotp } from './totp.js';
+import { captureDisplay } from './xwd.js';
 
 const run = promisify(execFile);
 
@@ -143,10 +144,7 @@ export class App {
   async shot(name) {
     shotCounter += 1;
     const file = join(settings.screenshots, `${String(shotCounter).padStart(2, '0')}-${this.journey}-${name}.png`);
-    if (this.screenshotsHang) {
-      console.log(`# screenshot ${file} skipped: an earlier one hung in this session`);
-      return null;
-    }
+    if (this.screenshotsHang) return this.shotOfDisplay(file);
     // WebKitWebDriver's screenshot sometimes never answers (and then neither
     // does any later one in the session): bounded, and given up after one.
     let timer;
@@ -158,11 +156,27 @@ export class App {
       console.log(`# screenshot ${file}`);
       return file;
     } catch (error) {
-      if (/within 40 s|timed out|TIMEOUT/i.test(error.message)) this.screenshotsHang = true;
       console.log(`# screenshot ${file} failed: ${error.message.split('\n')[0]}`);
+      if (/within 40 s|timed out|TIMEOUT/i.test(error.message)) {
+        this.screenshotsHang = true;
+        return this.shotOfDisplay(file);
+      }
       return null;
     } finally {
       clearTimeout(timer);
+    }
+  }
+
+  /** The screenshot taken from the Xvfb display instead of the web view (once the
+   * driver's screenshot hung: every later one would too). */
+  async shotOfDisplay(file) {
+    try {
+      await captureDisplay(settings.display, file);
+      console.log(`# screenshot ${file} (of the display: the driver's screenshot hung earlier)`);
+      return file;
+    } catch (error) {
+      console.log(`# screenshot ${file} failed, of the display too: ${error.message.split('\n')[0]}`);
+      return null;
     }
   }
 
