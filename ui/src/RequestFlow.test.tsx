@@ -192,6 +192,18 @@ describe('request flow', () => {
     await waitFor(() => expect(document.activeElement).toBe(rows[1]));
   });
 
+  it('searches by a birth date typed in 和暦 and shows birth dates in 和暦', async () => {
+    const calls = await start();
+    fireEvent.change(screen.getByTestId('identity-photo'), { target: { value: 'passport' } });
+    fireEvent.change(screen.getByTestId('search-birth'), { target: { value: ' S55.4.1 ' } });
+    fireEvent.click(screen.getByTestId('search-submit'));
+    const rows = await screen.findAllByTestId('resident-row');
+    expect(rows[0]?.textContent).toContain('昭和55年4月1日');
+    expect(rows[0]?.textContent).not.toContain('1980-04-01');
+    const search = calls.find((call) => call.command === 'counter_call' && String(call.args.path).startsWith('/counter/v1/residents'));
+    expect(String(search?.args.path)).toContain('birth_date=S55.4.1');
+  });
+
   it('accepts two documents without a photo instead of a photo ID', async () => {
     const calls = await start();
     fireEvent.click(screen.getByTestId('identity-non-photo-health_insurance'));

@@ -124,10 +124,188 @@ pub fn format_date(date: Date, style: DateStyle) -> Result<String, WarekiError> 
     }
 }
 
+/// Why a date as a clerk typed it was not understood.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{input:?}: {reason}")]
+pub struct DateInputError {
+    /// What was typed.
+    pub input: String,
+    /// Why it is not a date.
+    pub reason: String,
+}
+
+impl Era {
+    /// The era of a letter (`M`, `T`, `S`, `H`, `R`) or a name (`昭和`, `昭`).
+    fn parse(name: &str) -> Option<Era> {
+        Some(match name {
+            "M" | "m" | "明治" | "明" => Era::Meiji,
+            "T" | "t" | "大正" | "大" => Era::Taisho,
+            "S" | "s" | "昭和" | "昭" => Era::Showa,
+            "H" | "h" | "平成" | "平" => Era::Heisei,
+            "R" | "r" | "令和" | "令" => Era::Reiwa,
+            _ => return None,
+        })
+    }
+
+    /// The era after this one, if any.
+    fn next(self) -> Option<Era> {
+        match self {
+            Era::Meiji => Some(Era::Taisho),
+            Era::Taisho => Some(Era::Showa),
+            Era::Showa => Some(Era::Heisei),
+            Era::Heisei => Some(Era::Reiwa),
+            Era::Reiwa => None,
+        }
+    }
+}
+
+/// A date as a clerk types it: `1975-06-15` (or with `/` or `.`), `S50.6.15`,
+/// `s50/6/15`, `昭和50年6月15日`, `令和元年5月1日`, `R1.5.1`, `H31.4.30`, in full-width
+/// characters too. An era date outside its era (`H31.5.1`, `昭和64年1月8日`) is refused
+/// with the era's last day named, never moved into the next era silently.
+pub fn parse_date_as_typed(input: &str) -> Result<Date, DateInputError> {
+    let refuse = |reason: String| DateInputError {
+        input: input.to_owned(),
+        reason,
+    };
+    // Full-width digits, letters and punctuation as their ASCII forms.
+    let text: String = input
+        .trim()
+        .chars()
+        .map(|c| match c {
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            '\u{3000}' => ' ',
+            c => c,
+        })
+        .collect();
+    if text.is_empty() {
+        return Err(refuse("no date".into()));
+    }
+    let era_end = text
+        .char_indices()
+        .find(|(_, c)| c.is_ascii_digit() || *c == '元')
+        .map_or(text.len(), |(i, _)| i);
+    let (era_name, rest) = text.split_at(era_end);
+    let era_name = era_name.trim();
+    // 年, 月 and 日 separate like `.`; a trailing 日 ends the date.
+    let numbers: Vec<&str> = rest
+        .split(['.', '/', '-', '年', '月', '日', ' '])
+        .filter(|p| !p.is_empty())
+        .collect();
+    if numbers.len() != 3 {
+        return Err(refuse(
+            "a date is a year, a month and a day (e.g. S50.6.15, 昭和50年6月15日, 1975-06-15)"
+                .into(),
+        ));
+    }
+    let number = |part: &str, what: &str| -> Result<i32, DateInputError> {
+        if part == "元" && what == "year" && !era_name.is_empty() {
+            return Ok(1);
+        }
+        part.parse::<i32>()
+            .ok()
+            .filter(|n| (1..=9999).contains(n))
+            .ok_or_else(|| refuse(format!("the {what} {part:?} is not a number")))
+    };
+    let (year, month, day) = (
+        number(numbers[0], "year")?,
+        number(numbers[1], "month")?,
+        number(numbers[2], "day")?,
+    );
+    let (month, day) = (
+        u8::try_from(month).map_err(|_| refuse(format!("no month {month}")))?,
+        u8::try_from(day).map_err(|_| refuse(format!("no day {day}")))?,
+    );
+    if era_name.is_empty() {
+        return Date::from_ymd(year, month, day)
+            .ok_or_else(|| refuse(format!("{year}-{month}-{day} is not a date")));
+    }
+    let era = Era::parse(era_name).ok_or_else(|| {
+        refuse(format!(
+            "unknown era {era_name:?} (明治 M, 大正 T, 昭和 S, 平成 H, 令和 R)"
+        ))
+    })?;
+    let gregorian = era.start().0 + year - 1;
+    let date = Date::from_ymd(gregorian, month, day).ok_or_else(|| {
+        refuse(format!(
+            "{}{year}年{month}月{day}日 is not a date",
+            era.kanji()
+        ))
+    })?;
+    let key = (date.year(), date.month(), date.day());
+    if key < era.start() || key < earliest() {
+        return Err(refuse(format!("{} had not begun on that day", era.kanji())));
+    }
+    if let Some(next) = era.next()
+        && key >= next.start()
+    {
+        let last = Date::from_ymd(next.start().0, next.start().1, next.start().2)
+            .and_then(Date::previous_day)
+            .map(|d| d.to_string())
+            .unwrap_or_default();
+        return Err(refuse(format!(
+            "{} ended on {last}: that day is in {}",
+            era.kanji(),
+            next.kanji()
+        )));
+    }
+    Ok(date)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn dates_are_read_as_clerks_type_them() {
+        let check = |input: &str, expected: Result<&str, &str>| {
+            let got = parse_date_as_typed(input).map(|d| d.to_string());
+            match (got, expected) {
+                (Ok(d), Ok(e)) => assert_eq!(d, e, "{input}"),
+                (Err(err), Err(fragment)) => {
+                    assert!(err.reason.contains(fragment), "{input}: {}", err.reason)
+                }
+                (got, expected) => panic!("{input}: {got:?}, expected {expected:?}"),
+            }
+        };
+        check("S50.6.15", Ok("1975-06-15"));
+        check("s50/6/15", Ok("1975-06-15"));
+        check("昭和50年6月15日", Ok("1975-06-15"));
+        check("昭和５０年６月１５日", Ok("1975-06-15"));
+        check("Ｓ５０．６．１５", Ok("1975-06-15"));
+        check("R1.5.1", Ok("2019-05-01"));
+        check("令和元年5月1日", Ok("2019-05-01"));
+        check("H31.4.30", Ok("2019-04-30"));
+        check("平成元年1月8日", Ok("1989-01-08"));
+        check("S64.1.7", Ok("1989-01-07"));
+        check("T15.12.24", Ok("1926-12-24"));
+        check("1975-06-15", Ok("1975-06-15"));
+        check("1975/6/15", Ok("1975-06-15"));
+        check(" 2026.11.25 ", Ok("2026-11-25"));
+        check(
+            "H31.5.1",
+            Err("平成 ended on 2019-04-30: that day is in 令和"),
+        );
+        check("昭和64年1月8日", Err("昭和 ended on 1989-01-07"));
+        check("R1.4.30", Err("令和 had not begun"));
+        check("X5.1.1", Err("unknown era"));
+        check("S50.2.30", Err("is not a date"));
+        check("S50.6", Err("a year, a month and a day"));
+        check("元年5月1日", Err("not a number"));
+        check("", Err("no date"));
+    }
+
+    proptest! {
+        /// Every date this system writes in 和暦 reads back to itself.
+        #[test]
+        fn written_wareki_reads_back(days in 0i64..60_000) {
+            let base = Date::from_ymd(1873, 1, 1).unwrap().as_time();
+            let date: Date = (base + time::Duration::days(days)).to_string().parse().unwrap();
+            let written = to_wareki(date).unwrap().to_string();
+            prop_assert_eq!(parse_date_as_typed(&written).unwrap(), date);
+        }
+    }
 
     fn check(date: &str, expected: &str) {
         let d: Date = date.parse().unwrap();

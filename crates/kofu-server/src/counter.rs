@@ -223,9 +223,11 @@ async fn residents(
         match key.as_str() {
             "name" => q.name = Some(value),
             "birth_date" => {
-                q.birth_date = Some(value.parse().map_err(|_| {
-                    ApiError::invalid("birth_date", "YYYY-MM-DD の日付ではありません")
-                })?);
+                // As clerks type it: 1975-06-15, S50.6.15, 昭和50年6月15日 …
+                q.birth_date = Some(
+                    kofu_domain::wareki::parse_date_as_typed(&value)
+                        .map_err(|e| ApiError::invalid("birth_date", e.reason))?,
+                );
             }
             "address" => q.address = Some(value),
             other => return Err(ApiError::invalid(other, "未知の検索条件です")),

@@ -39,6 +39,7 @@ import {
   type PhotoId,
   requestOf,
 } from '../logic/request';
+import { toWareki } from '../logic/wareki';
 import { Alert, Field, KeyButton } from './common';
 import { CredentialsForm } from './CredentialsForm';
 import { PdfPreview } from './PdfPreview';
@@ -348,13 +349,13 @@ function FindStep({
       return;
     }
     setProblem(null);
-    if (name.trim() === '' && birth === '') {
+    if (name.trim() === '' && birth.trim() === '') {
       setError(t('search.problem.empty'));
       return;
     }
     setBusy(true);
     setError(null);
-    const outcome = await api.searchResidents({ name: name.trim(), birth_date: birth });
+    const outcome = await api.searchResidents({ name: name.trim(), birth_date: birth.trim() });
     setBusy(false);
     if (!outcome.ok) {
       setHits(null);
@@ -445,8 +446,8 @@ function FindStep({
           <Field label={t('search.name')} htmlFor="search-name" hint={t('search.name.hint')}>
             <input id="search-name" data-testid="search-name" value={name} onChange={(event) => setName(event.target.value)} />
           </Field>
-          <Field label={t('search.birth')} htmlFor="search-birth">
-            <input id="search-birth" data-testid="search-birth" type="date" value={birth} onChange={(event) => setBirth(event.target.value)} />
+          <Field label={t('search.birth')} htmlFor="search-birth" hint={t('search.birth.hint')}>
+            <input id="search-birth" data-testid="search-birth" inputMode="text" autoComplete="off" value={birth} onChange={(event) => setBirth(event.target.value)} />
           </Field>
           <div className="actions">
             {onBack ? (
@@ -495,7 +496,7 @@ function FindStep({
                       <br />
                     </td>
                     <td>{hit.reading}</td>
-                    <td>{hit.birth_date}</td>
+                    <td>{toWareki(hit.birth_date)}</td>
                     <td>{hit.address}</td>
                     <td>
                       <FlagBadges flags={hit.flags} testId="resident-flags" />
@@ -634,7 +635,7 @@ function CertificateStep(props: CertificateStepProps) {
       <section className="subject" aria-label={t('cert.subject')}>
         <p className="subject__name">{item.resident.name}</p>
         <p>
-          {item.resident.reading} ・ {item.resident.birth_date} ・ {item.resident.address}
+          {item.resident.reading} ・ {toWareki(item.resident.birth_date)} ・ {item.resident.address}
         </p>
         <FlagBadges flags={flags} showNone={false} />
         {flags && FLAG_KEYS.some((flag) => flags[flag]) ? <Alert tone="warn">{t('cert.flags_warning')}</Alert> : null}

@@ -2875,6 +2875,38 @@ async fn counter_search_flags_residents_and_is_audited(db: Db) {
         .call("GET", &search("birth_date=1980-13-01"), Some(&token), None)
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    // Birth dates as clerks type them, 和暦 included (percent-encoded as the app sends).
+    for typed in [
+        "S55.4.1",
+        "s55%2F4%2F1",
+        "%E6%98%AD%E5%92%8C55%E5%B9%B44%E6%9C%881%E6%97%A5",
+    ] {
+        let (status, hits) = c
+            .call(
+                "GET",
+                &search(&format!("birth_date={typed}")),
+                Some(&token),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{typed}: {hits}");
+        assert_eq!(
+            hits["residents"].as_array().unwrap().len(),
+            4,
+            "{typed}: {hits}"
+        );
+    }
+    let (status, body) = c
+        .call("GET", &search("birth_date=H31.5.1"), Some(&token), None)
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("平成 ended on 2019-04-30"),
+        "{body}"
+    );
     let (status, body) = c.call("GET", &search("name=x"), None, None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
 
@@ -2893,9 +2925,13 @@ async fn counter_search_flags_residents_and_is_audited(db: Db) {
     assert_eq!(body["error"]["code"], "forbidden");
 
     let searches = audited(&db, "counter.search").await;
-    assert_eq!(searches.len(), 3, "answered searches only: {searches:?}");
+    assert_eq!(searches.len(), 6, "answered searches only: {searches:?}");
     assert!(searches.iter().all(|(actor, _, _)| actor == "kimura"));
     assert_eq!(searches[0].2["query"]["birth_date"], "1980-04-01");
+    // The 和暦 searches are recorded as the date they meant.
+    for s in &searches[3..] {
+        assert_eq!(s.2["query"]["birth_date"], "1980-04-01", "{s:?}");
+    }
     let mut found: Vec<&str> = searches[0].2["found"]
         .as_array()
         .unwrap()
