@@ -85,18 +85,6 @@ pub struct LoggedChange {
     pub line: String,
 }
 
-/// A snapshot of the registry for a replica: feed lines of every record a counter
-/// may need, and the last change event they include.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RegistrySnapshot {
-    /// The last change event applied when the snapshot was read (`None`: none yet).
-    pub last_seq: Option<i64>,
-    /// Its instant.
-    pub last_at: Option<time::OffsetDateTime>,
-    /// One feed line per record (JSON, `"type"` first).
-    pub lines: Vec<String>,
-}
-
 /// The registry tables a counter replica holds, with their feed type. Cards are left
 /// out: they serve only kiosk authentication, which a counter never does.
 const REPLICA_TABLES: [(&str, &str); 8] = [
@@ -200,49 +188,6 @@ impl Store {
     pub async fn first_logged_change(&self) -> Result<Option<i64>, StoreError> {
         const SQL: &str = "SELECT MIN(seq) FROM registry_changes";
         Ok(on_pool!(self, pool => sqlx::query_scalar::<_, Option<i64>>(SQL).fetch_one(pool).await?))
-    }
-
-    /// Reads every record a counter replica holds, consistently with the feed
-    /// position (one read transaction).
-    pub async fn snapshot(&self) -> Result<RegistrySnapshot, StoreError> {
-        const SEQ: &str = "SELECT last_seq, last_at FROM feed_state WHERE id = 1";
-        type Position = (Option<i64>, Option<time::OffsetDateTime>);
-        let mut lines = Vec::new();
-        // The same reads on either backend's transaction.
-        macro_rules! read_all {
-            ($tx:expr) => {{
-                let seq: Position = sqlx::query_as(SEQ).fetch_one(&mut *$tx).await?;
-                for (table, type_name) in REPLICA_TABLES {
-                    let sql = sqlx::AssertSqlSafe(format!("SELECT doc FROM {table}"));
-                    let docs: Vec<String> = sqlx::query_scalar(sql).fetch_all(&mut *$tx).await?;
-                    lines.extend(docs.iter().map(|d| feed_line(type_name, d)));
-                }
-                seq
-            }};
-        }
-        let (last_seq, last_at): Position = match &self.pool {
-            Pool::Sqlite(pool) => {
-                // A WAL read transaction sees one snapshot from its first read on.
-                let mut tx = pool.begin().await?;
-                let seq = read_all!(tx);
-                tx.commit().await?;
-                seq
-            }
-            Pool::Postgres(pool) => {
-                let mut tx = pool.begin().await?;
-                sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                    .execute(&mut *tx)
-                    .await?;
-                let seq = read_all!(tx);
-                tx.commit().await?;
-                seq
-            }
-        };
-        Ok(RegistrySnapshot {
-            last_seq,
-            last_at,
-            lines,
-        })
     }
 
     /// One page of the snapshot of every record a counter replica holds: up to `limit`

@@ -471,6 +471,18 @@ pub(crate) async fn offline_uploads_are_rederived_and_every_forgery_is_refused(d
         )
     };
 
+    // The terminal's signed upload of a batch.
+    let upload = async |batch: &kofu_app::offline::SyncBatch| {
+        let body = serde_json::to_value(batch).unwrap();
+        c.call_signed(
+            &t.id,
+            "POST",
+            "/counter/v1/offline/sync",
+            &token,
+            Some(&body),
+        )
+        .await
+    };
     let mut failures = Vec::new();
     let mut cases = forgeries();
     cases.push(Forgery {
@@ -502,16 +514,7 @@ pub(crate) async fn offline_uploads_are_rederived_and_every_forgery_is_refused(d
         }
         renotarise(&mut forged, &before, &removed);
         let was = state().await;
-        let body = serde_json::to_value(&forged).unwrap();
-        let (status, answer) = c
-            .call_signed(
-                &t.id,
-                "POST",
-                "/counter/v1/offline/sync",
-                &token,
-                Some(&body),
-            )
-            .await;
+        let (status, answer) = upload(&forged).await;
         let message = answer["error"]["message"].as_str().unwrap_or_default();
         if status != StatusCode::UNPROCESSABLE_ENTITY
             || answer["error"]["code"] != "sync_rejected"
@@ -538,16 +541,7 @@ pub(crate) async fn offline_uploads_are_rederived_and_every_forgery_is_refused(d
     let mut genuine_again = genuine.clone();
     renotarise(&mut genuine_again, &keys, &[]);
     assert_eq!(genuine_again, genuine);
-    let body = serde_json::to_value(&genuine).unwrap();
-    let (status, receipt) = c
-        .call_signed(
-            &t.id,
-            "POST",
-            "/counter/v1/offline/sync",
-            &token,
-            Some(&body),
-        )
-        .await;
+    let (status, receipt) = upload(&genuine).await;
     assert_eq!(status, StatusCode::OK, "{receipt}");
     assert_eq!(receipt["issuances"], 2, "{receipt}");
     let verdict = db.store.verify_audit().await.unwrap();
