@@ -838,6 +838,83 @@ impl Office {
         })
     }
 
+    /// Records whether a printed copy of a counter issuance reached the printer
+    /// (`printed`) or not (`failed`, with why): a `print` event the supervisor's day
+    /// report lists when it failed. The terminal reports each print job; a repeat is
+    /// one more event, not an error.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn record_print_outcome(
+        &self,
+        session: &StaffSession,
+        issuance_id: &str,
+        copy: u32,
+        outcome: &str,
+        job: Option<&str>,
+        detail: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<(), AppError> {
+        self.authorize(session, Action::IssueCertificate, now)
+            .await?;
+        if !matches!(outcome, "printed" | "failed") {
+            return Err(AppError::BadRequest {
+                field: "outcome",
+                reason: "printed or failed".into(),
+            });
+        }
+        for (field, value) in [("job", job), ("detail", detail)] {
+            if value.is_some_and(|v| v.chars().count() > 500) {
+                return Err(AppError::BadRequest {
+                    field,
+                    reason: "at most 500 characters".into(),
+                });
+            }
+        }
+        let mut tx = self.store.begin_ledger().await?;
+        let issuance = tx
+            .rows_where(&ISSUANCES, "issuance_id", issuance_id)
+            .await?
+            .into_iter()
+            .next()
+            .filter(|row| is_text(row.get(3), "counter"))
+            .ok_or(AppError::UnknownIssuance)?;
+        let copies = match issuance.get(10) {
+            Some(Cell::Int(n)) => *n,
+            _ => 0,
+        };
+        if copy == 0 || i64::from(copy) > copies {
+            return Err(AppError::BadRequest {
+                field: "copy",
+                reason: format!("this issuance has copies 1 to {copies}"),
+            });
+        }
+        let at = rfc3339(now);
+        let detail = serde_json::json!({
+            "copy": copy, "outcome": outcome, "job": job, "detail": detail,
+        })
+        .to_string();
+        tx.append(
+            &ISSUANCE_EVENTS,
+            vec![
+                text(uuid::Uuid::new_v4().to_string()),
+                text(issuance_id),
+                text("print"),
+                text(detail.clone()),
+                text(&session.login),
+                text(&at),
+            ],
+        )
+        .await?;
+        tx.commit(AuditEntry {
+            at,
+            actor: session.login.clone(),
+            action: "counter.print_outcome".into(),
+            target: issuance_id.to_owned(),
+            detail,
+        })
+        .await?;
+        Ok(())
+    }
+
     /// Voids a counter issuance (処分情報): a `void` event and a reversing fee row.
     /// Voiding twice is refused.
     pub async fn counter_void(
@@ -1201,6 +1278,8 @@ pub struct DayReport {
     /// The day's close, once signed off: who, when, the cash, and the audit chain's
     /// head it sealed (the anchor to keep outside the database).
     pub close: Option<DayCloseRecord>,
+    /// Printed copies that did not reach the printer: which, who, why.
+    pub print_failures: Vec<serde_json::Value>,
 }
 
 /// A day close as the report shows it.
@@ -1425,6 +1504,15 @@ impl Office {
                     r.render_alerts.push(row);
                 }
             }
+            if a.action == "counter.print_outcome" {
+                let detail: serde_json::Value = serde_json::from_str(&a.detail).unwrap_or_default();
+                if detail["outcome"] == "failed" {
+                    r.print_failures.push(serde_json::json!({
+                        "issuance_id": a.target, "copy": detail["copy"], "issue_number": null,
+                        "staff": a.actor, "detail": detail["detail"], "at": a.at,
+                    }));
+                }
+            }
             if a.action == "offline.replica" {
                 let detail: serde_json::Value = serde_json::from_str(&a.detail).unwrap_or_default();
                 r.replica_downloads.push(serde_json::json!({
@@ -1439,6 +1527,32 @@ impl Office {
                     "issuance_id": detail["issuance_id"], "reason": detail["override_reason"],
                     "at": a.at,
                 }));
+            }
+        }
+        // The failed copies' 発行番号, which the supervisor finds on the paper trail.
+        let failed: Vec<String> = r
+            .print_failures
+            .iter()
+            .filter_map(|f| f["issuance_id"].as_str().map(str::to_owned))
+            .collect();
+        if !failed.is_empty() {
+            let copies = self
+                .store
+                .ledger_rows_by_first_key(&ISSUED_COPIES, &failed)
+                .await?;
+            for f in &mut r.print_failures {
+                let number = copies
+                    .iter()
+                    .find(|c| {
+                        f["issuance_id"].as_str() == Some(text_of(c.first()).as_str())
+                            && f["copy"].as_i64()
+                                == Some(match c.get(1) {
+                                    Some(Cell::Int(n)) => *n,
+                                    _ => 0,
+                                })
+                    })
+                    .map(|c| text_of(c.get(2)));
+                f["issue_number"] = serde_json::json!(number);
             }
         }
         Ok(r)

@@ -271,6 +271,7 @@ pub(crate) fn report_document(
         rows_table(lang, t("report.kiosk_errors"), &r.kiosk_errors),
         rows_table(lang, t("report.render_alerts"), &r.render_alerts),
         rows_table(lang, t("report.replica_downloads"), &r.replica_downloads),
+        rows_table(lang, t("report.print_failures"), &r.print_failures),
         rows_table(lang, anomaly("report.anomalies.late_night"), &a.late_night),
         rows_table(
             lang,

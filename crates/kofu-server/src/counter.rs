@@ -60,6 +60,11 @@ pub fn route_table() -> Vec<CounterRoute> {
             D::Role(A::VoidIssuance),
             void,
         ),
+        CounterRoute::post(
+            "/counter/v1/issuances/{id}/print-outcomes",
+            D::Role(A::IssueCertificate),
+            print_outcome,
+        ),
         CounterRoute::get("/counter/v1/days/{day}", D::Role(A::CountCash), day_totals),
         CounterRoute::post(
             "/counter/v1/days/{day}/close",
@@ -474,6 +479,47 @@ async fn void(
 fn day(s: &str) -> Result<kofu_domain::Date, ApiError> {
     s.parse()
         .map_err(|_| ApiError::invalid("day", "YYYY-MM-DD の日付ではありません"))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PrintOutcomeBody {
+    copy: u32,
+    outcome: String,
+    #[serde(default)]
+    queue: Option<String>,
+    #[serde(default)]
+    job: Option<String>,
+    #[serde(default)]
+    detail: Option<String>,
+}
+
+/// The terminal's report of one print job: did the copy reach the printer.
+async fn print_outcome(
+    State(office): State<Office>,
+    Caller(s): Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let body = bytes(body)?;
+    let b: PrintOutcomeBody = parse_body(&headers, &body)?;
+    let job = match (&b.queue, &b.job) {
+        (Some(q), Some(j)) => Some(format!("{q}/{j}")),
+        (q, j) => q.clone().or_else(|| j.clone()),
+    };
+    office
+        .record_print_outcome(
+            &s,
+            &id,
+            b.copy,
+            &b.outcome,
+            job.as_deref(),
+            b.detail.as_deref(),
+            OffsetDateTime::now_utc(),
+        )
+        .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 async fn day_totals(

@@ -193,6 +193,7 @@ pub(super) async fn recheck(
             "counter.issue_override" => Action::OverrideSupportMeasure,
             "counter.issue" => Action::IssueCertificate,
             "counter.void" => Action::VoidIssuance,
+            "counter.print_outcome" => Action::IssueCertificate,
             _ => continue,
         };
         let at = instant(&e.at, &format!("entry {}", e.seq))?;
@@ -355,11 +356,33 @@ pub(super) async fn recheck(
         );
     }
 
-    // Events: voids of its own issuances, once, by someone who may void.
+    // Events: voids of its own issuances, once, by someone who may void; print
+    // outcomes of its own issuances, by someone who may issue.
     let mut voided: HashMap<String, String> = HashMap::new();
     for e in events {
         let id = cell_text(e.get(col::E_ISSUANCE));
         let what = format!("event on issuance {id}");
+        if cell_text(e.get(col::E_EVENT)) == "print" {
+            known
+                .get(&id)
+                .ok_or_else(|| rejected(format!("{what}: unknown issuance")))?;
+            let detail: serde_json::Value =
+                serde_json::from_str(&cell_text(e.get(col::E_DETAIL))).unwrap_or_default();
+            if !matches!(detail["outcome"].as_str(), Some("printed" | "failed")) {
+                return Err(rejected(format!(
+                    "{what}: a print outcome is printed or failed"
+                )));
+            }
+            let at = instant(&cell_text(e.get(col::E_AT)), &what)?;
+            if at > latest {
+                return Err(rejected(format!("{what}: {at} is later than now")));
+            }
+            let staff = cell_text(e.get(col::E_STAFF));
+            actors
+                .check(&staff, at, Action::IssueCertificate, &what)
+                .await?;
+            continue;
+        }
         if cell_text(e.get(col::E_EVENT)) != "void" {
             return Err(rejected(format!(
                 "{what}: {:?} is not an offline event",

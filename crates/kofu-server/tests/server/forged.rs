@@ -119,7 +119,8 @@ fn forgeries() -> Vec<Forgery> {
     let kept_copy = |c: &[Cell], x: &Ctx| text(c, 0) == x.kept;
     let kept_fee = |c: &[Cell], x: &Ctx| text(c, 1) == x.kept;
     let reversal = |c: &[Cell], x: &Ctx| text(c, 1) == x.voided && is_reversal(c);
-    let void = |c: &[Cell], x: &Ctx| text(c, 1) == x.voided;
+    let void = |c: &[Cell], x: &Ctx| text(c, 1) == x.voided && text(c, 2) == "void";
+    let print = |c: &[Cell], x: &Ctx| text(c, 1) == x.kept && text(c, 2) == "print";
     vec![
         // 交付履歴
         Forgery {
@@ -368,6 +369,28 @@ fn forgeries() -> Vec<Forgery> {
             forge: |c, x| c[4] = Cell::Text(x.clerk.clone()),
             refused_for: "may not VoidIssuance",
         },
+        // 印刷結果 (print outcome)
+        Forgery {
+            name: "print.issuance_id (an online issuance)",
+            table: "issuance_events",
+            pick: print,
+            forge: |c, x| c[1] = Cell::Text(x.online.clone()),
+            refused_for: "not one this terminal issued offline",
+        },
+        Forgery {
+            name: "print.detail",
+            table: "issuance_events",
+            pick: print,
+            forge: |c, _| c[3] = Cell::Text(r#"{"copy":1,"outcome":"maybe"}"#.into()),
+            refused_for: "printed or failed",
+        },
+        Forgery {
+            name: "print.staff",
+            table: "issuance_events",
+            pick: print,
+            forge: |c, x| c[4] = Cell::Text(x.admin.clone()),
+            refused_for: "may not work offline",
+        },
         Forgery {
             name: "void.at",
             table: "issuance_events",
@@ -436,6 +459,18 @@ pub(crate) async fn offline_uploads_are_rederived_and_every_forgery_is_refused(d
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{voided}");
+
+    // The first issuance's copy went to the printer: its outcome is recorded offline.
+    let (status, answer) = t
+        .router
+        .call(
+            "POST",
+            &format!("/counter/v1/issuances/{}/print-outcomes", ids[0]),
+            Some(&local),
+            Some(&json!({"copy": 1, "outcome": "printed", "queue": "kofu-test", "job": "7"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{answer}");
 
     let genuine = kofu_app::offline::sync_batch(&t.store, "本庁1", 500)
         .await

@@ -317,6 +317,7 @@ on_both_backends!(
     replica_snapshots_are_rate_limited_per_terminal,
     replica_snapshots_are_paged_and_end_exact,
     replicas_carry_my_number_only_when_the_administrator_allows,
+    print_outcomes_reach_the_supervisor,
     offline_uploads_are_rederived_and_every_forgery_is_refused,
     counter_failed_logins_are_slowed_down_per_source,
     counter_staff_change_their_own_password,
@@ -1676,6 +1677,11 @@ fn expected_doors() -> Vec<(&'static str, &'static str, kofu_server::door::Door)
             "/counter/v1/issuances/{id}/voids",
             Role(A::VoidIssuance),
         ),
+        (
+            "POST",
+            "/counter/v1/issuances/{id}/print-outcomes",
+            Role(A::IssueCertificate),
+        ),
         ("GET", "/counter/v1/days/{day}", Role(A::CountCash)),
         ("POST", "/counter/v1/days/{day}/close", Role(A::SignOffDay)),
         ("GET", "/counter/v1/reports/{day}", Role(A::ViewReport)),
@@ -2240,6 +2246,77 @@ async fn replicas_carry_my_number_only_when_the_administrator_allows(db: Db) {
             .any(|l| l.as_str().unwrap().contains("\"my_number\""));
         assert_eq!(carries, allowed, "allowed: {allowed}");
     }
+}
+
+/// The terminal reports each print job; a copy that did not reach the printer is on
+/// the supervisor's day report with its 発行番号 and why.
+async fn print_outcomes_reach_the_supervisor(db: Db) {
+    use kofu_app::staff::Role;
+    let clerk = enrol(&db, "print-clerk", Role::Clerk).await;
+    let boss = enrol(&db, "print-boss", Role::Supervisor).await;
+    let c = Counter::new(&db).await;
+    let token = logged_in(&c, &clerk).await;
+    let (status, issued) = c
+        .call(
+            "POST",
+            "/counter/v1/issuances",
+            Some(&token),
+            Some(&counter_issue_body(
+                "00000000019",
+                json!({"type": "person"}),
+                2,
+            )),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{issued}");
+    let id = issued["issuance_id"].as_str().unwrap();
+    let path = format!("/counter/v1/issuances/{id}/print-outcomes");
+    let report = |body: Value| {
+        let (c, path, token) = (&c, path.clone(), token.clone());
+        async move { c.call("POST", &path, Some(&token), Some(&body)).await }
+    };
+    for (body, expected) in [
+        (
+            json!({"copy": 1, "outcome": "printed", "queue": "kofu-test", "job": "kofu-test-41"}),
+            StatusCode::NO_CONTENT,
+        ),
+        (
+            json!({"copy": 2, "outcome": "failed", "detail": "lp: 用紙切れ"}),
+            StatusCode::NO_CONTENT,
+        ),
+        (
+            json!({"copy": 3, "outcome": "printed"}),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            json!({"copy": 1, "outcome": "maybe"}),
+            StatusCode::BAD_REQUEST,
+        ),
+    ] {
+        let (status, answer) = report(body.clone()).await;
+        assert_eq!(status, expected, "{body}: {answer}");
+    }
+    let (status, answer) = c
+        .call(
+            "POST",
+            "/counter/v1/issuances/00000000-0000-4000-8000-000000000000/print-outcomes",
+            Some(&token),
+            Some(&json!({"copy": 1, "outcome": "printed"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{answer}");
+    let boss_token = logged_in(&c, &boss).await;
+    let day = todays_report(&c, &boss_token).await;
+    let failures = day["print_failures"].as_array().unwrap();
+    assert_eq!(failures.len(), 1, "{day}");
+    assert_eq!(failures[0]["copy"], 2);
+    assert_eq!(failures[0]["staff"], "print-clerk");
+    assert_eq!(failures[0]["detail"], "lp: 用紙切れ");
+    assert_eq!(
+        failures[0]["issue_number"], issued["documents"][1]["issue_number"],
+        "{day}"
+    );
+    assert_eq!(audited(&db, "counter.print_outcome").await.len(), 2);
 }
 
 /// A character no font has (a 外字 not yet registered) stops a counter request with
