@@ -48,8 +48,8 @@ function routes(extra: Routes = {}): Routes {
   };
 }
 
-async function start(extra: Routes = {}, locale: 'ja' | 'en' = 'ja'): Promise<Call[]> {
-  const calls = mockBackend(routes(extra));
+async function start(extra: Routes = {}, locale: 'ja' | 'en' = 'ja', options: Parameters<typeof mockBackend>[1] = {}): Promise<Call[]> {
+  const calls = mockBackend(routes(extra), options);
   render(<App initialLocale={locale} />);
   fireEvent.change(await screen.findByTestId('login-user'), { target: { value: 'tanaka' } });
   fireEvent.change(screen.getByTestId('login-password'), { target: { value: 'pw' } });
@@ -72,6 +72,14 @@ async function applicantAndSearch(type = 'person', pick = 'R0001') {
   if (!row) throw new Error('no row');
   fireEvent.keyDown(row, { key: 'Enter' });
   await screen.findByTestId('cert-kind');
+}
+
+/** The print outcomes reported, as `issuance: body`. */
+function printOutcomes(calls: readonly Call[]): { readonly issuance: string; readonly body: unknown }[] {
+  return calls.flatMap((call) => {
+    const match = call.command === 'counter_call' && call.args.method === 'POST' ? /^\/counter\/v1\/issuances\/([^/]+)\/print-outcomes$/.exec(String(call.args.path)) : null;
+    return match ? [{ issuance: decodeURIComponent(match[1] ?? ''), body: call.args.body }] : [];
+  });
 }
 
 function issuanceBodies(calls: readonly Call[]): CounterRequest[] {
@@ -394,5 +402,106 @@ describe('request flow', () => {
     fireEvent.click(screen.getByTestId('print-retry'));
     await waitFor(() => expect(screen.getByTestId('print-status').textContent).not.toContain('印刷できませんでした'));
     expect(screen.queryByTestId('print-retry')).toBeNull();
+  });
+
+  describe('print outcomes', () => {
+    const printedBy = (args: Record<string, unknown>) => ({ queue: 'counter-1', job: `job-${String(args.sha256)}`, sha256: args.sha256 });
+
+    it('reports each printed copy of an issuance, and nothing for a preview', async () => {
+      const calls = await start({ 'POST /counter/v1/issuances/I-1/print-outcomes': [204, null] }, 'ja', { print: printedBy });
+      await applicantAndSearch();
+      fireEvent.change(screen.getByTestId('copies'), { target: { value: '2' } });
+      fireEvent.click(screen.getByTestId('preview-button'));
+      await screen.findByTestId('preview');
+      expect(printOutcomes(calls)).toEqual([]);
+      fireEvent.click(screen.getByTestId('issue-button'));
+      await screen.findByTestId('receipt');
+      await waitFor(() => expect(printOutcomes(calls)).toHaveLength(2));
+      expect(printOutcomes(calls)).toEqual([
+        { issuance: 'I-1', body: { copy: 1, outcome: 'printed', queue: 'counter-1', job: 'job-sha-1', detail: null } },
+        { issuance: 'I-1', body: { copy: 2, outcome: 'printed', queue: 'counter-1', job: 'job-sha-2', detail: null } },
+      ]);
+      // Reported after the print: each outcome follows its print_document.
+      const order = calls.filter((call) => call.command === 'print_document' || String(call.args.path).endsWith('/print-outcomes')).map((call) => call.command);
+      expect(order).toEqual(['print_document', 'counter_call', 'print_document', 'counter_call']);
+      expect(screen.getByTestId('print-status').textContent).toMatch(/印刷しました（counter-1・ジョブ job-sha-1）/);
+    });
+
+    it('reports each issuance of a request under its own id', async () => {
+      const calls = await start(
+        {
+          'POST /counter/v1/issuances': (body) =>
+            (body as CounterRequest).certificate === 'inkan'
+              ? [200, { ...ISSUED, issuance_id: 'I-2', receipt_no: 'RC-0002', fee_yen: 300, warnings: [], documents: [{ ...doc(3), copy: 1 }] }]
+              : [200, { ...ISSUED, warnings: [] }],
+          'POST /counter/v1/issuances/I-1/print-outcomes': [204, null],
+          'POST /counter/v1/issuances/I-2/print-outcomes': [204, null],
+        },
+        'ja',
+        { print: printedBy },
+      );
+      await applicantAndSearch();
+      fireEvent.click(screen.getByTestId('cert-add'));
+      fireEvent.change(screen.getByTestId('cert-kind'), { target: { value: 'inkan' } });
+      fireEvent.click(screen.getByTestId('issue-button'));
+      await waitFor(() => expect(printOutcomes(calls)).toHaveLength(3));
+      expect(printOutcomes(calls).map(({ issuance, body }) => `${issuance}#${String((body as { copy: number }).copy)}`)).toEqual(['I-1#1', 'I-1#2', 'I-2#1']);
+    });
+
+    it('reports a failed print with its reason, the clerk still sees the failure, and the reprint is reported', async () => {
+      let refuse = true;
+      const calls = await start({ 'POST /counter/v1/issuances/I-1/print-outcomes': [204, null] }, 'ja', {
+        print: (args) => {
+          if (refuse) throw { code: 'digest_mismatch', message: 'sha256 differs' };
+          return printedBy(args);
+        },
+      });
+      await applicantAndSearch();
+      fireEvent.click(screen.getByTestId('issue-button'));
+      await waitFor(() => expect(screen.getByTestId('print-status').textContent).toContain('印刷できませんでした：印刷データが交付時のものと一致しない'));
+      await waitFor(() => expect(printOutcomes(calls)).toHaveLength(2));
+      expect(printOutcomes(calls)).toEqual([
+        { issuance: 'I-1', body: { copy: 1, outcome: 'failed', queue: null, job: null, detail: 'sha256 differs' } },
+        { issuance: 'I-1', body: { copy: 2, outcome: 'failed', queue: null, job: null, detail: 'sha256 differs' } },
+      ]);
+      expect(screen.getByTestId('print-retry').textContent).toContain('印刷できなかった 2 部を再印刷');
+
+      refuse = false;
+      fireEvent.click(screen.getByTestId('print-retry'));
+      await waitFor(() => expect(printOutcomes(calls)).toHaveLength(4));
+      expect(printOutcomes(calls).slice(2).map(({ body }) => body)).toEqual([
+        { copy: 1, outcome: 'printed', queue: 'counter-1', job: 'job-sha-1', detail: null },
+        { copy: 2, outcome: 'printed', queue: 'counter-1', job: 'job-sha-2', detail: null },
+      ]);
+      await waitFor(() => expect(screen.queryByTestId('print-retry')).toBeNull());
+    });
+
+    for (const [what, answer] of [
+      ['refused', [500, error('internal', 'boom')]],
+      ['unreachable', [0, null]],
+      ['refused for a gone session', [401, error('session_expired', 'expired')]],
+    ] as const) {
+      it(`goes on unchanged when the outcome report is ${what}`, async () => {
+        const calls = await start({ 'POST /counter/v1/issuances/I-1/print-outcomes': answer }, 'ja', { print: printedBy });
+        await applicantAndSearch();
+        fireEvent.change(screen.getByTestId('cash-tendered'), { target: { value: '1000' } });
+        fireEvent.click(screen.getByTestId('issue-button'));
+        await screen.findByTestId('receipt');
+        await waitFor(() => expect(printOutcomes(calls)).toHaveLength(2));
+        await waitFor(() => expect(screen.getByTestId('print-status').textContent).not.toMatch(/未印刷|印刷中/));
+        const status = screen.getByTestId('print-status').textContent ?? '';
+        expect(status).toContain('印刷しました（counter-1・ジョブ job-sha-1）');
+        expect(status).toContain('印刷しました（counter-1・ジョブ job-sha-2）');
+        expect(status).not.toContain('印刷できませんでした');
+        expect(screen.queryByTestId('print-retry')).toBeNull();
+        // Nothing about the report reaches the screen, and the session is not locked.
+        expect(screen.queryAllByRole('alert')).toEqual([]);
+        expect(screen.queryByTestId('lock-screen')).toBeNull();
+        expect(document.body.textContent).not.toMatch(/boom|expired|サーバに接続できません/);
+        expect(screen.getByTestId('change-due').textContent).toBe('おつり 400円');
+        fireEvent.click(screen.getByTestId('new-request'));
+        expect(await screen.findByTestId('applicant-type')).toBeDefined();
+      });
+    }
   });
 });

@@ -182,6 +182,42 @@ describe('supervisor report', () => {
     expect((screen.getByTestId('export-pdf') as HTMLButtonElement).disabled).toBe(false);
   });
 
+  it('lists the copies that failed to print, headed in the screen language, and exports them', async () => {
+    const failure = { issuance_id: 'I-7', copy: 2, issue_number: '20260507 見本市 本庁1 P001 007', staff: 'tanaka', detail: 'paper jam', at: '2026-05-07T11:00:00+09:00' };
+    const calls = await start('supervisor', { 'GET /counter/v1/reports/2026-05-07': [200, { ...REPORT, print_failures: [failure] }] });
+    fireEvent.click(screen.getByTestId('nav-report'));
+    const table = await screen.findByTestId('report-print-failures');
+    expect(table.querySelector('caption')?.textContent).toBe('印刷に失敗した証明書');
+    expect([...table.querySelectorAll('th')].map((th) => th.textContent)).toEqual(['交付ID', '部', '発行番号', '職員', '内容', '日時']);
+    const cells = [...table.querySelectorAll('tbody td')].map((td) => td.textContent);
+    expect(cells.slice(0, 5)).toEqual(['I-7', '2', '20260507 見本市 本庁1 P001 007', 'tanaka', 'paper jam']);
+
+    fireEvent.click(screen.getByTestId('export-csv'));
+    await waitFor(() => expect(calls.some((call) => call.command === 'save_export')).toBe(true));
+    const saved = calls.find((call) => call.command === 'save_export');
+    const csv = new TextDecoder().decode(bytesOfBase64(String(saved?.args.contentBase64)));
+    expect(csv).toContain('print_failures,issuance_id,copy,issue_number,staff,detail,at');
+    expect(csv).toContain('print_failures,I-7,2,20260507 見本市 本庁1 P001 007,tanaka,paper jam,');
+  });
+
+  it('heads the print failures in English, and says when there are none', async () => {
+    const failure = { issuance_id: 'I-7', copy: 1, issue_number: null, staff: 'tanaka', detail: 'offline', at: '2026-05-07T11:00:00+09:00' };
+    await start(
+      'supervisor',
+      {
+        'GET /counter/v1/reports/2026-05-07': [200, { ...REPORT, print_failures: [failure] }],
+        'GET /counter/v1/reports/2026-05-06': [200, { ...REPORT, day: '2026-05-06' }],
+      },
+      'en',
+    );
+    fireEvent.click(screen.getByTestId('nav-report'));
+    const table = await screen.findByTestId('report-print-failures');
+    expect(table.querySelector('caption')?.textContent).toBe('Certificates that failed to print');
+    expect([...table.querySelectorAll('th')].map((th) => th.textContent)).toEqual(['Issuance ID', 'Copy', 'Issue number', 'Staff', 'Detail', 'At']);
+    fireEvent.change(screen.getByTestId('report-day'), { target: { value: '2026-05-06' } });
+    await waitFor(() => expect(screen.getByTestId('report-print-failures').textContent).toBe('Certificates that failed to printNone'));
+  });
+
   it('shows a broken audit chain', async () => {
     const calls = await start('admin', {
       'GET /counter/v1/reports/2026-05-07': [200, REPORT],

@@ -168,6 +168,8 @@ export interface DayReport {
   readonly kiosk_errors?: readonly ReportRow[];
   readonly render_alerts?: readonly ReportRow[];
   readonly replica_downloads?: readonly ReportRow[];
+  /** The copies whose printing failed that day: `{issuance_id, copy, issue_number, staff, detail, at}`. */
+  readonly print_failures?: readonly ReportRow[];
   /** The day's close once signed off, with the audit chain's head it sealed. */
   readonly close?: {
     readonly supervisor: string;
@@ -213,6 +215,18 @@ export interface ReportPdf {
   readonly pdf_base64: string;
   readonly sha256: string;
   readonly pages: number;
+}
+
+/** Whether one printed copy reached the printer (POST /issuances/{id}/print-outcomes). */
+export interface PrintOutcome {
+  /** The copy's number, from 1. */
+  readonly copy: number;
+  readonly outcome: 'printed' | 'failed';
+  /** The print queue and job the shell answered, when printed. */
+  readonly queue: string | null;
+  readonly job: string | null;
+  /** Why it failed, when it did. */
+  readonly detail: string | null;
 }
 
 /** A staff account as the admin sees it. */
@@ -368,6 +382,13 @@ export function createApi(onSessionGone: (failure: ApiFailure) => void = () => u
     optionMatrix: () => call<{ kinds: Record<string, readonly string[]> }>('GET', '/counter/v1/options'),
     preview: (request: CounterRequest) => call<Issued>('POST', '/counter/v1/previews', request),
     issue: (request: CounterRequest) => call<Issued>('POST', '/counter/v1/issuances', request),
+    /**
+     * POST /issuances/{id}/print-outcomes (204): records, for the supervisor, whether a copy
+     * reached the printer. Never reported as a gone session: the record must not lock the
+     * clerk's screen in the middle of a request; a refused record is left unsaid.
+     */
+    printOutcome: (issuanceId: string, outcome: PrintOutcome) =>
+      callApi<null>('POST', `/counter/v1/issuances/${seg(issuanceId)}/print-outcomes`, outcome),
     voidIssuance: (issuanceId: string, reason: string) =>
       call<{ issuance_id: string; voided: boolean }>('POST', `/counter/v1/issuances/${seg(issuanceId)}/voids`, { reason }),
     day: (day: string) => call<DayExpected>('GET', `/counter/v1/days/${seg(day)}`),

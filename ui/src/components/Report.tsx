@@ -2,10 +2,10 @@
 // issuance, the audit chain's status, and its export as CSV and PDF (saved by the shell).
 import { useEffect, useState } from 'react';
 
-import { auditVerdict, CERT_KINDS, type AuditStatus, type CounterApi, type DayExpected, type DayReport, type Staff } from '../api';
+import { auditVerdict, CERT_KINDS, type AuditStatus, type CounterApi, type DayExpected, type DayReport, type ReportRow, type Staff } from '../api';
 import type { AppInfo } from '../appInfo';
 import { useI18n } from '../I18nContext';
-import { errorText, hasMessage, type MessageKey, yen } from '../i18n';
+import { errorText, hasMessage, type MessageKey, type Translate, yen } from '../i18n';
 import { barsOf, hourBars } from '../logic/charts';
 import { reportCsv } from '../logic/csv';
 import { base64OfText } from '../base64';
@@ -159,6 +159,12 @@ export function Report({ info, api, staff }: { readonly info: AppInfo; readonly 
             <RowsTable caption={t('report.kiosk_errors')} empty={t('report.empty')} rows={report.kiosk_errors ?? []} />
           </div>
           <RowsTable testId="report-render-alerts" caption={t('report.render_alerts')} empty={t('report.empty')} rows={report.render_alerts ?? []} />
+          <RowsTable
+            testId="report-print-failures"
+            caption={t('report.print_failures')}
+            empty={t('report.empty')}
+            rows={(report.print_failures ?? []).map((row) => labelled(t, row))}
+          />
           <RowsTable testId="report-replica-downloads" caption={t('report.replica_downloads')} empty={t('report.empty')} rows={report.replica_downloads ?? []} />
           <RowsTable
             testId="report-close"
@@ -187,6 +193,16 @@ export function Report({ info, api, staff }: { readonly info: AppInfo; readonly 
       <AuditCheck api={api} />
       {staff.role === 'supervisor' ? <OfflineReview api={api} /> : null}
     </div>
+  );
+}
+
+/** A report row with its fields headed as the PDF heads them: `report.col.<field>` where the catalogue has it. */
+function labelled(t: Translate, row: ReportRow): ReportRow {
+  return Object.fromEntries(
+    Object.entries(row).map(([field, value]) => {
+      const key = `report.col.${field}`;
+      return [hasMessage(key) ? t(key) : field, value];
+    }),
   );
 }
 

@@ -10,6 +10,7 @@ import {
   type Issued,
   type IssuedDocument,
   type Payment,
+  type PrintOutcome,
   type RefusedPerson,
   type ResidentFlags,
   type ResidentHit,
@@ -69,7 +70,14 @@ interface PrintTarget {
   readonly key: string;
   readonly item: CertItem;
   readonly document: IssuedDocument;
+  /** The issuance the copy belongs to (a preview has none, and is never printed). */
+  readonly issuanceId: string | undefined;
+  /** The copy's number, from 1. */
+  readonly copy: number;
 }
+
+/** The longest failure detail the server keeps with a print outcome. */
+const MAX_PRINT_DETAIL = 500;
 
 const FLAG_KEYS: readonly (keyof ResidentFlags)[] = ['support_measure', 'suppression', 'moved_out', 'deceased'];
 
@@ -88,7 +96,13 @@ function printTargets(items: readonly CertItem[], outcomes: Readonly<Record<stri
   return items.flatMap((item) => {
     const outcome = outcomes[item.key];
     if (outcome?.kind !== 'issued') return [];
-    return outcome.issued.documents.map((document, index) => ({ key: `${item.key}:${index}`, item, document }));
+    return outcome.issued.documents.map((document, index) => ({
+      key: `${item.key}:${index}`,
+      item,
+      document,
+      issuanceId: outcome.issued.issuance_id,
+      copy: document.copy ?? index + 1,
+    }));
   });
 }
 
@@ -144,17 +158,35 @@ export function RequestFlow({ info, api, staff, onSessionChange, onHandOver }: R
     setStep('certificate');
   };
 
+  /**
+   * Tells the server, for the supervisor, whether a copy reached the printer. Neither
+   * awaited nor shown: whatever becomes of the record, the clerk's flow is unchanged.
+   */
+  const reportPrint = (target: PrintTarget, outcome: Omit<PrintOutcome, 'copy'>) => {
+    // Only issuances are recorded; a preview's answer has no issuance (and is never printed).
+    if (!target.issuanceId) return;
+    try {
+      void api.printOutcome(target.issuanceId, { copy: target.copy, ...outcome }).catch(() => undefined);
+    } catch {
+      // Silent by design (see above).
+    }
+  };
+
   /** Prints each document in turn; the shell checks every one's SHA-256 against the issuance. */
   const print = async (targets: readonly PrintTarget[]) => {
-    for (const { key, item, document } of targets) {
+    for (const target of targets) {
+      const { key, item, document } = target;
       setPrints((all) => ({ ...all, [key]: { state: 'printing' } }));
       try {
         const title = `${translate('ja', `cert.kind.${item.kind}`)} ${document.issue_number ?? ''}`.trim();
         const job = await printDocument(document.pdf_base64, document.sha256, title);
         setPrints((all) => ({ ...all, [key]: { state: 'printed', job: job.job, queue: job.queue, sha256: job.sha256 || document.sha256 } }));
+        reportPrint(target, { outcome: 'printed', queue: job.queue, job: job.job, detail: null });
       } catch (error) {
         const failure = ipcFailureOf(error);
         setPrints((all) => ({ ...all, [key]: { state: 'failed', code: failure.code, message: failure.message } }));
+        const detail = [...(failure.message || failure.code)].slice(0, MAX_PRINT_DETAIL).join('');
+        reportPrint(target, { outcome: 'failed', queue: null, job: null, detail });
       }
     }
   };

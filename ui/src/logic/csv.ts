@@ -47,6 +47,7 @@ export function reportCsv(report: DayReport): string {
     ...rowSection('kiosk_errors', report.kiosk_errors),
     ...rowSection('render_alerts', report.render_alerts),
     ...rowSection('replica_downloads', report.replica_downloads),
+    ...rowSection('print_failures', report.print_failures),
     ...rowSection('late_night', anomalies.late_night),
     ...rowSection('many_lookups', anomalies.many_lookups),
     ...rowSection('lookups_without_issuance', anomalies.lookups_without_issuance),
