@@ -7,6 +7,7 @@ pub mod admin;
 pub mod certificate;
 pub mod counter;
 mod error;
+pub mod find;
 pub mod import;
 pub mod kiosk;
 mod office;

@@ -50,6 +50,11 @@ pub fn route_table() -> Vec<CounterRoute> {
             D::Role(A::IssueCertificate),
             issuance,
         ),
+        CounterRoute::get(
+            "/counter/v1/issuances",
+            D::Role(A::IssueCertificate),
+            find_issuances,
+        ),
         CounterRoute::post(
             "/counter/v1/previews",
             D::Role(A::PreviewCertificate),
@@ -479,6 +484,29 @@ async fn void(
 fn day(s: &str) -> Result<kofu_domain::Date, ApiError> {
     s.parse()
         .map_err(|_| ApiError::invalid("day", "YYYY-MM-DD の日付ではありません"))
+}
+
+/// Issuances by 発行番号, receipt number, resident or days (`from`, `to`).
+async fn find_issuances(
+    State(office): State<Office>,
+    Caller(s): Caller,
+    uri: Uri,
+) -> Result<Response, ApiError> {
+    let mut q = kofu_app::find::IssuanceQuery::default();
+    for (key, value) in query_pairs(uri.query().unwrap_or_default())? {
+        match key.as_str() {
+            "number" => q.number = Some(value),
+            "receipt" => q.receipt = Some(value),
+            "resident" => q.resident = Some(value),
+            "from" => q.from = Some(day(&value)?),
+            "to" => q.to = Some(day(&value)?),
+            other => return Err(ApiError::invalid(other, "未知の検索条件です")),
+        }
+    }
+    let found = office
+        .find_issuances(&s, &q, OffsetDateTime::now_utc())
+        .await?;
+    Ok(axum::Json(json!({ "issuances": found })).into_response())
 }
 
 #[derive(Deserialize)]

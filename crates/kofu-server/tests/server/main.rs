@@ -318,6 +318,7 @@ on_both_backends!(
     replica_snapshots_are_paged_and_end_exact,
     replicas_carry_my_number_only_when_the_administrator_allows,
     print_outcomes_reach_the_supervisor,
+    issuances_are_found_by_number_receipt_resident_and_day,
     offline_uploads_are_rederived_and_every_forgery_is_refused,
     counter_failed_logins_are_slowed_down_per_source,
     counter_staff_change_their_own_password,
@@ -1671,6 +1672,7 @@ fn expected_doors() -> Vec<(&'static str, &'static str, kofu_server::door::Door)
         ("GET", "/counter/v1/options", Staff),
         ("GET", "/counter/v1/residents", Role(A::SearchResidents)),
         ("POST", "/counter/v1/issuances", Role(A::IssueCertificate)),
+        ("GET", "/counter/v1/issuances", Role(A::IssueCertificate)),
         ("POST", "/counter/v1/previews", Role(A::PreviewCertificate)),
         (
             "POST",
@@ -2246,6 +2248,132 @@ async fn replicas_carry_my_number_only_when_the_administrator_allows(db: Db) {
             .any(|l| l.as_str().unwrap().contains("\"my_number\""));
         assert_eq!(carries, allowed, "allowed: {allowed}");
     }
+}
+
+/// A supervisor finds an issuance by the 発行番号 on the paper, the receipt number, the
+/// resident or the day, and voids it from there: no internal ID is typed.
+async fn issuances_are_found_by_number_receipt_resident_and_day(db: Db) {
+    use kofu_app::staff::Role;
+    let clerk = enrol(&db, "find-clerk", Role::Clerk).await;
+    let boss = enrol(&db, "find-boss", Role::Supervisor).await;
+    let admin = enrol(&db, "find-admin", Role::Admin).await;
+    let c = Counter::new(&db).await;
+    let token = logged_in(&c, &clerk).await;
+    let mut issued = Vec::new();
+    for (resident, copies) in [("00000000019", 2), ("00000000043", 1)] {
+        let (status, answer) = c
+            .call(
+                "POST",
+                "/counter/v1/issuances",
+                Some(&token),
+                Some(&counter_issue_body(
+                    resident,
+                    json!({"type": "person"}),
+                    copies,
+                )),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        issued.push(answer);
+    }
+    let find = |query: String| {
+        let (c, token) = (&c, token.clone());
+        async move {
+            c.call(
+                "GET",
+                &format!("/counter/v1/issuances?{query}"),
+                Some(&token),
+                None,
+            )
+            .await
+        }
+    };
+    let enc = |s: &str| -> String {
+        s.bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b == b'-' {
+                    char::from(b).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect()
+    };
+    let second_copy = issued[0]["documents"][1]["issue_number"].as_str().unwrap();
+    let today = kofu_domain::date::local_date_time(time::OffsetDateTime::now_utc()).0;
+    for (query, expected) in [
+        (format!("number={}", enc(second_copy)), vec![0]),
+        (
+            format!("receipt={}", enc(issued[1]["receipt_no"].as_str().unwrap())),
+            vec![1],
+        ),
+        ("resident=00000000019".to_owned(), vec![0]),
+        (format!("from={today}&to={today}"), vec![1, 0]),
+        (format!("from={today}&resident=00000000043"), vec![1]),
+        ("resident=00000000099".to_owned(), vec![]),
+        (format!("to={}", today.previous_day().unwrap()), vec![]),
+    ] {
+        let (status, answer) = find(query.clone()).await;
+        assert_eq!(status, StatusCode::OK, "{query}: {answer}");
+        let got: Vec<&str> = answer["issuances"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["issuance_id"].as_str().unwrap())
+            .collect();
+        let want: Vec<&str> = expected
+            .iter()
+            .map(|i: &usize| issued[*i]["issuance_id"].as_str().unwrap())
+            .collect();
+        assert_eq!(got, want, "{query}");
+    }
+    let (status, answer) = find(String::new()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "no criterion: {answer}");
+    let (status, answer) = find("from=2026-13-01".into()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    let admin_token = logged_in(&c, &admin).await;
+    let (status, _) = c
+        .call(
+            "GET",
+            "/counter/v1/issuances?resident=00000000019",
+            Some(&admin_token),
+            None,
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "an administrator looks up no resident's issuances"
+    );
+
+    // Found by the number on the paper, voided from there.
+    let boss_token = logged_in(&c, &boss).await;
+    let (_, answer) = c
+        .call(
+            "GET",
+            &format!("/counter/v1/issuances?number={}", enc(second_copy)),
+            Some(&boss_token),
+            None,
+        )
+        .await;
+    let found = &answer["issuances"][0];
+    assert_eq!(found["voided"], false);
+    assert_eq!(found["issue_numbers"].as_array().unwrap().len(), 2);
+    assert_eq!(found["staff"], "find-clerk");
+    let id = found["issuance_id"].as_str().unwrap();
+    let (status, answer) = c
+        .call(
+            "POST",
+            &format!("/counter/v1/issuances/{id}/voids"),
+            Some(&boss_token),
+            Some(&json!({"reason": "記載誤り"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let (_, answer) = find(format!("number={}", enc(second_copy))).await;
+    assert_eq!(answer["issuances"][0]["voided"], true, "{answer}");
+    // Every answered search is on record (the refused ones as refusals).
+    assert_eq!(audited(&db, "counter.find_issuances").await.len(), 9);
 }
 
 /// The terminal reports each print job; a copy that did not reach the printer is on
