@@ -96,6 +96,21 @@ const REPORT = {
   access_anomalies: { late_night: [{ staff: 'tanaka', action: 'staff.login', at: '2026-05-07T23:10:00+09:00' }], many_lookups: [], lookups_without_issuance: [], denied: [] },
 };
 
+/** An issuance as GET /issuances answers it: two copies, at the counter. */
+const FOUND = {
+  issuance_id: 'I-9',
+  channel: 'counter',
+  point: '本庁1/P001',
+  kind: 'juminhyo',
+  subject_id: '00000000019',
+  staff: 'tanaka',
+  issued_at: '2026-05-07T01:05:00Z',
+  fee_yen: 600,
+  receipt_no: '20260507-本庁1-0003',
+  issue_numbers: ['20260507 見本市 本庁1 P001 004', '20260507 見本市 本庁1 P001 005'],
+  voided: false,
+};
+
 describe('supervisor report', () => {
   afterEach(() => vi.restoreAllMocks());
 
@@ -107,6 +122,7 @@ describe('supervisor report', () => {
       'GET /counter/v1/days/2026-05-07': [200, { day: '2026-05-07', expected: { cash_yen: 2100, cashless_yen: 300, exempt: 0, issuances: 7, voids: 1 } }],
       'GET /counter/v1/days/2026-05-06': [200, { day: '2026-05-06', expected: { cash_yen: 300 } }],
       'GET /counter/v1/audit': [200, { entries: 120, rows: 300, head: 'ffee', problems: [] }],
+      'GET /counter/v1/issuances': [200, { issuances: [FOUND] }],
       'POST /counter/v1/issuances/I-9/voids': [200, { issuance_id: 'I-9', voided: true }],
     });
     fireEvent.click(screen.getByTestId('nav-report'));
@@ -153,10 +169,13 @@ describe('supervisor report', () => {
     expect(saves()[1]?.args).toEqual({ filename: 'kofu-report-2026-05-07.pdf', contentBase64: 'JVBERi0xLjcgcmVwb3J0' });
     expect(screen.queryByTestId('export-error')).toBeNull();
 
-    fireEvent.change(screen.getByTestId('void-id'), { target: { value: 'I-9' } });
+    // The void starts from the number on the paper, never from the internal ID.
+    fireEvent.change(screen.getByTestId('find-number'), { target: { value: FOUND.issue_numbers[0] } });
+    fireEvent.click(screen.getByTestId('find-submit'));
+    fireEvent.click(within(await screen.findByTestId('found-issuance')).getByTestId('found-choose'));
     fireEvent.change(screen.getByTestId('void-reason'), { target: { value: '二重交付' } });
     fireEvent.click(screen.getByTestId('void-submit'));
-    expect((await screen.findByTestId('void-result')).textContent).toBe('I-9 を取消しました。');
+    expect((await screen.findByTestId('void-result')).textContent).toBe(`${FOUND.issue_numbers.join(' / ')} を取消しました。`);
     expect(lastBody(calls, 'POST', '/counter/v1/issuances/I-9/voids')).toEqual({ reason: '二重交付' });
 
     fireEvent.change(screen.getByTestId('report-day'), { target: { value: '2026-05-06' } });
@@ -227,9 +246,139 @@ describe('supervisor report', () => {
     await waitFor(() => expect(screen.getByTestId('audit-status').textContent).toContain('The audit log is NOT intact (1 problems)'));
     expect(screen.getByTestId('audit-status').textContent).toContain('row_altered');
     expect(screen.getByTestId('audit-status').textContent).toContain('fees/RC-1');
-    expect(screen.queryByTestId('void-id')).toBeNull();
+    expect(screen.queryByTestId('find-number')).toBeNull();
     // An administrator may not count cash: the report does not ask for the day's money.
     expect(apiCalls(calls).some((call) => call.includes('/counter/v1/days/'))).toBe(false);
+  });
+});
+
+describe('voiding an issuance', () => {
+  /** The supervisor on the report screen, with the day's report and `routes`. */
+  async function openVoid(routes: Routes, locale: 'ja' | 'en' = 'ja') {
+    const calls = await start('supervisor', { 'GET /counter/v1/reports/2026-05-07': [200, REPORT], ...routes }, locale);
+    fireEvent.click(screen.getByTestId('nav-report'));
+    await screen.findByTestId('chart-kind');
+    return calls;
+  }
+  const finds = (calls: Parameters<typeof apiCalls>[0]) => apiCalls(calls).filter((call) => call.startsWith('GET /counter/v1/issuances'));
+  /** Types `text` and presses Enter in the field (the form's implicit submission). */
+  const search = (text: string) => {
+    const field = screen.getByTestId('find-number') as HTMLInputElement;
+    fireEvent.change(field, { target: { value: text } });
+    fireEvent.submit(field.form as HTMLFormElement);
+  };
+
+  it('finds by the 発行番号 on the paper (sent URL-encoded as number) and shows what was issued', async () => {
+    const number = FOUND.issue_numbers[1] ?? '';
+    const calls = await openVoid({ 'GET /counter/v1/issuances': [200, { issuances: [FOUND] }] });
+    expect(screen.queryByTestId('void-id')).toBeNull();
+    search(`  ${number} `);
+    const row = await screen.findByTestId('found-issuance');
+    expect(finds(calls)).toEqual([`GET /counter/v1/issuances?number=${encodeURIComponent(number)}`]);
+    const cells = [...row.querySelectorAll('td')].map((td) => td.textContent);
+    expect(cells[0]).toContain('20260507 見本市 本庁1 P001 004');
+    expect(cells[0]).toContain('20260507 見本市 本庁1 P001 005');
+    expect(within(row).getByTestId('found-id').textContent).toBe('交付ID I-9');
+    expect(cells.slice(1, 7)).toEqual(['住民票', '00000000019', 'tanaka本庁1/P001', '2026-05-07 10:05', '600円', '20260507-本庁1-0003']);
+    expect(within(row).queryByTestId('found-voided')).toBeNull();
+    // Nothing to void until a row is chosen.
+    expect(screen.queryByTestId('void-reason')).toBeNull();
+    expect(screen.queryByTestId('void-submit')).toBeNull();
+  });
+
+  it('tries the text as a receipt number when no 発行番号 matches', async () => {
+    const receipt = FOUND.receipt_no;
+    const calls = await openVoid({
+      'GET /counter/v1/issuances': (_body, path) => [200, { issuances: path.includes('receipt=') ? [FOUND] : [] }],
+    });
+    search(receipt);
+    await screen.findByTestId('found-issuance');
+    expect(finds(calls)).toEqual([
+      `GET /counter/v1/issuances?number=${encodeURIComponent(receipt)}`,
+      `GET /counter/v1/issuances?receipt=${encodeURIComponent(receipt)}`,
+    ]);
+    expect(screen.queryByTestId('find-message')).toBeNull();
+  });
+
+  it('says so in words when nothing is found, and asks for a number before searching', async () => {
+    const calls = await openVoid({ 'GET /counter/v1/issuances': [200, { issuances: [] }] }, 'en');
+    fireEvent.click(screen.getByTestId('find-submit'));
+    expect((await screen.findByTestId('find-message')).textContent).toBe('Enter an issue number or a receipt number.');
+    expect(finds(calls)).toEqual([]);
+
+    search('20260507 見本市 本庁1 P001 999');
+    await waitFor(() => expect(screen.getByTestId('find-message').textContent).toBe('No issuance matches “20260507 見本市 本庁1 P001 999”.'));
+    expect(finds(calls)).toHaveLength(2);
+    expect(screen.queryByTestId('found-issuance')).toBeNull();
+    fireEvent.click(screen.getByRole('button', { name: '日本語' }));
+    expect(screen.getByTestId('find-message').textContent).toBe('「20260507 見本市 本庁1 P001 999」に当たる交付は見つかりませんでした。');
+  });
+
+  it('shows the server refusal of a search', async () => {
+    await openVoid({ 'GET /counter/v1/issuances': [400, error('invalid_request')] });
+    search('x');
+    expect((await screen.findByTestId('find-message')).textContent).toBe('入力内容に誤りがあります。');
+  });
+
+  it('does not offer to void an issuance voided already', async () => {
+    const calls = await openVoid({ 'GET /counter/v1/issuances': [200, { issuances: [{ ...FOUND, voided: true }] }] }, 'en');
+    search(FOUND.issue_numbers[0] ?? '');
+    const row = await screen.findByTestId('found-issuance');
+    expect(within(row).getByTestId('found-voided').textContent).toBe('Voided');
+    expect(within(row).queryByTestId('found-choose')).toBeNull();
+    expect(screen.queryByTestId('void-reason')).toBeNull();
+    expect(screen.queryByTestId('void-submit')).toBeNull();
+    expect(apiCalls(calls).some((call) => call.endsWith('/voids'))).toBe(false);
+  });
+
+  it('voids the chosen issuance with its reason and shows it voided', async () => {
+    const other = { ...FOUND, issuance_id: 'I-10', issue_numbers: ['20260507 見本市 本庁1 P001 006'], receipt_no: null, voided: false };
+    const calls = await openVoid({
+      'GET /counter/v1/issuances': [200, { issuances: [FOUND, other] }],
+      'POST /counter/v1/issuances/I-9/voids': [200, { issuance_id: 'I-9', voided: true }],
+    });
+    search(FOUND.issue_numbers[0] ?? '');
+    await screen.findAllByTestId('found-issuance');
+    const [first, second] = screen.getAllByTestId('found-issuance');
+    expect(within(second as HTMLElement).getAllByRole('cell')[6]?.textContent).toBe('—');
+    fireEvent.click(within(first as HTMLElement).getByTestId('found-choose'));
+    const reason = screen.getByTestId('void-reason');
+    await waitFor(() => expect(document.activeElement).toBe(reason));
+    expect(screen.getByTestId('void-chosen').textContent).toBe(`取消する交付：住民票 ${FOUND.issue_numbers.join(' / ')}`);
+
+    // A reason is required before anything is sent.
+    fireEvent.click(screen.getByTestId('void-submit'));
+    expect((await screen.findByTestId('void-result')).textContent).toBe('取消の理由を入力してください。');
+    expect(apiCalls(calls)).not.toContain('POST /counter/v1/issuances/I-9/voids');
+
+    const reports = () => apiCalls(calls).filter((call) => call === 'GET /counter/v1/reports/2026-05-07').length;
+    const before = reports();
+    fireEvent.change(reason, { target: { value: '記載誤り' } });
+    fireEvent.submit(reason.closest('form') as HTMLFormElement);
+    await waitFor(() => expect(screen.getByTestId('void-result').textContent).toBe(`${FOUND.issue_numbers.join(' / ')} を取消しました。`));
+    expect(lastBody(calls, 'POST', '/counter/v1/issuances/I-9/voids')).toEqual({ reason: '記載誤り' });
+    expect(apiCalls(calls).filter((call) => call.startsWith('POST /counter/v1/issuances/'))).toEqual(['POST /counter/v1/issuances/I-9/voids']);
+    const rows = screen.getAllByTestId('found-issuance');
+    expect(within(rows[0] as HTMLElement).getByTestId('found-voided').textContent).toBe('取消済み');
+    expect(within(rows[0] as HTMLElement).queryByTestId('found-choose')).toBeNull();
+    expect(within(rows[1] as HTMLElement).queryByTestId('found-voided')).toBeNull();
+    expect(screen.queryByTestId('void-reason')).toBeNull();
+    // The report reloads, its list of voids with it.
+    await waitFor(() => expect(reports()).toBeGreaterThan(before));
+  });
+
+  it('shows a refused void and keeps the issuance chosen', async () => {
+    await openVoid({
+      'GET /counter/v1/issuances': [200, { issuances: [FOUND] }],
+      'POST /counter/v1/issuances/I-9/voids': [409, error('day_closed')],
+    });
+    search(FOUND.issue_numbers[0] ?? '');
+    fireEvent.click(within(await screen.findByTestId('found-issuance')).getByTestId('found-choose'));
+    fireEvent.change(screen.getByTestId('void-reason'), { target: { value: '記載誤り' } });
+    fireEvent.click(screen.getByTestId('void-submit'));
+    expect((await screen.findByTestId('void-result')).textContent).toBe('この日はすでに締められています。');
+    expect(screen.queryByTestId('found-voided')).toBeNull();
+    expect((screen.getByTestId('void-reason') as HTMLInputElement).value).toBe('記載誤り');
   });
 });
 

@@ -229,6 +229,49 @@ export interface PrintOutcome {
   readonly detail: string | null;
 }
 
+/** What GET /issuances looks for: any combination, at least one (the days are YYYY-MM-DD, JST). */
+export interface IssuanceQuery {
+  /** A 発行番号 as printed on any copy. */
+  readonly number?: string;
+  /** A receipt number, e.g. 20260507-本庁1-0001. */
+  readonly receipt?: string;
+  /** The subject's resident ID. */
+  readonly resident?: string;
+  readonly from?: string;
+  readonly to?: string;
+}
+
+/** One issuance found by GET /issuances. */
+export interface FoundIssuance {
+  /** The internal ID (what a void names; never typed by anyone). */
+  readonly issuance_id: string;
+  readonly channel: string;
+  /** Terminal and printer, or the kiosk. */
+  readonly point: string;
+  readonly kind: string;
+  readonly subject_id: string;
+  /** Who issued it (empty for a kiosk). */
+  readonly staff: string;
+  /** RFC 3339. */
+  readonly issued_at: string;
+  readonly fee_yen: number;
+  readonly receipt_no: string | null;
+  /** Every copy's 発行番号, in order. */
+  readonly issue_numbers: readonly string[];
+  readonly voided: boolean;
+}
+
+/** The query string of an {@link IssuanceQuery}: its given criteria, each URL-encoded, in a fixed order. */
+export function issuanceQueryString(query: IssuanceQuery): string {
+  const fields = ['number', 'receipt', 'resident', 'from', 'to'] as const;
+  return fields
+    .flatMap((field) => {
+      const value = query[field];
+      return value === undefined || value === '' ? [] : [`${field}=${encodeURIComponent(value)}`];
+    })
+    .join('&');
+}
+
 /** A staff account as the admin sees it. */
 export interface StaffAccount {
   readonly login: string;
@@ -389,6 +432,9 @@ export function createApi(onSessionGone: (failure: ApiFailure) => void = () => u
      */
     printOutcome: (issuanceId: string, outcome: PrintOutcome) =>
       callApi<null>('POST', `/counter/v1/issuances/${seg(issuanceId)}/print-outcomes`, outcome),
+    /** GET /issuances: issuances by 発行番号, receipt number, resident or days, newest first. */
+    findIssuances: (query: IssuanceQuery) =>
+      call<{ issuances: FoundIssuance[] }>('GET', `/counter/v1/issuances?${issuanceQueryString(query)}`),
     voidIssuance: (issuanceId: string, reason: string) =>
       call<{ issuance_id: string; voided: boolean }>('POST', `/counter/v1/issuances/${seg(issuanceId)}/voids`, { reason }),
     day: (day: string) => call<DayExpected>('GET', `/counter/v1/days/${seg(day)}`),

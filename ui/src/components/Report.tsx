@@ -1,5 +1,6 @@
 // The supervisor's report of a day: charts, the lists to review, voiding an
-// issuance, the audit chain's status, and its export as CSV and PDF (saved by the shell).
+// issuance (found by its 発行番号 or receipt number: VoidIssuance.tsx), the audit
+// chain's status, and its export as CSV and PDF (saved by the shell).
 import { useEffect, useState } from 'react';
 
 import { auditVerdict, CERT_KINDS, type AuditStatus, type CounterApi, type DayExpected, type DayReport, type ReportRow, type Staff } from '../api';
@@ -12,6 +13,7 @@ import { base64OfText } from '../base64';
 import { ipcFailureOf, saveExport } from '../ipc';
 import { BarChart } from './BarChart';
 import { OfflineReview } from './OfflineReview';
+import { VoidForm } from './VoidIssuance';
 import { Alert, cellText, Field, RowsTable } from './common';
 
 export function Report({ info, api, staff }: { readonly info: AppInfo; readonly api: CounterApi; readonly staff: Staff }) {
@@ -203,50 +205,6 @@ function labelled(t: Translate, row: ReportRow): ReportRow {
       const key = `report.col.${field}`;
       return [hasMessage(key) ? t(key) : field, value];
     }),
-  );
-}
-
-function VoidForm({ api, onVoided }: { readonly api: CounterApi; readonly onVoided: () => void }) {
-  const { t } = useI18n();
-  const [id, setId] = useState('');
-  const [reason, setReason] = useState('');
-  const [result, setResult] = useState<{ readonly tone: 'ok' | 'error'; readonly text: string } | null>(null);
-  return (
-    <form
-      className="card"
-      aria-labelledby="void-title"
-      onSubmit={async (event) => {
-        event.preventDefault();
-        if (id.trim() === '' || reason.trim() === '') {
-          setResult({ tone: 'error', text: t('void.problem') });
-          return;
-        }
-        const outcome = await api.voidIssuance(id.trim(), reason.trim());
-        if (outcome.ok) {
-          setResult({ tone: 'ok', text: t('void.done', { id: id.trim() }) });
-          setId('');
-          setReason('');
-          onVoided();
-        } else setResult({ tone: 'error', text: errorText(t, outcome.code, outcome.message) });
-      }}
-    >
-      <h3 id="void-title">{t('void.title')}</h3>
-      <p>{t('void.explain')}</p>
-      <Field label={t('void.id')} htmlFor="void-id">
-        <input id="void-id" data-testid="void-id" value={id} onChange={(event) => setId(event.target.value)} />
-      </Field>
-      <Field label={t('void.reason')} htmlFor="void-reason">
-        <input id="void-reason" data-testid="void-reason" value={reason} onChange={(event) => setReason(event.target.value)} />
-      </Field>
-      {result !== null ? (
-        <Alert tone={result.tone} testId="void-result">
-          {result.text}
-        </Alert>
-      ) : null}
-      <button type="submit" className="button button--danger" data-testid="void-submit">
-        {t('void.submit')}
-      </button>
-    </form>
   );
 }
 
