@@ -29,6 +29,33 @@ pub static SETTING_CHANGES: LedgerTable = LedgerTable {
     key_columns: 2,
 };
 
+/// The town under each fees schedule, in the order they came into force (see
+/// [`Store::fee_schedules`]).
+#[derive(Clone, Debug)]
+pub struct FeeSchedules(Vec<(Option<time::OffsetDateTime>, Municipality)>);
+
+impl FeeSchedules {
+    /// The town under each schedule in force at some instant from `from` to `to`.
+    pub fn between(
+        &self,
+        from: time::OffsetDateTime,
+        to: time::OffsetDateTime,
+    ) -> Vec<&Municipality> {
+        // The one in force at `from` is the last that began by then.
+        let first = self
+            .0
+            .iter()
+            .rposition(|(at, _)| at.is_none_or(|a| a <= from))
+            .unwrap_or(0);
+        self.0
+            .iter()
+            .enumerate()
+            .filter(|(i, (at, _))| *i == first || (*i > first && at.is_some_and(|a| a <= to)))
+            .map(|(_, (_, town))| town)
+            .collect()
+    }
+}
+
 /// One revision of a setting as stored.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct SettingRow {
@@ -132,15 +159,12 @@ impl Store {
         )
     }
 
-    /// The municipality as issued under each fees schedule that was in force at some
-    /// instant from `from` to `to` (both included), every other setting as in force
-    /// now: what a terminal may have charged offline between its last replica and an
-    /// issuance. Instants compare as instants, not as text.
-    pub async fn towns_with_fees_between(
-        &self,
-        from: time::OffsetDateTime,
-        to: time::OffsetDateTime,
-    ) -> Result<Vec<Municipality>, StoreError> {
+    /// The municipality as issued under each fees schedule ever in force, each with
+    /// the instant it came into force (`None`: the record's own fees, before any
+    /// change), every other setting as in force now: what a terminal may have charged
+    /// offline, to be picked by instant ([`FeeSchedules::between`]) without a read per
+    /// issuance.
+    pub async fn fee_schedules(&self) -> Result<FeeSchedules, StoreError> {
         const FEES_SQL: &str = "SELECT setting, revision, value, reason, staff, at \
             FROM setting_changes WHERE setting = 'fees' ORDER BY revision";
         static SQL: std::sync::LazyLock<String> =
@@ -149,38 +173,29 @@ impl Store {
         let revisions: Vec<SettingRow> = on_pool!(self, pool => {
             sqlx::query_as::<_, SettingRow>(FEES_SQL).fetch_all(pool).await?
         });
-        let at = |r: &SettingRow| {
-            time::OffsetDateTime::parse(&r.at, &time::format_description::well_known::Rfc3339)
-                .map_err(|_| StoreError::OutOfRange {
-                    field: "setting_changes.at",
-                    value: r.at.clone(),
-                })
-        };
-        // The one in force at `from` (none: the record's own fees), then every later
-        // one up to `to`.
-        let mut in_force: Vec<Option<SettingRow>> = vec![None];
-        for r in revisions {
-            let when = at(&r)?;
-            if when <= from {
-                in_force = vec![Some(r)];
-            } else if when <= to {
-                in_force.push(Some(r));
-            }
-        }
         let others: Vec<SettingRow> = parts
             .settings
             .into_iter()
             .filter(|r| r.setting != "fees")
             .collect();
-        let mut towns = Vec::new();
-        for fees in in_force {
+        let mut schedules = Vec::new();
+        if let Some(town) = town_of(parts.town.clone(), others.clone())? {
+            schedules.push((None, town));
+        }
+        for r in revisions {
+            let at =
+                time::OffsetDateTime::parse(&r.at, &time::format_description::well_known::Rfc3339)
+                    .map_err(|_| StoreError::OutOfRange {
+                        field: "setting_changes.at",
+                        value: r.at.clone(),
+                    })?;
             let mut settings = others.clone();
-            settings.extend(fees);
+            settings.push(r);
             if let Some(town) = town_of(parts.town.clone(), settings)? {
-                towns.push(town);
+                schedules.push((Some(at), town));
             }
         }
-        Ok(towns)
+        Ok(FeeSchedules(schedules))
     }
 
     /// Every change of every setting, newest first, at most `limit`.
@@ -255,5 +270,40 @@ impl LedgerTx {
             sqlx::query_scalar(SQL).bind(setting).fetch_one(conn).await?
         });
         Ok(revision.unwrap_or(0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn fee_schedules_in_force_over_a_window() {
+        let at = |h: i64| time::OffsetDateTime::UNIX_EPOCH + time::Duration::hours(h);
+        let town = |name: &str| {
+            let mut t = kofu_domain::sample::municipality();
+            t.name = name.to_owned();
+            t
+        };
+        let schedules = FeeSchedules(vec![
+            (None, town("record")),
+            (Some(at(10)), town("rev1")),
+            (Some(at(20)), town("rev2")),
+        ]);
+        let check = |from: i64, to: i64, expected: &[&str]| {
+            let names: Vec<&str> = schedules
+                .between(at(from), at(to))
+                .iter()
+                .map(|t| t.name.as_str())
+                .collect();
+            assert_eq!(names, expected, "{from}..{to}");
+        };
+        check(0, 5, &["record"]);
+        check(0, 10, &["record", "rev1"]);
+        check(10, 10, &["rev1"]);
+        check(12, 25, &["rev1", "rev2"]);
+        check(30, 40, &["rev2"]);
+        check(5, 30, &["record", "rev1", "rev2"]);
     }
 }

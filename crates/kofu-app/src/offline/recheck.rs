@@ -205,6 +205,7 @@ pub(super) async fn recheck(
     // The audit log read below must hold every entry written so far.
     office.store.seal_audit().await?;
     let replica_downloads = downloads_of(office, terminal).await?;
+    let schedules = office.store.fee_schedules().await?;
     let mut known: HashMap<String, Known> = HashMap::new();
     let mut new_ids: HashSet<String> = HashSet::new();
     for row in issuances {
@@ -269,7 +270,7 @@ pub(super) async fn recheck(
             .filter(|d| *d <= at)
             .max()
             .unwrap_or(at);
-        let towns = office.store.towns_with_fees_between(since, at).await?;
+        let towns = schedules.between(since, at);
         let fee_yen = cell_int(row.get(col::I_FEE));
         let due = fees_due(
             &towns,
@@ -531,7 +532,7 @@ pub(super) async fn recheck(
 
 /// Every fee the schedules of `towns` ask.
 fn fees_due(
-    towns: &[Municipality],
+    towns: &[&Municipality],
     kind: CertificateKind,
     copies: u32,
     exemption: Option<&str>,
