@@ -894,14 +894,7 @@ impl Office {
         .to_string();
         tx.append(
             &ISSUANCE_EVENTS,
-            vec![
-                text(uuid::Uuid::new_v4().to_string()),
-                text(issuance_id),
-                text("print"),
-                text(detail.clone()),
-                text(&session.login),
-                text(&at),
-            ],
+            event_row(issuance_id, "print", &detail, &session.login, &at),
         )
         .await?;
         tx.commit(AuditEntry {
@@ -966,14 +959,7 @@ impl Office {
         let detail = serde_json::json!({"reason": reason.trim()}).to_string();
         tx.append(
             &ISSUANCE_EVENTS,
-            vec![
-                text(uuid::Uuid::new_v4().to_string()),
-                text(issuance_id),
-                text("void"),
-                text(detail.clone()),
-                text(&session.login),
-                text(&at),
-            ],
+            event_row(issuance_id, "void", &detail, &session.login, &at),
         )
         .await?;
         let cell = |i: usize| issuance.get(i).cloned().unwrap_or(Cell::Null);
@@ -1113,6 +1099,19 @@ fn int(cell: Option<&Cell>) -> i64 {
         Some(Cell::Int(n)) => *n,
         _ => 0,
     }
+}
+
+/// An `issuance_events` row: a new event ID, then what happened to which issuance,
+/// by whom, when.
+fn event_row(issuance_id: &str, event: &str, detail: &str, staff: &str, at: &str) -> Vec<Cell> {
+    vec![
+        text(uuid::Uuid::new_v4().to_string()),
+        text(issuance_id),
+        text(event),
+        text(detail),
+        text(staff),
+        text(at),
+    ]
 }
 
 fn is_text(cell: Option<&Cell>, value: &str) -> bool {
