@@ -72,21 +72,14 @@ fn int_of(cell: Option<&Cell>) -> i64 {
     }
 }
 
-/// The UTC instant (RFC 3339 prefix, no zone) at which local day `day` starts.
+/// The instant (as [`crate::kiosk::instant_prefix`]) at which local day `day` starts.
 fn day_start(day: kofu_domain::Date) -> String {
-    let local = day
+    let start = day
         .as_time()
         .with_hms(0, 0, 0)
         .unwrap_or(time::PrimitiveDateTime::MIN)
-        .assume_offset(kofu_domain::date::JST)
-        .to_offset(time::UtcOffset::UTC);
-    // Compared as text with the ledger's RFC 3339 instants: the prefix without a zone
-    // sorts before every instant of that second.
-    local
-        .format(&time::macros::format_description!(
-            "[year]-[month]-[day]T[hour]:[minute]:[second]"
-        ))
-        .unwrap_or_default()
+        .assume_offset(kofu_domain::date::JST);
+    crate::kiosk::instant_prefix(start)
 }
 
 impl Office {

@@ -279,6 +279,14 @@ pub(crate) fn rfc3339(t: OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
+/// An instant as the start of the ledgers' RFC 3339 text for it (to the second, no
+/// zone): compared as text, every stored instant of that second or later sorts at or
+/// after it.
+pub(crate) fn instant_prefix(at: OffsetDateTime) -> String {
+    let text = rfc3339(at);
+    text.get(..19).unwrap_or(&text).to_owned()
+}
+
 fn parse_rfc3339(s: &str) -> Option<OffsetDateTime> {
     OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
 }

@@ -59,12 +59,7 @@ impl CounterRoute {
         H: Handler<T, Office>,
         T: 'static,
     {
-        CounterRoute {
-            method: Method::GET,
-            path,
-            door,
-            handler: axum::routing::get(handler),
-        }
+        Self::row(Method::GET, path, door, axum::routing::get(handler))
     }
 
     /// A `POST` row of the table.
@@ -73,11 +68,15 @@ impl CounterRoute {
         H: Handler<T, Office>,
         T: 'static,
     {
+        Self::row(Method::POST, path, door, axum::routing::post(handler))
+    }
+
+    fn row(method: Method, path: &'static str, door: Door, handler: MethodRouter<Office>) -> Self {
         CounterRoute {
-            method: Method::POST,
+            method,
             path,
             door,
-            handler: axum::routing::post(handler),
+            handler,
         }
     }
 

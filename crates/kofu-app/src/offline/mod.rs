@@ -170,14 +170,10 @@ impl PageCursor {
             field: "cursor",
             reason: "not a cursor this server gave".into(),
         };
-        if !text.len().is_multiple_of(2) || text.len() > 8192 || !text.is_ascii() {
+        if text.len() > 8192 {
             return Err(bad());
         }
-        let bytes: Vec<u8> = (0..text.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&text[i..i + 2], 16))
-            .collect::<Result<_, _>>()
-            .map_err(|_| bad())?;
+        let bytes = hex::decode(text).map_err(|_| bad())?;
         serde_json::from_slice(&bytes).map_err(|_| bad())
     }
 }
@@ -430,13 +426,20 @@ impl Office {
         // First pages only: a snapshot's later pages are the same download.
         const SQL: &str = "SELECT at FROM audit_log WHERE action = 'offline.replica' \
             AND target = $1 AND detail LIKE '%\"snapshot\":true%' \
-            AND detail NOT LIKE '%\"continued\":true%'";
+            AND detail NOT LIKE '%\"continued\":true%' AND at >= $2";
         let hour = time::Duration::hours(1);
         // Entries still pending (PostgreSQL's sealer) are counted too.
         self.store.seal_audit().await?;
         let mut recent: Vec<OffsetDateTime> = self
             .store
-            .ledger_query(SQL, &[Cell::Text(terminal.name().to_owned())], &[false])
+            .ledger_query(
+                SQL,
+                &[
+                    Cell::Text(terminal.name().to_owned()),
+                    Cell::Text(crate::kiosk::instant_prefix(now - hour)),
+                ],
+                &[false],
+            )
             .await?
             .iter()
             .filter_map(|r| {

@@ -204,7 +204,19 @@ pub(super) async fn recheck(
 
     // The audit log read below must hold every entry written so far.
     office.store.seal_audit().await?;
-    let replica_downloads = downloads_of(office, terminal).await?;
+    // Only downloads the issuances could have been made from: a terminal refuses to
+    // issue from a replica older than its bound, so none before the earliest
+    // issuance less that bound (and a day for clocks) is read.
+    let earliest = issuances
+        .iter()
+        .filter_map(|r| instant(&cell_text(r.get(col::I_AT)), "issued_at").ok())
+        .min()
+        .unwrap_or(now);
+    let bound = i64::try_from(office.settings.offline_limits.max_replica_age_secs)
+        .unwrap_or(i64::MAX / 2)
+        .saturating_add(24 * 3600);
+    let replica_downloads =
+        downloads_of(office, terminal, earliest - time::Duration::seconds(bound)).await?;
     let schedules = office.store.fee_schedules().await?;
     let mut known: HashMap<String, Known> = HashMap::new();
     let mut new_ids: HashSet<String> = HashSet::new();
@@ -548,11 +560,23 @@ fn fees_due(
 }
 
 /// When the terminal downloaded its replica (each `offline.replica` access).
-async fn downloads_of(office: &Office, terminal: &str) -> Result<Vec<OffsetDateTime>, AppError> {
-    const SQL: &str = "SELECT at FROM audit_log WHERE action = 'offline.replica' AND target = $1";
+async fn downloads_of(
+    office: &Office,
+    terminal: &str,
+    since: OffsetDateTime,
+) -> Result<Vec<OffsetDateTime>, AppError> {
+    const SQL: &str = "SELECT at FROM audit_log WHERE action = 'offline.replica' \
+        AND target = $1 AND at >= $2";
     office
         .store
-        .ledger_query(SQL, &[Cell::Text(terminal.to_owned())], &[false])
+        .ledger_query(
+            SQL,
+            &[
+                Cell::Text(terminal.to_owned()),
+                Cell::Text(crate::kiosk::instant_prefix(since)),
+            ],
+            &[false],
+        )
         .await?
         .iter()
         .map(|r| instant(&cell_text(r.first()), "audit_log.at"))
